@@ -1,0 +1,14 @@
+import type { SessionState } from '../auth/session';
+
+/**
+ * Where sessions live, keyed by the stored key name (the raw key, or its hash with `hash_keys`).
+ * Memory is the default; every method is async so a networked store fits behind the same shape.
+ */
+export interface SessionStore {
+  get(key: string): Promise<SessionState | undefined>;
+  /** ttlSeconds 0 or undefined: no expiry. */
+  set(key: string, session: SessionState, ttlSeconds?: number): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  keys(): Promise<string[]>;
+  close(): Promise<void>;
+}
