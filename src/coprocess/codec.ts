@@ -1,0 +1,35 @@
+import * as protobuf from 'protobufjs/minimal';
+import { coprocess } from '../generated/coprocess';
+import type { CoprocessObject } from './dispatcher';
+
+// int64 session fields (expires, quota_*) are unix seconds and counters: plain numbers are exact
+// for them, and Long objects would leak into every hook and every session JSON.
+protobuf.util.Long = undefined as unknown as typeof protobuf.util.Long;
+protobuf.configure();
+
+/**
+ * Encode into a fresh, exact-size ArrayBuffer-backed Uint8Array. protobufjs hands out slices of
+ * a shared 8 KB pool; transferring or retaining such a slice corrupts unrelated buffers
+ * (ISOLATED-VM-NOTES §B1), so the bytes are always copied out once.
+ */
+export function encodeObject(object: CoprocessObject): Uint8Array {
+  const pooled = coprocess.Object.encode(object).finish();
+  const owned = new Uint8Array(pooled.length);
+  owned.set(pooled);
+  return owned;
+}
+
+/** Decode wire bytes into a message whose fields read like the plain proto object. */
+export function decodeObject(bytes: Uint8Array): CoprocessObject {
+  return coprocess.Object.decode(bytes);
+}
+
+export function encodeEvent(payload: string): Uint8Array {
+  return coprocess.Event.encode({ payload }).finish();
+}
+
+export function decodeEvent(bytes: Uint8Array): string {
+  return coprocess.Event.decode(bytes).payload;
+}
+
+export { coprocess };
