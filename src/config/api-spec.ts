@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { md5Hex } from '../auth/token';
+import type { HookKind } from '../coprocess/dispatcher';
+import type { ApiDefinition, IdExtractorConfig, MiddlewareDefinition } from './api-definition';
+import { apiDefinitionSchema } from './api-definition-schema';
+import { ConfigError } from './config-error';
+import type { GatewayConfig } from './gateway-config-types';
+import { compileSchema } from './schema-validator';
+
+/** A middleware file as loaded into an API's isolate. */
+export interface MiddlewareSource {
+  filename: string;
+  code: string;
+}
+
+export type HookEntry = MiddlewareDefinition & { kind: HookKind };
+
+/** An API definition checked and compiled once at load: everything the request path needs. */
+export interface ApiSpec {
+  readonly definition: ApiDefinition;
+  /** File the definition came from (or `<api>` for one posted to /tyk/apis). */
+  readonly file: string;
+  readonly apiId: string;
+  readonly orgId: string;
+  readonly name: string;
+  /** Always ends with "/" (the root "/" matches everything). */
+  readonly listenPath: string;
+  readonly target: URL;
+  readonly stripListenPath: boolean;
+  readonly keyless: boolean;
+  readonly authHeaderName: string;
+  readonly authParamName?: string;
+  /** `enable_coprocess_auth` or `custom_plugin_auth_enabled`, with an enabled auth_check hook. */
+  readonly coprocessAuth: boolean;
+  readonly driver: string;
+  readonly hooks: Record<Exclude<HookKind, 'auth_check'>, HookEntry[]>;
+  readonly authCheck?: HookEntry;
+  readonly idExtractor?: IdExtractorConfig;
+  readonly memoryLimitMb: number;
+  readonly hookTimeoutMs: number;
+  /** JSON of config_data as Tyk puts it in the spec map, or undefined when disabled or empty. */
+  readonly configDataJson?: string;
+  readonly bundleHash: string;
+  readonly ignoredPaths: RegExp[];
+  readonly sessionLifetime: number;
+  /** Middleware files for isolate / JSVM drivers, in load order. */
+  readonly sources: MiddlewareSource[];
+  /** Content hash of definition + sources + limits: a reload rebuilds only APIs whose hash changed. */
+  readonly contentHash: string;
+}
+
+const validateDefinition = compileSchema<ApiDefinition>(apiDefinitionSchema);
+
+export const ISOLATE_DRIVERS = new Set(['isolate', 'otto', 'javascript']);
+
+/** Schema-check a parsed definition; errors name the file and key. Does not touch the disk. */
+export function checkDefinition(raw: unknown, file: string): ApiDefinition {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(`${file}: an API definition must be a JSON object`);
+  }
+  const result = validateDefinition(structuredClone(raw));
+  if (!result.ok) {
+    const id = (raw as { api_id?: unknown }).api_id;
+    throw new ConfigError(`${file}${typeof id === 'string' ? ` (api ${id})` : ''}: ${result.errors.join('; ')}`);
+  }
+  return result.value;
+}
+
+function enabled(list: MiddlewareDefinition[] | undefined, kind: HookKind): HookEntry[] {
+  return (list ?? []).filter((m) => !m.disabled).map((m) => ({ ...m, kind }));
+}
+
+function normaliseListenPath(path: string): string {
+  return path.endsWith('/') ? path : `${path}/`;
+}
+
+/** Tyk's `ignored` extended paths, as anchored regexes (`{id}` style segments match one segment). */
+function ignoredPaths(def: ApiDefinition): RegExp[] {
+  const out: RegExp[] = [];
+  for (const version of Object.values(def.version_data?.versions ?? {})) {
+    for (const entry of version.extended_paths?.ignored ?? []) {
+      const pattern = entry.path.replace(/[.+?^$()|[\]\\]/g, '\\$&').replace(/\{[^/}]+\}/g, '[^/]+').replace(/\*/g, '.*');
+      out.push(new RegExp(`^/?${pattern.replace(/^\//, '')}$`));
+    }
+  }
+  return out;
+}
+
+export function compileApiSpec(def: ApiDefinition, file: string, config: GatewayConfig, sources: MiddlewareSource[]): ApiSpec {
+  const where = `${file} (api ${def.api_id})`;
+  const cm = def.custom_middleware ?? {};
+  let target: URL;
+  try {
+    target = new URL(def.proxy.target_url);
+  } catch {
+    throw new ConfigError(`${where}: proxy.target_url: not a valid URL`);
+  }
+  const driver = cm.driver || (sources.length > 0 ? 'isolate' : '');
+  const hooks = {
+    pre: enabled(cm.pre, 'pre'),
+    post_key_auth: enabled(cm.post_key_auth, 'post_key_auth'),
+    post: enabled(cm.post, 'post'),
+    response: enabled(cm.response, 'response'),
+  };
+  const authCheck = cm.auth_check && !cm.auth_check.disabled && (def.enable_coprocess_auth || def.custom_plugin_auth_enabled)
+    ? { ...cm.auth_check, name: cm.auth_check.name ?? '', kind: 'auth_check' as const }
+    : undefined;
+  const anyHook = authCheck || Object.values(hooks).some((l) => l.length > 0);
+  if (anyHook && !driver) throw new ConfigError(`${where}: custom_middleware.driver: is required when hooks are configured`);
+  if (anyHook && !['isolate', 'otto', 'javascript', 'grpc'].includes(driver)) {
+    throw new ConfigError(`${where}: custom_middleware.driver: "${driver}" is not supported by isogate (use isolate, otto, javascript or grpc)`);
+  }
+  if (driver === 'grpc' && anyHook && !config.coprocess_options.coprocess_grpc_server) {
+    throw new ConfigError(`${where}: custom_middleware.driver: "grpc" needs coprocess_options.coprocess_grpc_server in ${config.source}`);
+  }
+  const authHeaderName = def.auth_configs?.authToken?.auth_header_name || def.auth?.auth_header_name || 'Authorization';
+  const authParam = def.auth_configs?.authToken?.use_param ? def.auth_configs.authToken.param_name || authHeaderName
+    : def.auth?.use_param ? def.auth.param_name || authHeaderName : undefined;
+  const configDataJson = !def.config_data_disabled && def.config_data && Object.keys(def.config_data).length > 0
+    ? JSON.stringify(def.config_data) : undefined;
+  const limits = cm.limits ?? {};
+  const jsvm = driver === 'otto' || driver === 'javascript';
+  const memoryLimitMb = limits.memory_limit_mb ?? config.isolate_options.memory_limit_mb;
+  const hookTimeoutMs = limits.hook_timeout_ms ?? (jsvm ? Math.max(1, config.jsvm_timeout) * 1000 : config.isolate_options.hook_timeout_ms);
+  const hash = createHash('sha256').update(JSON.stringify(def)).update(`\0${memoryLimitMb}\0${hookTimeoutMs}`);
+  for (const s of sources) hash.update(`\0${s.filename}\0`).update(s.code);
+  return {
+    definition: def,
+    file,
+    apiId: def.api_id,
+    orgId: def.org_id ?? '',
+    name: def.name ?? def.api_id,
+    listenPath: normaliseListenPath(def.proxy.listen_path),
+    target,
+    stripListenPath: def.proxy.strip_listen_path ?? false,
+    keyless: def.use_keyless ?? false,
+    authHeaderName,
+    authParamName: authParam,
+    coprocessAuth: Boolean(authCheck),
+    driver,
+    hooks,
+    authCheck,
+    idExtractor: cm.id_extractor,
+    memoryLimitMb,
+    hookTimeoutMs,
+    configDataJson,
+    bundleHash: md5Hex(def.custom_middleware_bundle ?? ''),
+    ignoredPaths: ignoredPaths(def),
+    sessionLifetime: def.session_lifetime ?? 0,
+    sources,
+    contentHash: hash.digest('hex'),
+  };
+}

@@ -1,0 +1,67 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { logger } from '../log/logger';
+import type { ApiDefinition } from './api-definition';
+import { type ApiSpec, checkDefinition, compileApiSpec } from './api-spec';
+import { ConfigError } from './config-error';
+import type { GatewayConfig } from './gateway-config-types';
+import { resolveMiddlewareSources } from './middleware-sources';
+
+export interface LoadedDefinitions {
+  specs: ApiSpec[];
+  /** One line per rejected file or API, naming the file and key. */
+  errors: string[];
+}
+
+/** Read, check and compile one definition. Throws ConfigError naming the file and key. */
+export async function buildSpec(def: ApiDefinition, file: string, config: GatewayConfig): Promise<ApiSpec> {
+  const sources = await resolveMiddlewareSources(def, file, config, config.source === '<default>' ? process.cwd() : join(config.source, '..'));
+  return compileApiSpec(def, file, config, sources);
+}
+
+export async function readDefinitionFile(file: string): Promise<ApiDefinition> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${file}: ${(err as Error).message.startsWith('ENOENT') ? 'not found' : `invalid JSON: ${(err as Error).message}`}`);
+  }
+  return checkDefinition(raw, file);
+}
+
+/** Load `app_path/*.json`. A broken file is reported and skipped; the others still load. */
+export async function loadApiDefinitions(config: GatewayConfig): Promise<LoadedDefinitions> {
+  const errors: string[] = [];
+  let names: string[] = [];
+  try {
+    names = (await readdir(config.app_path)).filter((n) => n.endsWith('.json')).sort();
+  } catch (err) {
+    errors.push(`${config.app_path}: cannot read app_path: ${(err as Error).message}`);
+  }
+  const specs: ApiSpec[] = [];
+  const byId = new Map<string, string>();
+  const byPath = new Map<string, string>();
+  for (const name of names) {
+    const file = join(config.app_path, name);
+    try {
+      const def = await readDefinitionFile(file);
+      if (def.active === false) {
+        logger.info({ file, api_id: def.api_id }, 'API is inactive (active: false); not served');
+        continue;
+      }
+      const spec = await buildSpec(def, file, config);
+      const sameId = byId.get(spec.apiId);
+      if (sameId) throw new ConfigError(`${file}: api_id: "${spec.apiId}" is already defined in ${sameId}`);
+      const samePath = byPath.get(spec.listenPath);
+      if (samePath) throw new ConfigError(`${file}: proxy.listen_path: "${spec.listenPath}" is already used by ${samePath}`);
+      byId.set(spec.apiId, file);
+      byPath.set(spec.listenPath, file);
+      specs.push(spec);
+    } catch (err) {
+      const message = err instanceof ConfigError ? err.message : `${file}: ${(err as Error).message}`;
+      errors.push(message);
+      logger.error({ file }, message);
+    }
+  }
+  return { specs, errors };
+}

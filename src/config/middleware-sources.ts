@@ -1,0 +1,55 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { ApiDefinition } from './api-definition';
+import type { MiddlewareSource } from './api-spec';
+import { ConfigError } from './config-error';
+import type { GatewayConfig } from './gateway-config-types';
+
+export const MIDDLEWARE_FILE = /\.(m?js)$/;
+
+/** Folder of an API's uploaded middleware files. */
+export function apiMiddlewareDir(config: GatewayConfig, apiId: string): string {
+  return join(config.middleware_path, apiId);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await readFile(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The files an API's isolate loads: every uploaded file in `middleware_path/{api_id}/` (sorted),
+ * then each entry `path`, looked up in the API's folder, then `middleware_path/`, then the
+ * config's folder (Tyk definitions often say `middleware/x.js` relative to the gateway).
+ */
+export async function resolveMiddlewareSources(def: ApiDefinition, file: string, config: GatewayConfig, baseDir: string): Promise<MiddlewareSource[]> {
+  const cm = def.custom_middleware;
+  const driver = cm?.driver ?? '';
+  if (driver === 'grpc') return [];
+  const apiDir = apiMiddlewareDir(config, def.api_id);
+  const files: string[] = [];
+  try {
+    for (const name of (await readdir(apiDir)).sort()) if (MIDDLEWARE_FILE.test(name)) files.push(join(apiDir, name));
+  } catch {
+    // No uploads for this API yet.
+  }
+  const lists = [cm?.pre, cm?.post_key_auth, cm?.post, cm?.response, cm?.auth_check ? [cm.auth_check] : []];
+  for (const [kind, list] of ['pre', 'post_key_auth', 'post', 'response', 'auth_check'].map((k, i) => [k, lists[i]] as const)) {
+    for (const [i, entry] of (list ?? []).entries()) {
+      if (!entry?.path || entry.disabled) continue;
+      const candidates = isAbsolute(entry.path) ? [entry.path] : [join(apiDir, entry.path), join(config.middleware_path, entry.path), resolve(baseDir, entry.path)];
+      let found: string | undefined;
+      for (const c of candidates) if (await exists(c)) { found = c; break; }
+      if (!found) {
+        const key = kind === 'auth_check' ? 'custom_middleware.auth_check.path' : `custom_middleware.${kind}[${i}].path`;
+        throw new ConfigError(`${file} (api ${def.api_id}): ${key}: file "${entry.path}" not found (looked in ${candidates.join(', ')})`);
+      }
+      if (!files.includes(found)) files.push(found);
+    }
+  }
+  return Promise.all(files.map(async (f) => ({ filename: f, code: await readFile(f, 'utf8') })));
+}

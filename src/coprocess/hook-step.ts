@@ -1,0 +1,80 @@
+import type { HookEntry } from '../config/api-spec';
+import type { EventSink } from '../events/event';
+import { GatewayError, Messages } from '../gateway/error-responder';
+import type { RequestState, Step } from '../gateway/request-state';
+import { logger } from '../log/logger';
+import { type CoprocessObject, DispatchError, type Dispatcher } from './dispatcher';
+import { applyHookResult, applyResponseResult, buildHookObject, buildResponseObject, type HookOutcome } from './message';
+
+export interface HookStepContext {
+  apiId: string;
+  orgId: string;
+  dispatcher: Dispatcher;
+  /** Tyk's spec map for this API (OrgID, APIID, bundle_hash, config_data), built once at load. */
+  specMap: Record<string, string>;
+  events: EventSink;
+  /** Message for a failed hook: coprocess drivers say `Middleware error`, JSVM `Internal Server Error`. */
+  failureMessage: string;
+}
+
+/** Log, fire MiddlewareError, and turn any dispatch failure into the hook's error status. */
+export function hookFailure(ctx: HookStepContext, hook: HookEntry, err: unknown, status = 500, message = ctx.failureMessage): GatewayError {
+  const reason = err instanceof DispatchError ? err.reason : 'exception';
+  const detail = err instanceof Error ? err.message : String(err);
+  logger.warn({ api_id: ctx.apiId, hook: hook.name, hook_type: hook.kind, reason }, `hook ${hook.kind}:${hook.name} failed: ${detail}`);
+  ctx.events.fire({ type: 'MiddlewareError', apiId: ctx.apiId, orgId: ctx.orgId, meta: { Message: detail, APIID: ctx.apiId, Hook: hook.name, HookType: hook.kind, Reason: reason } });
+  return new GatewayError(status, message);
+}
+
+/** Act on return_overrides: an error ends with the template (and AuthFailure, as Tyk), a code answers raw. */
+export function handleOutcome(state: RequestState, ctx: HookStepContext, outcome: HookOutcome): void {
+  if (outcome.kind === 'continue') return;
+  if (outcome.kind === 'error') {
+    ctx.events.fire({ type: 'AuthFailure', apiId: ctx.apiId, orgId: ctx.orgId, meta: { Message: 'Auth Failure', Path: state.url, Origin: state.clientIp, Key: state.sessionKey ?? '' } });
+    throw new GatewayError(outcome.status, outcome.message, outcome.headers);
+  }
+  const { res } = state;
+  for (const [k, v] of Object.entries(outcome.headers)) res.setHeader(k, v);
+  res.statusCode = outcome.status;
+  res.end(outcome.body);
+  state.finished = true;
+}
+
+export async function callHook(state: RequestState, ctx: HookStepContext, hook: HookEntry, object: CoprocessObject): Promise<CoprocessObject> {
+  return ctx.dispatcher.dispatch(object, { signal: state.signal });
+}
+
+/** A pre / post_key_auth / post hook as a chain step. */
+export function requestHookStep(hook: HookEntry, ctx: HookStepContext): Step {
+  return {
+    name: `${hook.kind}:${hook.name}`,
+    async run(state) {
+      let outcome: HookOutcome;
+      try {
+        const result = await callHook(state, ctx, hook, buildHookObject(state, hook, ctx.specMap));
+        outcome = applyHookResult(state, result);
+      } catch (err) {
+        throw hookFailure(ctx, hook, err);
+      }
+      handleOutcome(state, ctx, outcome);
+    },
+  };
+}
+
+/** A response hook as a step of the response phase; the upstream answer is buffered in `state.upstream`. */
+export function responseHookStep(hook: HookEntry, ctx: HookStepContext): Step {
+  return {
+    name: `response:${hook.name}`,
+    async run(state) {
+      const upstream = state.upstream;
+      if (!upstream) return;
+      try {
+        const object = buildResponseObject(state, hook, ctx.specMap, upstream);
+        const result = await callHook(state, ctx, hook, object);
+        applyResponseResult(upstream, object.response!, result);
+      } catch (err) {
+        throw hookFailure(ctx, hook, err);
+      }
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import type { ApiSpec } from '../config/api-spec';
+import type { Dispatcher } from '../coprocess/dispatcher';
+import { logger } from '../log/logger';
+import type { Step } from './request-state';
+
+/**
+ * One loaded version of an API: its spec, its chain (built once, from named steps) and its
+ * dispatcher. A reload builds a new runtime beside the old one and swaps it into the route
+ * table; the old one is disposed once its in-flight requests have drained.
+ */
+export class ApiRuntime {
+  inflight = 0;
+  private draining?: () => void;
+  private disposed = false;
+
+  constructor(
+    readonly spec: ApiSpec,
+    readonly generation: number,
+    /** pre → auth → post_key_auth → limits → post. */
+    readonly requestSteps: readonly Step[],
+    /** Response hooks; when non-empty the upstream answer is buffered for them. */
+    readonly responseSteps: readonly Step[],
+    /** The request body is buffered when any step needs to read it. */
+    readonly needsBody: boolean,
+    readonly dispatcher?: Dispatcher,
+  ) {}
+
+  get listenPath(): string {
+    return this.spec.listenPath;
+  }
+
+  enter(): void {
+    this.inflight++;
+  }
+
+  leave(): void {
+    this.inflight--;
+    if (this.inflight === 0 && this.draining) this.draining();
+  }
+
+  /** Wait for in-flight requests (bounded by `graceMs`), then release the dispatcher. */
+  async retire(graceMs: number): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.inflight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.draining = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    try {
+      await this.dispatcher?.dispose();
+    } catch (err) {
+      logger.warn({ api_id: this.spec.apiId, err: (err as Error).message }, 'disposing a retired dispatcher failed');
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+const canonicalCache = new Map<string, string>();
+
+/** Go's CanonicalMIMEHeaderKey (`x-api-key` → `X-Api-Key`): how Tyk names headers for plugins. */
+export function canonicalHeaderName(name: string): string {
+  let out = canonicalCache.get(name);
+  if (out === undefined) {
+    out = name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+    if (canonicalCache.size < 10000) canonicalCache.set(name, out);
+  }
+  return out;
+}
+
+/** First value of each header under its canonical name, plus `Host`, as Tyk sends them. */
+export function firstValueHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    out[canonicalHeaderName(name)] = Array.isArray(value) ? (value[0] ?? '') : value;
+  }
+  return out;
+}
+
+export function headerValue(headers: IncomingHttpHeaders, lowerName: string): string | undefined {
+  const v = headers[lowerName];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Connection-scoped headers a proxy must not forward (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+export function stripHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  const listed = headers.connection;
+  const extra = listed ? new Set(String(listed).toLowerCase().split(',').map((s) => s.trim())) : undefined;
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || extra?.has(name)) continue;
+    out[name] = headers[name];
+  }
+  return out;
+}

@@ -1,0 +1,124 @@
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { ApiSpec } from '../config/api-spec';
+import { GatewayError, Messages } from './error-responder';
+import { stripHopByHop } from './headers';
+import type { RequestState, UpstreamResponse } from './request-state';
+
+/** Keep-alive agents shared by every API: upstream connections are reused across requests. */
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' }),
+};
+
+export function closeUpstreamAgents(): void {
+  agents['http:'].destroy();
+  agents['https:'].destroy();
+}
+
+/** path+query the upstream sees: listen path stripped if asked, joined onto the target's path. */
+export function upstreamPath(spec: ApiSpec, url: string): string {
+  let rest = url;
+  if (spec.stripListenPath && spec.listenPath !== '/') {
+    const prefix = spec.listenPath.slice(0, -1);
+    if (rest.startsWith(prefix)) rest = rest.slice(prefix.length);
+    if (!rest.startsWith('/')) rest = `/${rest}`;
+  }
+  const base = spec.target.pathname;
+  if (base === '/' || base === '') return rest;
+  return base.endsWith('/') ? base + rest.slice(1) : base + rest;
+}
+
+function outgoingHeaders(state: RequestState): IncomingHttpHeaders {
+  const headers = stripHopByHop(state.headers);
+  const target = state.api.spec.target;
+  headers.host = target.host;
+  const prior = headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${state.clientIp}` : state.clientIp;
+  if (state.body !== undefined) {
+    delete headers['transfer-encoding'];
+    headers['content-length'] = String(state.body.length);
+  }
+  return headers;
+}
+
+function upstreamFailure(err: NodeJS.ErrnoException, timedOut: boolean): GatewayError {
+  if (timedOut || err.code === 'ETIMEDOUT') return new GatewayError(504, Messages.upstreamTimeout);
+  return new GatewayError(502, Messages.upstreamDown);
+}
+
+/**
+ * Send the request upstream. With `buffer` the answer is collected into `state.upstream` for the
+ * response hooks; otherwise it streams straight to the client.
+ */
+export function proxyRequest(state: RequestState, timeoutMs: number, buffer: boolean): Promise<void> {
+  const spec = state.api.spec;
+  const target = spec.target;
+  return new Promise<void>((resolve, reject) => {
+    let timedOut = false;
+    const upstreamReq = (target.protocol === 'https:' ? https : http).request({
+      protocol: target.protocol,
+      hostname: target.hostname,
+      port: target.port || undefined,
+      method: state.method,
+      path: upstreamPath(spec, state.url),
+      headers: outgoingHeaders(state),
+      agent: agents[target.protocol as 'http:' | 'https:'],
+      timeout: timeoutMs,
+    });
+    const onAbort = () => upstreamReq.destroy();
+    state.signal.addEventListener('abort', onAbort, { once: true });
+    upstreamReq.on('timeout', () => {
+      timedOut = true;
+      upstreamReq.destroy(Object.assign(new Error('upstream timeout'), { code: 'ETIMEDOUT' }));
+    });
+    upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
+      state.signal.removeEventListener('abort', onAbort);
+      reject(upstreamFailure(err, timedOut));
+    });
+    upstreamReq.on('response', (upstreamRes: IncomingMessage) => {
+      state.signal.removeEventListener('abort', onAbort);
+      if (buffer) collect(upstreamRes, state).then(resolve, reject);
+      else stream(upstreamRes, state).then(resolve, reject);
+    });
+    if (state.body !== undefined) upstreamReq.end(state.body);
+    else state.req.pipe(upstreamReq);
+  });
+}
+
+function collect(upstreamRes: IncomingMessage, state: RequestState): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    upstreamRes.on('data', (c: Buffer) => chunks.push(c));
+    upstreamRes.on('error', () => reject(new GatewayError(502, Messages.upstreamDown)));
+    upstreamRes.on('end', () => {
+      const upstream: UpstreamResponse = { status: upstreamRes.statusCode ?? 502, headers: stripHopByHop(upstreamRes.headers), body: Buffer.concat(chunks) };
+      state.upstream = upstream;
+      resolve();
+    });
+  });
+}
+
+function stream(upstreamRes: IncomingMessage, state: RequestState): Promise<void> {
+  const { res } = state;
+  res.writeHead(upstreamRes.statusCode ?? 502, stripHopByHop(upstreamRes.headers));
+  state.finished = true;
+  return new Promise((resolve) => {
+    upstreamRes.pipe(res);
+    upstreamRes.on('end', resolve);
+    upstreamRes.on('error', () => {
+      res.destroy();
+      resolve();
+    });
+    res.on('close', resolve);
+  });
+}
+
+/** Write a buffered (possibly hook-modified) upstream answer to the client. */
+export function sendUpstream(state: RequestState, upstream: UpstreamResponse): void {
+  const headers = { ...upstream.headers, 'content-length': String(upstream.body.length) };
+  delete headers['transfer-encoding'];
+  state.res.writeHead(upstream.status, headers);
+  state.res.end(upstream.body);
+  state.finished = true;
+}

@@ -1,0 +1,43 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { SessionState } from '../auth/session';
+import type { ApiRuntime } from './api-runtime';
+
+/** The upstream answer, buffered only when response hooks need to see it. */
+export interface UpstreamResponse {
+  status: number;
+  /** Lowercase names, Node style (string or list of values). */
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/**
+ * Everything a request carries through the chain. Steps mutate it; the proxy step sends it on.
+ * `url` is path + query with the listen path still in place, as Tyk shows it to plugins.
+ */
+export interface RequestState {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly api: ApiRuntime;
+  readonly clientIp: string;
+  readonly scheme: 'http' | 'https';
+  readonly requestUri: string;
+  /** Aborted when the client disconnects before the response is complete. */
+  readonly signal: AbortSignal;
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  /** The buffered request body; undefined while it still streams from `req`. */
+  body?: Buffer;
+  session?: SessionState;
+  /** The store key the session lives under (the token, or the ID extractor's cache key). */
+  sessionKey?: string;
+  upstream?: UpstreamResponse;
+  /** Set once a response has been written; the chain stops. */
+  finished: boolean;
+}
+
+/** A named step of an API's chain, built once at load. Ends the request by throwing GatewayError or setting `finished`. */
+export interface Step {
+  readonly name: string;
+  run(state: RequestState): void | Promise<void>;
+}
