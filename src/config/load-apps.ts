@@ -11,6 +11,8 @@ export interface LoadedDefinitions {
   specs: ApiSpec[];
   /** One line per rejected file or API, naming the file and key. */
   errors: string[];
+  /** Files that exist but could not be loaded: their APIs keep serving the previous version. */
+  failedFiles: Set<string>;
 }
 
 /** Read, check and compile one definition. Throws ConfigError naming the file and key. */
@@ -39,6 +41,7 @@ export async function loadApiDefinitions(config: GatewayConfig): Promise<LoadedD
     errors.push(`${config.app_path}: cannot read app_path: ${(err as Error).message}`);
   }
   const specs: ApiSpec[] = [];
+  const failedFiles = new Set<string>();
   const byId = new Map<string, string>();
   const byPath = new Map<string, string>();
   for (const name of names) {
@@ -60,8 +63,9 @@ export async function loadApiDefinitions(config: GatewayConfig): Promise<LoadedD
     } catch (err) {
       const message = err instanceof ConfigError ? err.message : `${file}: ${(err as Error).message}`;
       errors.push(message);
+      failedFiles.add(file);
       logger.error({ file }, message);
     }
   }
-  return { specs, errors };
+  return { specs, errors, failedFiles };
 }

@@ -42,6 +42,8 @@ export interface Dispatcher {
   reload(): Promise<void>;
   /** Release every resource once in-flight calls are done. Idempotent. */
   dispose(): Promise<void>;
+  /** Counters and state for `/tyk/apis/{id}/runtime`; drivers without state may omit it. */
+  stats?(): Record<string, unknown>;
 }
 
 /** Why a dispatch failed: drives the log line and the MiddlewareError event reason. */

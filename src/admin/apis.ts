@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Request, type Response, Router } from 'express';
+import { checkDefinition } from '../config/api-spec';
+import { ConfigError } from '../config/config-error';
+import { readDefinitionFile } from '../config/load-apps';
+import type { Gateway } from '../gateway/gateway';
+import { writeFileAtomic } from '../storage/atomic-file';
+
+const API_ID = /^[A-Za-z0-9._~-]+$/;
+
+function status(res: Response, code: number, message: string): void {
+  res.status(code).json({ status: code < 400 ? 'ok' : 'error', message });
+}
+
+/**
+ * `/tyk/apis` in file mode, as Tyk does it: create, update and delete write `app_path`; the change
+ * is live after a reload (`/tyk/reload`). Reads show the definitions being served.
+ */
+export function createApisRouter(gateway: Gateway): Router {
+  const router = Router();
+  const fileOf = (apiId: string): string => gateway.getApi(apiId)?.spec.file ?? join(gateway.config.app_path, `${apiId}.json`);
+
+  const readBody = (req: Request, res: Response): Record<string, unknown> | undefined => {
+    if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
+      status(res, 400, 'Request malformed');
+      return undefined;
+    }
+    return req.body as Record<string, unknown>;
+  };
+
+  const save = async (res: Response, raw: Record<string, unknown>, apiId: string, action: 'added' | 'modified'): Promise<void> => {
+    const file = fileOf(apiId);
+    try {
+      checkDefinition(raw, file);
+    } catch (err) {
+      status(res, 400, (err as ConfigError).message);
+      return;
+    }
+    await writeFileAtomic(file, `${JSON.stringify(raw, null, 2)}\n`);
+    res.json({ key: apiId, status: 'ok', action });
+  };
+
+  router.get('/', (_req, res) => {
+    res.json(gateway.listApis().map((api) => api.spec.definition));
+  });
+
+  router.post('/', async (req, res) => {
+    const raw = readBody(req, res);
+    if (!raw) return;
+    if (typeof raw.api_id !== 'string' || raw.api_id === '') raw.api_id = randomBytes(16).toString('hex');
+    const apiId = raw.api_id as string;
+    if (!API_ID.test(apiId)) return status(res, 400, 'api_id: must match ^[A-Za-z0-9._~-]+$');
+    if (gateway.getApi(apiId)) return status(res, 409, `API ${apiId} already exists`);
+    await save(res, raw, apiId, 'added');
+  });
+
+  router.get('/:apiId', (req, res) => {
+    const api = gateway.getApi(req.params.apiId);
+    if (!api) return status(res, 404, 'API not found');
+    res.set('X-Isogate-Generation', String(api.generation));
+    res.json(api.spec.definition);
+  });
+
+  router.put('/:apiId', async (req, res) => {
+    const { apiId } = req.params;
+    const raw = readBody(req, res);
+    if (!raw) return;
+    if (!gateway.getApi(apiId)) {
+      try {
+        await readDefinitionFile(fileOf(apiId));
+      } catch {
+        return status(res, 404, 'API not found');
+      }
+    }
+    if (raw.api_id !== undefined && raw.api_id !== apiId) return status(res, 400, `api_id: "${String(raw.api_id)}" does not match the path's "${apiId}"`);
+    raw.api_id = apiId;
+    await save(res, raw, apiId, 'modified');
+  });
+
+  router.delete('/:apiId', async (req, res) => {
+    const { apiId } = req.params;
+    try {
+      await unlink(fileOf(apiId));
+    } catch {
+      return status(res, 404, 'API not found');
+    }
+    res.json({ key: apiId, status: 'ok', action: 'deleted' });
+  });
+
+  /** Our extension: the loaded version of an API and its dispatcher's state. */
+  router.get('/:apiId/runtime', (req, res) => {
+    const api = gateway.getApi(req.params.apiId);
+    if (!api) return status(res, 404, 'API not found');
+    res.json({ api_id: api.spec.apiId, generation: api.generation, content_hash: api.spec.contentHash, driver: api.spec.driver, inflight: api.inflight, dispatcher: api.dispatcher?.stats?.() });
+  });
+
+  return router;
+}

@@ -1,0 +1,43 @@
+import type { ApiSpec } from '../config/api-spec';
+import type { GatewayConfig } from '../config/gateway-config-types';
+import type { EventSink } from '../events/event';
+import { GatewayError, Messages } from '../gateway/error-responder';
+import { headerValue } from '../gateway/headers';
+import type { RequestState, Step } from '../gateway/request-state';
+import type { SessionStore } from '../storage/session-store';
+import { isIgnoredPath } from './ignored-paths';
+import { storageKey } from './key-hash';
+
+function authFailure(events: EventSink, spec: ApiSpec, state: RequestState, key: string): void {
+  events.fire({ type: 'AuthFailure', apiId: spec.apiId, orgId: spec.orgId, meta: { Message: 'Auth Failure', Path: state.url, Origin: state.clientIp, Key: key } });
+}
+
+function queryParam(url: string, name: string): string | undefined {
+  const q = url.indexOf('?');
+  return q < 0 ? undefined : new URLSearchParams(url.slice(q + 1)).get(name) ?? undefined;
+}
+
+/** Tyk's standard auth token check: the key from the auth header (or param), looked up in the store. */
+export function tokenAuthStep(spec: ApiSpec, config: GatewayConfig, store: SessionStore, events: EventSink): Step {
+  const header = spec.authHeaderName.toLowerCase();
+  return {
+    name: 'auth:token',
+    async run(state) {
+      if (isIgnoredPath(spec, state.url)) return;
+      let key = headerValue(state.headers, header) ?? (spec.authParamName ? queryParam(state.url, spec.authParamName) : undefined);
+      if (key?.toLowerCase().startsWith('bearer ')) key = key.slice(7).trim();
+      if (!key) {
+        authFailure(events, spec, state, '');
+        throw new GatewayError(401, Messages.authFieldMissing);
+      }
+      const stored = storageKey(key, config);
+      const session = await store.get(stored);
+      if (!session) {
+        authFailure(events, spec, state, key);
+        throw new GatewayError(403, Messages.accessDisallowed);
+      }
+      state.session = session;
+      state.sessionKey = stored;
+    },
+  };
+}

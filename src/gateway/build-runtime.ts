@@ -1,0 +1,74 @@
+import type { AuthCache } from '../auth/auth-cache';
+import { coprocessAuthStep } from '../auth/coprocess-auth-step';
+import { compileIdExtractor } from '../auth/id-extractor';
+import { normaliseHashFunction } from '../auth/key-hash';
+import { limitsStep } from '../auth/limits-step';
+import { tokenAuthStep } from '../auth/token-auth-step';
+import type { ApiSpec } from '../config/api-spec';
+import type { GatewayConfig } from '../config/gateway-config-types';
+import { type HookStepContext, requestHookStep, responseHookStep } from '../coprocess/hook-step';
+import type { DriverRegistry } from '../coprocess/drivers/driver-registry';
+import type { EventBus } from '../events/event-bus';
+import type { SessionStore } from '../storage/session-store';
+import { ApiRuntime } from './api-runtime';
+import { Messages } from './error-responder';
+import type { Step } from './request-state';
+
+export interface GatewayServices {
+  config: GatewayConfig;
+  /** Sessions through the auth LRU: every read and write keeps the cache in step. */
+  store: SessionStore;
+  /** The store without the LRU, for the auth_check step which manages the LRU itself. */
+  rawStore: SessionStore;
+  events: EventBus;
+  authCache: AuthCache;
+  drivers: DriverRegistry;
+}
+
+/** Tyk's spec map sent with every hook: OrgID, APIID, bundle_hash and config_data when enabled. */
+function specMap(spec: ApiSpec): Record<string, string> {
+  const map: Record<string, string> = { OrgID: spec.orgId, APIID: spec.apiId, bundle_hash: spec.bundleHash };
+  if (spec.configDataJson !== undefined) map.config_data = spec.configDataJson;
+  return map;
+}
+
+/**
+ * Compile an API's chain once, at load, from named steps:
+ * pre → auth → post_key_auth → key checks (expiry, access, rate, quota) → post; response hooks after the upstream.
+ * Any config problem throws before anything is swapped in, so the previous version keeps serving.
+ */
+export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, generation: number): Promise<ApiRuntime> {
+  const { config, events } = services;
+  const extractor = spec.coprocessAuth
+    ? compileIdExtractor(spec.idExtractor, { apiId: spec.apiId, orgId: spec.orgId, hashKeyFunction: config.hash_keys ? normaliseHashFunction(config.hash_key_function) || undefined : undefined })
+    : undefined;
+  events.setApiHandlers(spec.apiId, spec.orgId, spec.definition.event_handlers, undefined);
+  const dispatcher = await services.drivers.create(spec, generation);
+  if (dispatcher) events.setApiHandlers(spec.apiId, spec.orgId, spec.definition.event_handlers, dispatcher);
+
+  const ctx: HookStepContext | undefined = dispatcher && {
+    apiId: spec.apiId,
+    orgId: spec.orgId,
+    dispatcher,
+    specMap: specMap(spec),
+    events,
+    failureMessage: dispatcher.driver === 'jsvm' ? Messages.jsvmError : Messages.middlewareError,
+  };
+  const hooks = (kind: 'pre' | 'post_key_auth' | 'post'): Step[] => (ctx ? spec.hooks[kind].map((h) => requestHookStep(h, ctx)) : []);
+
+  const steps: Step[] = [...hooks('pre')];
+  if (!spec.keyless) {
+    if (ctx && spec.authCheck) {
+      steps.push(coprocessAuthStep({ spec, config, hook: spec.authCheck, ctx, extractor, cache: services.authCache, store: services.rawStore }));
+    } else {
+      steps.push(tokenAuthStep(spec, config, services.store, events));
+    }
+    steps.push(...hooks('post_key_auth'));
+    steps.push(limitsStep(spec, services.store, events));
+  }
+  steps.push(...hooks('post'));
+  const responseSteps = ctx ? spec.hooks.response.map((h) => responseHookStep(h, ctx)) : [];
+  const bodyExtractor = extractor && extractor.extractFrom !== 'header';
+  const needsBody = Boolean(ctx) || Boolean(bodyExtractor);
+  return new ApiRuntime(spec, generation, steps, responseSteps, needsBody, dispatcher);
+}

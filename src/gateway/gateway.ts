@@ -1,0 +1,221 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import { AuthCache, CachedSessionStore } from '../auth/auth-cache';
+import type { ApiSpec } from '../config/api-spec';
+import { loadApiDefinitions } from '../config/load-apps';
+import type { GatewayConfig } from '../config/gateway-config-types';
+import { DriverRegistry } from '../coprocess/drivers/driver-registry';
+import { EventBus } from '../events/event-bus';
+import { logger } from '../log/logger';
+import { createSessionStore } from '../storage/index';
+import type { SessionStore } from '../storage/session-store';
+import { ApiRuntime } from './api-runtime';
+import { buildApiRuntime, type GatewayServices } from './build-runtime';
+import { Messages, sendError, setGeneratorHeader } from './error-responder';
+import { handleApiRequest, type RequestLimits } from './handle-request';
+import { closeUpstreamAgents } from './proxy';
+import { RouteTable } from './route-table';
+
+export interface ReloadReport {
+  status: 'ok' | 'error';
+  /** APIs (re)built by this reload. */
+  built: string[];
+  removed: string[];
+  unchanged: string[];
+  /** One line per API or file that failed; a failed API keeps its previous version serving. */
+  errors: string[];
+}
+
+/** Grace for in-flight requests on a retired API version before its isolate is disposed. */
+const RETIRE_GRACE_MS = 30_000;
+
+/**
+ * The gateway process: owns the services, the loaded API runtimes and the HTTP server.
+ * Management requests go to the express admin app; everything else takes the lean path.
+ */
+export class Gateway {
+  /** Sessions through the auth LRU: /tyk/keys changes evict at once. */
+  readonly store: SessionStore;
+  private readonly rawStore: SessionStore;
+  readonly events: EventBus;
+  readonly authCache: AuthCache;
+  readonly drivers: DriverRegistry;
+  private table = new RouteTable<ApiRuntime>([]);
+  private readonly runtimes = new Map<string, ApiRuntime>();
+  private readonly generations = new Map<string, number>();
+  private readonly server: http.Server;
+  private readonly limits: RequestLimits;
+  private readonly healthPath: string;
+  private admin?: Express;
+  private ready = false;
+  private reloading: Promise<ReloadReport> = Promise.resolve({ status: 'ok', built: [], removed: [], unchanged: [], errors: [] });
+  private reloadQueued?: Promise<ReloadReport>;
+  private stopping = false;
+
+  constructor(readonly config: GatewayConfig) {
+    setGeneratorHeader(!config.hide_generator_header);
+    this.rawStore = createSessionStore(config);
+    this.authCache = new AuthCache({ maxEntries: config.auth_cache.max_entries, maxBytes: config.auth_cache.max_bytes });
+    this.store = new CachedSessionStore(this.authCache, this.rawStore);
+    this.events = new EventBus({ handlers: config.event_handlers });
+    this.drivers = new DriverRegistry(config, this.events);
+    this.limits = { maxBodyBytes: config.isolate_options.max_body_bytes, proxyTimeoutMs: config.proxy_timeout_ms };
+    this.healthPath = `/${config.health_check_endpoint_name.replace(/^\//, '')}`;
+    this.server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.onRequest(req, res));
+  }
+
+  /** Mount the management API (kept off the proxy hot path). */
+  setAdminApp(app: Express): void {
+    this.admin = app;
+  }
+
+  private get services(): GatewayServices {
+    return { config: this.config, store: this.store, rawStore: this.rawStore, events: this.events, authCache: this.authCache, drivers: this.drivers };
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const api = this.table.match(path);
+    if (api && !path.startsWith('/tyk/')) {
+      void handleApiRequest(api, req, res, this.limits);
+      return;
+    }
+    if (path === this.healthPath) return this.health(res);
+    if (path.startsWith('/tyk/') && this.admin) {
+      this.admin(req, res);
+      return;
+    }
+    sendError(res, 404, Messages.notFound);
+  }
+
+  private health(res: ServerResponse): void {
+    const body = JSON.stringify({ status: this.ready ? 'pass' : 'starting', apis: this.runtimes.size, description: 'isogate' });
+    res.writeHead(this.ready ? 200 : 503, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  async start(): Promise<AddressInfo> {
+    const report = await this.reload();
+    for (const line of report.errors) logger.error(line);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.config.listen_port, this.config.listen_address, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.ready = true;
+    const address = this.server.address() as AddressInfo;
+    logger.info({ address: address.address, port: address.port, apis: this.runtimes.size }, `isogate listening on http://${address.address}:${address.port}`);
+    return address;
+  }
+
+  get address(): AddressInfo {
+    return this.server.address() as AddressInfo;
+  }
+
+  listApis(): ApiRuntime[] {
+    return [...this.runtimes.values()];
+  }
+
+  getApi(apiId: string): ApiRuntime | undefined {
+    return this.runtimes.get(apiId);
+  }
+
+  /**
+   * Re-read app_path and rebuild only the APIs whose content hash changed. Reloads run one at a
+   * time; callers arriving during a reload share the next one.
+   */
+  reload(): Promise<ReloadReport> {
+    if (this.reloadQueued) return this.reloadQueued;
+    const next = this.reloading.then(() => {
+      this.reloadQueued = undefined;
+      return this.doReload();
+    });
+    this.reloadQueued = next;
+    this.reloading = next.catch(() => ({ status: 'error', built: [], removed: [], unchanged: [], errors: [] }) as ReloadReport);
+    return next;
+  }
+
+  /** Rebuild one API now (after a middleware upload), keeping the old version on failure. */
+  async rebuildApi(spec: ApiSpec): Promise<ApiRuntime> {
+    const runtime = await this.build(spec);
+    this.swap(new Map([[spec.apiId, runtime]]), []);
+    return runtime;
+  }
+
+  private async build(spec: ApiSpec): Promise<ApiRuntime> {
+    const generation = (this.generations.get(spec.apiId) ?? 0) + 1;
+    const runtime = await buildApiRuntime(spec, this.services, generation);
+    this.generations.set(spec.apiId, generation);
+    return runtime;
+  }
+
+  private async doReload(): Promise<ReloadReport> {
+    const { specs, errors, failedFiles } = await loadApiDefinitions(this.config);
+    const built = new Map<string, ApiRuntime>();
+    const unchanged: string[] = [];
+    const failed = new Set<string>();
+    for (const spec of specs) {
+      const current = this.runtimes.get(spec.apiId);
+      if (current && current.spec.contentHash === spec.contentHash) {
+        unchanged.push(spec.apiId);
+        continue;
+      }
+      try {
+        built.set(spec.apiId, await this.build(spec));
+      } catch (err) {
+        failed.add(spec.apiId);
+        const line = `${spec.file} (api ${spec.apiId}): ${(err as Error).message}${current ? ' — the previous version keeps serving' : ''}`;
+        errors.push(line);
+        logger.error({ api_id: spec.apiId, file: spec.file }, line);
+      }
+    }
+    const present = new Set(specs.map((s) => s.apiId));
+    // A file that failed to load keeps its API serving: only APIs whose file is gone are removed.
+    const removed = [...this.runtimes.keys()].filter((id) => !present.has(id) && !failedFiles.has(this.runtimes.get(id)!.spec.file));
+    this.swap(built, removed);
+    const report: ReloadReport = { status: errors.length ? 'error' : 'ok', built: [...built.keys()], removed, unchanged, errors };
+    logger.info({ built: report.built, removed, unchanged: unchanged.length, errors: errors.length }, 'reload complete');
+    return report;
+  }
+
+  /** Install new runtimes atomically: one new route table, then retire the replaced versions. */
+  private swap(built: Map<string, ApiRuntime>, removed: string[]): void {
+    const retired: ApiRuntime[] = [];
+    for (const [id, runtime] of built) {
+      const old = this.runtimes.get(id);
+      if (old) retired.push(old);
+      this.runtimes.set(id, runtime);
+    }
+    for (const id of removed) {
+      const old = this.runtimes.get(id);
+      if (old) retired.push(old);
+      this.runtimes.delete(id);
+      this.events.removeApi(id);
+    }
+    this.table = new RouteTable([...this.runtimes.values()]);
+    for (const old of retired) void old.retire(RETIRE_GRACE_MS);
+  }
+
+  /** Stop accepting, let in-flight requests finish, dispose isolates, flush events. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.ready = false;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    await closed;
+    clearTimeout(timer);
+    await Promise.all([...this.runtimes.values()].map((r) => r.retire(graceMs)));
+    this.runtimes.clear();
+    await this.events.stop(graceMs);
+    await this.drivers.close();
+    await this.store.close();
+    closeUpstreamAgents();
+  }
+}
