@@ -22,3 +22,6 @@ export interface EventHandlersSection {
 export interface EventSink {
   fire(event: Omit<GatewayEvent, 'timestamp'> & { timestamp?: Date }): void;
 }
+
+/** What `EventSink.fire` takes: the timestamp defaults to the moment of firing. */
+export type EventInput = Omit<GatewayEvent, 'timestamp'> & { timestamp?: Date };
