@@ -1,0 +1,48 @@
+import type { Response } from 'express';
+
+/** Tyk's generic status object (`apiStatusMessage`). */
+export interface ApiStatusMessage {
+  status: 'ok' | 'error';
+  message: string;
+}
+
+export type ModifyAction = 'added' | 'modified' | 'deleted';
+
+/** Tyk's reply to a key create/update/delete (`apiModifyKeySuccess`); `key_hash` only when set. */
+export interface ApiModifyKeySuccess {
+  key: string;
+  status: 'ok';
+  action: ModifyAction;
+  key_hash?: string;
+}
+
+/** Any JSON reply of the management API, with the status code. */
+export function sendJson(res: Response, code: number, body: unknown): void {
+  res.status(code).json(body);
+}
+
+export function sendStatus(res: Response, code: number, status: ApiStatusMessage['status'], message: string): void {
+  const body: ApiStatusMessage = { status, message };
+  sendJson(res, code, body);
+}
+
+/** `{"status":"error","message":…}` — every management API failure. */
+export function sendError(res: Response, code: number, message: string): void {
+  sendStatus(res, code, 'error', message);
+}
+
+/** `{"status":"ok","message":…}` with 200. */
+export function sendOk(res: Response, message = ''): void {
+  sendStatus(res, 200, 'ok', message);
+}
+
+export function modifyResult(key: string, action: ModifyAction, keyHash?: string): ApiModifyKeySuccess {
+  // Field order as Tyk writes it: key, status, action, key_hash.
+  const body: ApiModifyKeySuccess = { key, status: 'ok', action };
+  if (keyHash) body.key_hash = keyHash;
+  return body;
+}
+
+export function sendModified(res: Response, key: string, action: ModifyAction, keyHash?: string): void {
+  sendJson(res, 200, modifyResult(key, action, keyHash));
+}
