@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { logger as processLogger, type Logger } from '../log/logger';
 import { buildHandlerTable, parseEventHandlers } from './compile';
 import { DropReporter, type DropReason } from './drop-reporter';
@@ -117,6 +118,9 @@ export class EventBus implements EventSink {
     this.handlerConcurrency = positive(options.handlerConcurrency, 8, 'handlerConcurrency');
     this.dedup = new WebhookDedup(positive(options.dedupMaxEntries, 10_000, 'dedupMaxEntries'));
     this.transport = new WebhookTransport({ ...DEFAULT_WEBHOOK_TRANSPORT, ...options.webhook });
+    // Every running webhook attempt listens on this signal; they are capped by `concurrency`,
+    // so Node's default warning at 11 listeners would only be noise.
+    setMaxListeners(0, this.abort.signal);
     this.drops = new DropReporter(this.logger, options.dropLogIntervalMs ?? 1_000);
     this.kindStats = Object.fromEntries(
       HANDLER_KINDS.map((kind) => [kind, { queued: 0, delivered: 0, deduplicated: 0, failed: 0, dropped: 0 }]),
