@@ -207,7 +207,14 @@ export class EventBus implements EventSink {
 
   private async shutdown(timeoutMs: number): Promise<void> {
     this.state = 'stopping';
-    const drained = await this.waitIdle(timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    // Re-checked after every wake-up: promise continuations that ran in between may have fired
+    // more events, and those are still owed a delivery.
+    let drained = this.pending === 0 && this.inFlight === 0;
+    while (!drained && Date.now() < deadline) {
+      await this.waitIdle(deadline - Date.now());
+      drained = this.pending === 0 && this.inFlight === 0;
+    }
     this.state = 'stopped';
     if (!drained) {
       for (const lane of this.withWork) {
@@ -228,17 +235,17 @@ export class EventBus implements EventSink {
     this.drops.flush();
   }
 
-  private waitIdle(timeoutMs: number): Promise<boolean> {
-    if (this.pending === 0 && this.inFlight === 0) return Promise.resolve(true);
+  /** Resolves when the bus goes idle or after `timeoutMs`, whichever comes first. */
+  private waitIdle(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.idleWaiters = this.idleWaiters.filter((w) => w !== onIdle);
-        resolve(false);
-      }, timeoutMs);
       const onIdle = (): void => {
         clearTimeout(timer);
-        resolve(true);
+        resolve();
       };
+      const timer = setTimeout(() => {
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== onIdle);
+        resolve();
+      }, timeoutMs);
       this.idleWaiters.push(onIdle);
     });
   }
