@@ -17,7 +17,17 @@ export function createAdminApp(gateway: Gateway, secret: string): Express {
   app.use('/tyk', express.json({ limit: '5mb', strict: false, type: () => true }));
   app.use('/tyk/apis', createApisRouter(gateway));
   app.use('/tyk/reload', createReloadRouter(gateway));
-  app.use('/tyk/keys', createKeysRouter({ store: gateway.store, config: gateway.config, events: gateway.events }));
+  app.use(
+    '/tyk/keys',
+    createKeysRouter({
+      store: gateway.store,
+      config: gateway.config,
+      events: gateway.events,
+      // The store is the LRU-backed one, so the auth cache is already in step; rate/quota counters restart from the new session.
+      onKeyChanged: (storedKey) => gateway.limiter.forget(storedKey),
+      orgForApi: (apiId) => gateway.getApi(apiId)?.spec.orgId,
+    }),
+  );
   app.use((_req, res) => {
     res.status(404).json({ status: 'error', message: 'Not found' });
   });

@@ -17,7 +17,7 @@ export async function runGateway(configFile: string): Promise<Gateway> {
     else logger.info('no "secret" in the gateway config: the management API (/tyk/...) is off');
     await gateway.start();
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || (err instanceof Error && err.name === 'EventConfigError')) {
       logger.fatal(err.message);
       process.exit(EXIT_CONFIG);
     }

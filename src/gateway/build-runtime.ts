@@ -8,7 +8,8 @@ import type { ApiSpec } from '../config/api-spec';
 import type { GatewayConfig } from '../config/gateway-config-types';
 import { type HookStepContext, requestHookStep, responseHookStep } from '../coprocess/hook-step';
 import type { DriverRegistry } from '../coprocess/drivers/driver-registry';
-import type { EventBus } from '../events/event-bus';
+import type { EventBus } from '../events';
+import type { SessionLimiter } from '../auth/limits';
 import type { SessionStore } from '../storage/session-store';
 import { ApiRuntime } from './api-runtime';
 import { Messages } from './error-responder';
@@ -22,6 +23,7 @@ export interface GatewayServices {
   rawStore: SessionStore;
   events: EventBus;
   authCache: AuthCache;
+  limiter: SessionLimiter;
   drivers: DriverRegistry;
 }
 
@@ -42,9 +44,13 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
   const extractor = spec.coprocessAuth
     ? compileIdExtractor(spec.idExtractor, { apiId: spec.apiId, orgId: spec.orgId, hashKeyFunction: config.hash_keys ? normaliseHashFunction(config.hash_key_function) || undefined : undefined })
     : undefined;
-  events.setApiHandlers(spec.apiId, spec.orgId, spec.definition.event_handlers, undefined);
   const dispatcher = await services.drivers.create(spec, generation);
-  if (dispatcher) events.setApiHandlers(spec.apiId, spec.orgId, spec.definition.event_handlers, dispatcher);
+  try {
+    events.setApiHandlers(spec.apiId, spec.orgId, spec.definition.event_handlers, { dispatcher });
+  } catch (err) {
+    await dispatcher?.dispose();
+    throw err;
+  }
 
   const ctx: HookStepContext | undefined = dispatcher && {
     apiId: spec.apiId,
@@ -64,7 +70,7 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
       steps.push(tokenAuthStep(spec, config, services.store, events));
     }
     steps.push(...hooks('post_key_auth'));
-    steps.push(limitsStep(spec, services.store, events));
+    steps.push(limitsStep(spec, services.limiter, events));
   }
   steps.push(...hooks('post'));
   const responseSteps = ctx ? spec.hooks.response.map((h) => responseHookStep(h, ctx)) : [];

@@ -6,7 +6,8 @@ import type { ApiSpec } from '../config/api-spec';
 import { loadApiDefinitions } from '../config/load-apps';
 import type { GatewayConfig } from '../config/gateway-config-types';
 import { DriverRegistry } from '../coprocess/drivers/driver-registry';
-import { EventBus } from '../events/event-bus';
+import { EventBus } from '../events';
+import { SessionLimiter } from '../auth/limits';
 import { logger } from '../log/logger';
 import { createSessionStore } from '../storage/index';
 import type { SessionStore } from '../storage/session-store';
@@ -41,6 +42,7 @@ export class Gateway {
   readonly events: EventBus;
   readonly authCache: AuthCache;
   readonly drivers: DriverRegistry;
+  readonly limiter: SessionLimiter;
   private table = new RouteTable<ApiRuntime>([]);
   private readonly runtimes = new Map<string, ApiRuntime>();
   private readonly generations = new Map<string, number>();
@@ -58,7 +60,8 @@ export class Gateway {
     this.rawStore = createSessionStore(config);
     this.authCache = new AuthCache({ maxEntries: config.auth_cache.max_entries, maxBytes: config.auth_cache.max_bytes });
     this.store = new CachedSessionStore(this.authCache, this.rawStore);
-    this.events = new EventBus({ handlers: config.event_handlers });
+    this.events = new EventBus({ gatewayHandlers: config.event_handlers });
+    this.limiter = new SessionLimiter({ store: this.store });
     this.drivers = new DriverRegistry(config, this.events);
     this.limits = { maxBodyBytes: config.isolate_options.max_body_bytes, proxyTimeoutMs: config.proxy_timeout_ms };
     this.healthPath = `/${config.health_check_endpoint_name.replace(/^\//, '')}`;
@@ -71,7 +74,7 @@ export class Gateway {
   }
 
   private get services(): GatewayServices {
-    return { config: this.config, store: this.store, rawStore: this.rawStore, events: this.events, authCache: this.authCache, drivers: this.drivers };
+    return { config: this.config, store: this.store, rawStore: this.rawStore, events: this.events, authCache: this.authCache, limiter: this.limiter, drivers: this.drivers };
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -213,6 +216,7 @@ export class Gateway {
     clearTimeout(timer);
     await Promise.all([...this.runtimes.values()].map((r) => r.retire(graceMs)));
     this.runtimes.clear();
+    await this.limiter.flush();
     await this.events.stop(graceMs);
     await this.drivers.close();
     await this.store.close();

@@ -1,0 +1,24 @@
+import type { ApiSpec } from '../config/api-spec';
+import type { EventSink } from '../events/event';
+import { GatewayError } from '../gateway/error-responder';
+import type { Step } from '../gateway/request-state';
+import type { SessionLimiter } from './limits';
+
+/** Key expiry / inactive, access rights, rate limit and quota, after post_key_auth (Tyk's order). */
+export function limitsStep(spec: ApiSpec, limiter: SessionLimiter, events: EventSink): Step {
+  const disableRateLimit = spec.definition.disable_rate_limit === true;
+  const disableQuota = spec.definition.disable_quota === true;
+  return {
+    name: 'limits',
+    run(state) {
+      const session = state.session;
+      if (!session || !state.sessionKey) return; // ignored path: no identity, nothing to count
+      const result = limiter.check({ storedKey: state.sessionKey, session, apiId: spec.apiId, ttlSeconds: spec.sessionLifetime || undefined, disableRateLimit, disableQuota });
+      if (result.ok) return;
+      if (result.event) {
+        events.fire({ type: result.event, apiId: spec.apiId, orgId: spec.orgId, meta: { Message: result.eventMessage ?? result.message, Path: state.url, Origin: state.clientIp, Key: state.sessionKey } });
+      }
+      throw new GatewayError(result.status, result.message);
+    },
+  };
+}
