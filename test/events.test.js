@@ -261,6 +261,19 @@ describe('events', function () {
       await sleep(30);
       expect(lines.filter((l) => /^v\d:E$/.test(l.msg)).map((l) => l.msg)).to.deep.equal(['v2:E']);
     });
+
+    it('compiles a reload first and installs it only when asked', async () => {
+      const { logger, lines } = captureLogger();
+      const bus = newBus({ logger });
+      bus.setApiHandlers('api1', undefined, section({ E: [logHandler('old')] }));
+      const next = bus.compileApiHandlers('api1', undefined, section({ E: [logHandler('new')] }));
+      bus.fire({ type: 'E', apiId: 'api1', meta: {} });
+      await waitUntil(() => lines.some((l) => l.msg === 'old:E'));
+      bus.installApiHandlers(next);
+      bus.fire({ type: 'E', apiId: 'api1', meta: {} });
+      await waitUntil(() => lines.some((l) => l.msg === 'new:E'));
+      expect(lines.filter((l) => /^(old|new):E$/.test(l.msg))).to.have.length(2);
+    });
   });
 
   describe('log handler', () => {

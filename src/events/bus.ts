@@ -58,6 +58,14 @@ interface ApiEntry {
   lanes: Map<string, Lane[]>;
 }
 
+/** One API's handlers, validated and built but not yet receiving events. */
+export interface CompiledApiHandlers {
+  readonly apiId: string;
+  readonly orgId: string | undefined;
+  /** @internal */
+  readonly lanes: Map<string, Lane[]>;
+}
+
 /** Deliveries started per event-loop turn, so draining a full queue never starves requests. */
 const DELIVERIES_PER_TURN = 256;
 /** Failures of one handler are logged at most this often; the line carries the skipped count. */
@@ -134,8 +142,8 @@ export class EventBus implements EventSink {
   }
 
   /**
-   * Compiles one API's section at load/reload, replacing the previous one atomically. Throws
-   * EventConfigError (API id + key) and keeps the previous handlers when the section is invalid.
+   * Compiles one API's section at load/reload and installs it, replacing the previous one.
+   * Throws EventConfigError (API id + key) and keeps the previous handlers when it is invalid.
    * Events already queued for the old handlers are still delivered by them.
    */
   setApiHandlers(
@@ -144,8 +152,25 @@ export class EventBus implements EventSink {
     section: EventHandlersSection | undefined,
     options: ApiHandlerOptions = {},
   ): void {
-    const lanes = this.compile(section, { apiId, orgId }, options.dispatcher);
-    this.apis.set(apiId, { orgId, lanes });
+    this.installApiHandlers(this.compileApiHandlers(apiId, orgId, section, options));
+  }
+
+  /**
+   * The validating half of setApiHandlers, for a reload that builds a whole new API version
+   * first and swaps it in only if everything else about it also compiled.
+   */
+  compileApiHandlers(
+    apiId: string,
+    orgId: string | undefined,
+    section: EventHandlersSection | undefined,
+    options: ApiHandlerOptions = {},
+  ): CompiledApiHandlers {
+    return { apiId, orgId, lanes: this.compile(section, { apiId, orgId }, options.dispatcher) };
+  }
+
+  /** The swapping half: cannot fail, so it can run inside the gateway's atomic swap. */
+  installApiHandlers(compiled: CompiledApiHandlers): void {
+    this.apis.set(compiled.apiId, { orgId: compiled.orgId, lanes: compiled.lanes });
   }
 
   removeApi(apiId: string): void {

@@ -1,6 +1,6 @@
 /** The event system's public surface: the gateway imports from here only. */
 export { EventBus } from './bus';
-export type { ApiHandlerOptions, EventBusOptions, EventBusStats, HandlerKindStats } from './bus';
+export type { ApiHandlerOptions, CompiledApiHandlers, EventBusOptions, EventBusStats, HandlerKindStats } from './bus';
 export type { EventHandlerConfig, EventHandlersSection, EventInput, EventSink, GatewayEvent } from './event';
 export { EventConfigError } from './config-error';
 export { parseEventHandlers } from './compile';
