@@ -219,6 +219,17 @@ export class CachedSessionStore implements SessionStore {
     return writeThrough(this.cache, this.inner, key, session, ttlSeconds);
   }
 
+  async setIfExists(key: string, session: SessionState, ttlSeconds?: number): Promise<boolean> {
+    if (!this.inner.setIfExists) {
+      await this.set(key, session, ttlSeconds);
+      return true;
+    }
+    const written = await this.inner.setIfExists(key, session, ttlSeconds);
+    if (written) this.cache.set(key, session, ttlSeconds);
+    else this.cache.delete(key);
+    return written;
+  }
+
   async delete(key: string): Promise<boolean> {
     this.cache.delete(key);
     return this.inner.delete(key);

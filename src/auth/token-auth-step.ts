@@ -6,7 +6,7 @@ import { headerValue } from '../gateway/headers';
 import type { RequestState, Step } from '../gateway/request-state';
 import type { SessionStore } from '../storage/session-store';
 import { isIgnoredPath } from './ignored-paths';
-import { storageKey } from './key-hash';
+import { candidateStorageKeys } from './key-names';
 
 function authFailure(events: EventSink, spec: ApiSpec, state: RequestState, key: string): void {
   events.fire({ type: 'AuthFailure', apiId: spec.apiId, orgId: spec.orgId, meta: { Message: 'Auth Failure', Path: state.url, Origin: state.clientIp, Key: key } });
@@ -30,8 +30,14 @@ export function tokenAuthStep(spec: ApiSpec, config: GatewayConfig, store: Sessi
         authFailure(events, spec, state, '');
         throw new GatewayError(401, Messages.authFieldMissing);
       }
-      const stored = storageKey(key, config);
-      const session = await store.get(stored);
+      // Clients present custom keys bare, while Tyk stores them org-qualified: try both, in Tyk's order.
+      let stored = '';
+      let session;
+      for (const candidate of candidateStorageKeys(key, spec.orgId, config)) {
+        session = await store.get(candidate.storedKey);
+        stored = candidate.storedKey;
+        if (session) break;
+      }
       if (!session) {
         authFailure(events, spec, state, key);
         throw new GatewayError(403, Messages.accessDisallowed);

@@ -217,6 +217,7 @@ export class Gateway {
     await Promise.all([...this.runtimes.values()].map((r) => r.retire(graceMs)));
     this.runtimes.clear();
     await this.limiter.flush();
+    this.limiter.close();
     await this.events.stop(graceMs);
     await this.drivers.close();
     await this.store.close();

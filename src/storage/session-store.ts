@@ -9,6 +9,8 @@ export interface SessionStore {
   /** ttlSeconds 0 or undefined: no expiry. */
   set(key: string, session: SessionState, ttlSeconds?: number): Promise<void>;
   delete(key: string): Promise<boolean>;
+  /** Write only if the key still exists (Redis `SET … XX`): counter write-backs must not resurrect a deleted key. */
+  setIfExists?(key: string, session: SessionState, ttlSeconds?: number): Promise<boolean>;
   keys(): Promise<string[]>;
   close(): Promise<void>;
 }
