@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { EventConfigError, parseEventHandlers } from '../events';
 import { logger } from '../log/logger';
 import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config-types';
@@ -114,6 +115,12 @@ export function parseGatewayConfig(raw: unknown, source: string, baseDir: string
   if (config.public_key_path) config.public_key_path = resolve(baseDir, config.public_key_path);
   if (config.storage.type === 'redis' && !config.storage.host) {
     throw new ConfigError(`${source}: storage.host: is required when storage.type is "redis"`);
+  }
+  try {
+    parseEventHandlers(config.event_handlers, {}, { hasDispatcher: false });
+  } catch (err) {
+    if (err instanceof EventConfigError) throw new ConfigError(`${source}: ${err.key}: ${err.problem}`);
+    throw err;
   }
   if (config.enable_bundle_downloader && !config.bundle_base_url) {
     throw new ConfigError(`${source}: bundle_base_url: is required when enable_bundle_downloader is true`);

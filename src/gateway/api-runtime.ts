@@ -1,5 +1,6 @@
 import type { ApiSpec } from '../config/api-spec';
 import type { Dispatcher } from '../coprocess/dispatcher';
+import type { CompiledApiHandlers } from '../events';
 import { logger } from '../log/logger';
 import type { Step } from './request-state';
 
@@ -22,6 +23,8 @@ export class ApiRuntime {
     readonly responseSteps: readonly Step[],
     /** The request body is buffered when any step needs to read it. */
     readonly needsBody: boolean,
+    /** This version's event handlers, installed on the bus when the runtime is swapped in. */
+    readonly eventHandlers: CompiledApiHandlers,
     readonly dispatcher?: Dispatcher,
   ) {}
 

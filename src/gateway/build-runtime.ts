@@ -8,7 +8,8 @@ import type { ApiSpec } from '../config/api-spec';
 import type { GatewayConfig } from '../config/gateway-config-types';
 import { type HookStepContext, requestHookStep, responseHookStep } from '../coprocess/hook-step';
 import type { DriverRegistry } from '../coprocess/drivers/driver-registry';
-import type { EventBus } from '../events';
+import { type CompiledApiHandlers, type EventBus, EventConfigError } from '../events';
+import { ConfigError } from '../config/config-error';
 import type { SessionLimiter } from '../auth/limits';
 import type { SessionStore } from '../storage/session-store';
 import { ApiRuntime } from './api-runtime';
@@ -45,10 +46,13 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     ? compileIdExtractor(spec.idExtractor, { apiId: spec.apiId, orgId: spec.orgId, hashKeyFunction: config.hash_keys ? normaliseHashFunction(config.hash_key_function) || undefined : undefined })
     : undefined;
   const dispatcher = await services.drivers.create(spec, generation);
+  let eventHandlers: CompiledApiHandlers;
   try {
-    events.setApiHandlers(spec.apiId, spec.orgId, spec.definition.event_handlers, { dispatcher });
+    // Compiled now, installed when the runtime is swapped in: a failed build leaves the old handlers.
+    eventHandlers = events.compileApiHandlers(spec.apiId, spec.orgId, spec.definition.event_handlers, { dispatcher });
   } catch (err) {
     await dispatcher?.dispose();
+    if (err instanceof EventConfigError) throw new ConfigError(`${spec.file} (api ${spec.apiId}): ${err.key}: ${err.problem}`);
     throw err;
   }
 
@@ -76,5 +80,5 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
   const responseSteps = ctx ? spec.hooks.response.map((h) => responseHookStep(h, ctx)) : [];
   const bodyExtractor = extractor && extractor.extractFrom !== 'header';
   const needsBody = Boolean(ctx) || Boolean(bodyExtractor);
-  return new ApiRuntime(spec, generation, steps, responseSteps, needsBody, dispatcher);
+  return new ApiRuntime(spec, generation, steps, responseSteps, needsBody, eventHandlers, dispatcher);
 }

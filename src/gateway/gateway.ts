@@ -193,6 +193,7 @@ export class Gateway {
       const old = this.runtimes.get(id);
       if (old) retired.push(old);
       this.runtimes.set(id, runtime);
+      this.events.installApiHandlers(runtime.eventHandlers);
     }
     for (const id of removed) {
       const old = this.runtimes.get(id);
@@ -214,11 +215,12 @@ export class Gateway {
     const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
     await closed;
     clearTimeout(timer);
+    // Events first: queued cp_dynamic_handler deliveries still need the isolates.
+    await this.events.stop(graceMs);
     await Promise.all([...this.runtimes.values()].map((r) => r.retire(graceMs)));
     this.runtimes.clear();
     await this.limiter.flush();
     this.limiter.close();
-    await this.events.stop(graceMs);
     await this.drivers.close();
     await this.store.close();
     closeUpstreamAgents();
