@@ -83,6 +83,9 @@ export const apiDefinitionSchema = {
       },
     },
     custom_middleware_bundle: { type: 'string' },
+    custom_middleware_bundle_disabled: { type: 'boolean' },
+    disable_rate_limit: { type: 'boolean' },
+    disable_quota: { type: 'boolean' },
     config_data: { type: 'object' },
     config_data_disabled: { type: 'boolean' },
     event_handlers: {

@@ -56,6 +56,9 @@ export interface ApiDefinition {
   proxy: { listen_path: string; target_url: string; strip_listen_path?: boolean };
   custom_middleware?: CustomMiddleware;
   custom_middleware_bundle?: string;
+  custom_middleware_bundle_disabled?: boolean;
+  disable_rate_limit?: boolean;
+  disable_quota?: boolean;
   config_data?: Record<string, unknown>;
   config_data_disabled?: boolean;
   event_handlers?: EventHandlersSection;

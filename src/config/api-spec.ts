@@ -95,6 +95,10 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
   } catch {
     throw new ConfigError(`${where}: proxy.target_url: not a valid URL`);
   }
+  if (def.custom_middleware_bundle && def.custom_middleware_bundle_disabled !== true) {
+    // Tyk does not serve an API whose bundle cannot be loaded; neither do we, and we say why.
+    throw new ConfigError(`${where}: custom_middleware_bundle: plugin bundles are not supported by this build of isogate; put the files in middleware_path/${def.api_id}/ and list the hooks in custom_middleware`);
+  }
   const driver = cm.driver || (sources.length > 0 ? 'isolate' : '');
   const hooks = {
     pre: enabled(cm.pre, 'pre'),
