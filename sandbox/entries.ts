@@ -1,0 +1,105 @@
+// The functions the host calls. They never throw for anything user code does: failures come
+// back as GuestFailure records, so whatever the host sees thrown is an engine condition.
+import type { GuestEntries, GuestFailure, GuestFailureReason } from '../src/coprocess/drivers/isolate/protocol';
+import type { EventPayload, HookAdapter, HookAdapterContext, ObjectLike } from './adapters/types';
+import { BadResultError } from './errors';
+import { decodeObject, encodeObject, type DecodedObject } from './wire/codec';
+
+function reasonOf(error: unknown, fallback: GuestFailureReason): GuestFailureReason {
+  if (error instanceof BadResultError) return 'bad_result';
+  // Typed-array allocations over the isolate's limit fail catchably; treat like exhaustion so the
+  // host replaces the isolate (ISOLATED-VM-NOTES §A3).
+  if (error instanceof RangeError && /allocation failed/i.test(error.message)) return 'memory';
+  return fallback;
+}
+
+function failure(error: unknown, fallback: GuestFailureReason, context: string): GuestFailure {
+  if (error instanceof Error) {
+    return { failure: reasonOf(error, fallback), message: `${context}: ${error.name}: ${error.message}`, stack: String(error.stack ?? '') };
+  }
+  let text: string;
+  try {
+    text = String(error);
+  } catch {
+    text = Object.prototype.toString.call(error);
+  }
+  return { failure: fallback, message: `${context}: ${text}` };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function isEventPayload(value: unknown): value is EventPayload {
+  const v = value as EventPayload;
+  return typeof v === 'object' && v !== null && typeof v.handler_name === 'string' && typeof v.message === 'object' && v.message !== null;
+}
+
+export function createEntries(adapter: HookAdapter, context: HookAdapterContext, registerModule: (ns: object) => void): GuestEntries {
+  function encodeResult(object: DecodedObject, result: ObjectLike): Uint8Array | GuestFailure {
+    try {
+      return encodeObject(result);
+    } catch (error) {
+      return failure(error, 'bad_result', `hook "${object.hook_name}" returned an object that cannot be encoded`);
+    }
+  }
+
+  function dispatch(input: Uint8Array | ArrayBuffer): Uint8Array | GuestFailure | Promise<Uint8Array | GuestFailure> {
+    let object: DecodedObject;
+    try {
+      object = decodeObject(input instanceof Uint8Array ? input : new Uint8Array(input));
+    } catch (error) {
+      return failure(error, 'exception', 'cannot decode the coprocess Object');
+    }
+    const where = `hook "${object.hook_name}"`;
+    let result: ObjectLike | Promise<ObjectLike>;
+    try {
+      result = adapter.dispatch(object, context);
+    } catch (error) {
+      return failure(error, 'exception', where);
+    }
+    if (isThenable(result)) {
+      return Promise.resolve(result).then(
+        (value) => encodeResult(object, value),
+        (error: unknown) => failure(error, 'exception', where),
+      );
+    }
+    return encodeResult(object, result);
+  }
+
+  function event(payload: string): undefined | GuestFailure | Promise<undefined | GuestFailure> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(payload);
+    } catch (error) {
+      return failure(error, 'exception', 'event payload is not JSON');
+    }
+    if (!isEventPayload(parsed)) return { failure: 'exception', message: 'event payload lacks "handler_name" or "message"' };
+    const where = `event handler "${parsed.handler_name}"`;
+    let result: void | Promise<void>;
+    try {
+      result = adapter.event(parsed, context);
+    } catch (error) {
+      return failure(error, 'exception', where);
+    }
+    if (isThenable(result)) {
+      return Promise.resolve(result).then(
+        () => undefined,
+        (error: unknown) => failure(error, 'exception', where),
+      );
+    }
+    return undefined;
+  }
+
+  function checkHooks(names: string[]): string[] {
+    return names.map((name) => {
+      try {
+        return adapter.checkHook(String(name), context);
+      } catch (error) {
+        return failure(error, 'exception', `hook "${name}"`).message;
+      }
+    });
+  }
+
+  return { dispatch, event, registerModule, checkHooks };
+}

@@ -1,0 +1,50 @@
+// The globals middleware can use (CONTRACT §4): log, console.*, b64enc/b64dec (plus Tyk's raw
+// variants), TykTriggerEvent. Everything Node-like is absent by construction: a fresh V8 context
+// has no require/process, and nothing here adds them.
+import type { GuestLogLevel } from '../../src/coprocess/drivers/isolate/protocol';
+import { sendEvent, sendLog } from '../host';
+import { decodeBase64, encodeBase64 } from '../text/base64';
+import { decodeUtf8, encodeUtf8 } from '../text/utf8';
+import { formatLogArgs, stringifyOrString } from './format';
+
+function bytesOf(input: unknown): Uint8Array {
+  if (input instanceof Uint8Array) return input;
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  return encodeUtf8(input === undefined || input === null ? '' : String(input));
+}
+
+function decode(text: unknown, as: unknown): string | Uint8Array | undefined {
+  const bytes = decodeBase64(String(text ?? ''));
+  if (bytes === undefined) return undefined;
+  return as === 'bytes' ? bytes : decodeUtf8(bytes);
+}
+
+function define(name: string, value: unknown): void {
+  // Writable and configurable like any script global: middleware may shadow them deliberately.
+  Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+}
+
+function consoleMethod(level: GuestLogLevel) {
+  return (...args: unknown[]): void => sendLog(level, formatLogArgs(args));
+}
+
+export function installGlobals(): void {
+  define('log', (message: unknown) => sendLog('info', formatLogArgs([message])));
+  define('console', {
+    log: consoleMethod('info'),
+    info: consoleMethod('info'),
+    warn: consoleMethod('warn'),
+    error: consoleMethod('error'),
+    debug: consoleMethod('debug'),
+    trace: consoleMethod('debug'),
+  });
+  define('b64enc', (input: unknown) => encodeBase64(bytesOf(input)));
+  define('b64dec', (text: unknown, as?: unknown) => decode(text, as));
+  define('rawb64enc', (input: unknown) => encodeBase64(bytesOf(input), false));
+  define('rawb64dec', (text: unknown, as?: unknown) => decode(text, as));
+  define('TykTriggerEvent', (name: unknown, payload?: unknown) => {
+    const text = typeof payload === 'string' ? payload : payload === undefined ? '' : stringifyOrString(payload);
+    sendEvent(String(name), text);
+  });
+}

@@ -1,0 +1,31 @@
+// The host's bindings, taken off the global object before any user code exists. They are ivm
+// Callbacks: reaching one would be a path back into the host process (isolated-vm README,
+// Security), so they live only in this module's closure.
+import { BOOT_GLOBALS, type BootConfig, type GuestLogLevel } from '../src/coprocess/drivers/isolate/protocol';
+
+type HostLog = (level: GuestLogLevel, message: string) => void;
+type HostEmit = (name: string, payload: string) => void;
+
+function take<T>(name: string): T | undefined {
+  const g = globalThis as Record<string, unknown>;
+  const value = g[name] as T | undefined;
+  delete g[name];
+  return value;
+}
+
+const hostLog = take<HostLog>(BOOT_GLOBALS.log);
+const hostEmit = take<HostEmit>(BOOT_GLOBALS.emit);
+const bootConfig = take<BootConfig>(BOOT_GLOBALS.config);
+
+/** The adapter chosen by the host for this isolate. */
+export const boot: BootConfig = { adapter: bootConfig?.adapter ?? 'coprocess' };
+
+/** Send a log line to the host logger (fire-and-forget: the guest never waits on the host). */
+export function sendLog(level: GuestLogLevel, message: string): void {
+  if (hostLog) hostLog(level, message);
+}
+
+/** Fire a gateway event (fire-and-forget). */
+export function sendEvent(name: string, payload: string): void {
+  if (hostEmit) hostEmit(name, payload);
+}

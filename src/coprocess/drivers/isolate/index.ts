@@ -1,0 +1,5 @@
+// The `isolate` driver: per-API V8 isolates running sandbox/ (see isolate-dispatcher.ts).
+export { IsolateDispatcher, type IsolateReload, type IsolateStats } from './isolate-dispatcher';
+export type { IsolateDispatcherOptions, IsolateSource } from './options';
+export { MiddlewareSourceError } from './source-error';
+export type { HeapSample } from './isolate-slot';

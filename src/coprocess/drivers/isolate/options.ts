@@ -1,0 +1,98 @@
+import type { Logger } from '../../../log/logger';
+
+/** One middleware file of an API, loaded into the API's isolate in list order. */
+export interface IsolateSource {
+  /** Shown in stack traces and error messages; `.mjs` (or import/export syntax) makes it an ES module. */
+  filename: string;
+  code: string;
+}
+
+export interface IsolateDispatcherOptions {
+  apiId: string;
+  orgId?: string;
+  /** Every middleware file of the API, in load order; all share one isolate and one context. */
+  sources: readonly IsolateSource[];
+  /** Names the API's custom_middleware refers to; `validate` checks each resolves to a hook. */
+  hookNames?: readonly string[];
+  /** V8 heap limit of the API's isolate (ivm minimum 8). Default 128. */
+  memoryLimitMb?: number;
+  /** Budget of one hook or event call. Default 1000. */
+  hookTimeoutMs?: number;
+  /** Budget for running the runtime and the middleware's top-level code. Default max(2000, hookTimeoutMs). */
+  startupTimeoutMs?: number;
+  /**
+   * Calling convention inside the isolate: a hook adapter registered in sandbox/adapters
+   * (`coprocess` for the isolate driver; the Tyk JSVM layer registers `jsvm`). Default `coprocess`.
+   */
+  mode?: string;
+  /** The Dispatcher's `driver` name. Default `isolate` for mode `coprocess`, else the mode. */
+  driver?: string;
+  /** The gateway's version number of this API, reported in stats(). */
+  generation?: number;
+  /** `TykTriggerEvent(name, payload)` from middleware. Must not throw (errors are logged). */
+  onEvent?: (name: string, payload: string) => void;
+  /** Logger for console/log output and engine events; the process logger tagged with api_id if absent. */
+  logger?: Logger;
+  /** Calls waiting beyond this many are refused (`unavailable`). Default 10000. */
+  maxQueueLength?: number;
+  /** How long dispose() lets queued and in-flight calls finish. Default 5000. */
+  disposeGraceMs?: number;
+  /** After a failed isolate bring-up, calls fail fast for this long before a retry. Default 1000. */
+  rebuildBackoffMs?: number;
+}
+
+export interface ResolvedOptions {
+  apiId: string;
+  orgId: string;
+  sources: readonly IsolateSource[];
+  hookNames: readonly string[];
+  memoryLimitMb: number;
+  hookTimeoutMs: number;
+  startupTimeoutMs: number;
+  mode: string;
+  driver: string;
+  generation: number;
+  onEvent?: (name: string, payload: string) => void;
+  logger: Logger;
+  maxQueueLength: number;
+  disposeGraceMs: number;
+  rebuildBackoffMs: number;
+}
+
+export const MIN_MEMORY_LIMIT_MB = 8;
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`isolate option ${name} must be a positive number, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function resolveOptions(options: IsolateDispatcherOptions, rootLogger: Logger): ResolvedOptions {
+  if (!options.apiId) throw new TypeError('isolate option apiId is required');
+  if (!Array.isArray(options.sources)) throw new TypeError('isolate option sources must be an array of {filename, code}');
+  const memoryLimitMb = positive('memoryLimitMb', options.memoryLimitMb, 128);
+  if (memoryLimitMb < MIN_MEMORY_LIMIT_MB) {
+    throw new RangeError(`isolate option memoryLimitMb must be at least ${MIN_MEMORY_LIMIT_MB}, got ${memoryLimitMb}`);
+  }
+  const hookTimeoutMs = positive('hookTimeoutMs', options.hookTimeoutMs, 1000);
+  const mode = options.mode ?? 'coprocess';
+  return {
+    apiId: options.apiId,
+    orgId: options.orgId ?? '',
+    sources: options.sources,
+    hookNames: options.hookNames ?? [],
+    memoryLimitMb,
+    hookTimeoutMs,
+    startupTimeoutMs: positive('startupTimeoutMs', options.startupTimeoutMs, Math.max(2000, hookTimeoutMs)),
+    mode,
+    driver: options.driver ?? (mode === 'coprocess' ? 'isolate' : mode),
+    generation: options.generation ?? 0,
+    onEvent: options.onEvent,
+    logger: options.logger ?? rootLogger.child({ api_id: options.apiId, component: 'isolate' }),
+    maxQueueLength: positive('maxQueueLength', options.maxQueueLength, 10_000),
+    disposeGraceMs: positive('disposeGraceMs', options.disposeGraceMs, 5000),
+    rebuildBackoffMs: options.rebuildBackoffMs === 0 ? 0 : positive('rebuildBackoffMs', options.rebuildBackoffMs, 1000),
+  };
+}

@@ -1,0 +1,41 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type ivm from 'isolated-vm';
+
+// dist/src/coprocess/drivers/isolate → dist/sandbox/runtime.js (scripts/build.mjs writes it).
+export const RUNTIME_PATH = join(__dirname, '..', '..', '..', '..', 'sandbox', 'runtime.js');
+const RUNTIME_FILENAME = 'isogate:runtime.js';
+
+let source: Promise<string> | undefined;
+/** V8 code cache for the runtime, produced by the first isolate and reused by every other one. */
+let cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
+
+function runtimeSource(): Promise<string> {
+  source ??= readFile(RUNTIME_PATH, 'utf8').catch((err: unknown) => {
+    source = undefined;
+    throw new Error(`cannot read the sandbox runtime ${RUNTIME_PATH} (run the build): ${(err as Error).message}`);
+  });
+  return source;
+}
+
+/**
+ * Compile the runtime bundle in `isolate`. Scripts are bound to their isolate, but the code
+ * cache is portable: the first isolate produces it, every later one consumes it.
+ */
+export async function compileRuntime(isolate: ivm.Isolate): Promise<ivm.Script> {
+  const code = await runtimeSource();
+  const used = cachedData;
+  const script = (await isolate.compileScript(
+    code,
+    used ? { filename: RUNTIME_FILENAME, cachedData: used } : { filename: RUNTIME_FILENAME, produceCachedData: true },
+  )) as ivm.Script & ivm.CachedDataResult & { cachedDataRejected?: boolean };
+  if (!used && script.cachedData) cachedData ??= script.cachedData;
+  // Rejected data (V8 flags changed) is dropped so that the next isolate produces fresh data.
+  if (used && script.cachedDataRejected && cachedData === used) cachedData = undefined;
+  return script;
+}
+
+/** Whether the shared code cache exists yet (for diagnostics and tests). */
+export function hasRuntimeCodeCache(): boolean {
+  return cachedData !== undefined;
+}
