@@ -1,7 +1,7 @@
 // Build everything a fresh clone needs: protobuf static code from proto/, the host (tsc),
 // and the sandbox runtime bundle that every isolate loads.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -11,7 +11,6 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
 
 const generated = join(root, 'src', 'generated');
-rmSync(join(root, 'dist'), { recursive: true, force: true });
 mkdirSync(generated, { recursive: true });
 
 const protos = readdirSync(join(root, 'proto')).filter((f) => f.endsWith('.proto')).sort().map((f) => join('proto', f));

@@ -211,9 +211,12 @@ export class Gateway {
     this.stopping = true;
     this.ready = false;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Keep-alive sockets become idle as their in-flight responses finish: close them as they do.
+    const sweep = setInterval(() => this.server.closeIdleConnections(), 50);
     this.server.closeIdleConnections();
     const timer = setTimeout(() => this.server.closeAllConnections(), graceMs);
     await closed;
+    clearInterval(sweep);
     clearTimeout(timer);
     // Events first: queued cp_dynamic_handler deliveries still need the isolates.
     await this.events.stop(graceMs);
