@@ -20,6 +20,12 @@ function auth(request, session, metadata) {
     metadata: { token: 'tok-' + id },
   };
 }
+let onceUsed = false;
+function authOnce(request) {
+  if (onceUsed) return { request };
+  onceUsed = true;
+  return { request, session: { rate: 100, per: 1, quota_max: -1, id_extractor_deadline: Math.floor(Date.now() / 1000) + 3600, metadata: { calls: '1' } }, metadata: { token: 'once' } };
+}
 function post(request, session) {
   request.set_headers['X-Auth-Calls'] = session.metadata.calls;
   request.set_headers['X-Quota-Remaining'] = String(session.quota_remaining);
@@ -47,6 +53,9 @@ describe('ID extractor and auth cache through a real gateway', function () {
     writeMiddleware(dir, 'idx.js', PLUGIN);
     const withTarget = (def) => ({ ...def, proxy: { ...def.proxy, target_url: upstream.url } });
     writeApi(dir, withTarget(api('hv', { extract_from: 'header', extract_with: 'value', extractor_config: { header_name: 'Authorization' } })));
+    const once = api('once', { extract_from: 'header', extract_with: 'value', extractor_config: { header_name: 'Authorization' } });
+    once.custom_middleware.auth_check.name = 'authOnce';
+    writeApi(dir, withTarget(once));
     writeApi(dir, withTarget(api('form', { extract_from: 'form', extract_with: 'value', extractor_config: { param_name: 'token' } })));
     writeApi(dir, withTarget(api('rx', { extract_from: 'header', extract_with: 'regex', extractor_config: { header_name: 'Authorization', regex_expression: '[0-9]+', regex_match_index: 0 } })));
     writeApi(dir, withTarget(api('xh', { extract_from: 'header', extract_with: 'xpath', extractor_config: { header_name: 'Authorization', xpath_expression: '//object/key' } })));
@@ -72,6 +81,14 @@ describe('ID extractor and auth cache through a real gateway', function () {
     expect(other.status).to.equal(200);
     const otherAgain = await get('/hv/x', { authorization: 'cred-2' });
     expect(otherAgain.status).to.equal(200);
+  });
+
+  it("Tyk's case: a plugin that succeeds only once still serves the same credential from cache; another is 403", async () => {
+    expect((await get('/once/x', { authorization: 'first' })).status).to.equal(200);
+    expect((await get('/once/x', { authorization: 'first' })).status).to.equal(200);
+    const other = await get('/once/x', { authorization: 'second' });
+    expect(other.status).to.equal(403);
+    expect((await other.json()).error).to.equal('Forbidden');
   });
 
   it('a missing source gives 400 "Authorization field missing"', async () => {
