@@ -2,6 +2,7 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Gateway } from '../gateway/gateway';
 import { createApisRouter } from './apis';
 import { createKeysRouter } from './keys';
+import { createMiddlewareRouter } from './middleware-files';
 import { createReloadRouter } from './reload';
 import { secretGuard } from './secret-guard';
 
@@ -14,6 +15,8 @@ export function createAdminApp(gateway: Gateway, secret: string): Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.use('/tyk', secretGuard(secret));
+  // Uploads carry JS source, not JSON: mounted before the JSON parser.
+  app.use('/tyk/apis/:apiId/middleware', createMiddlewareRouter(gateway));
   app.use('/tyk', express.json({ limit: '5mb', strict: false, type: () => true }));
   app.use('/tyk/apis', createApisRouter(gateway));
   app.use('/tyk/reload', createReloadRouter(gateway));
@@ -35,6 +38,7 @@ export function createAdminApp(gateway: Gateway, secret: string): Express {
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === 'entity.parse.failed') return res.status(400).json({ status: 'error', message: 'Request malformed' });
     if (e.type === 'entity.too.large') return res.status(413).json({ status: 'error', message: 'Request too large' });
+    if (e.status === 400 && e.type === 'encoding.unsupported') return res.status(400).json({ status: 'error', message: e.message });
     res.status(e.status && e.status >= 400 ? e.status : 500).json({ status: 'error', message: e.message ?? 'Internal error' });
   };
   app.use(onError);

@@ -1,11 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { logger } from '../log/logger';
 import type { ApiDefinition } from './api-definition';
 import { type ApiSpec, checkDefinition, compileApiSpec } from './api-spec';
 import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config-types';
-import { resolveMiddlewareSources } from './middleware-sources';
+import { resolveMiddlewareSources, type SourceOverlay } from './middleware-sources';
 
 export interface LoadedDefinitions {
   specs: ApiSpec[];
@@ -16,8 +16,8 @@ export interface LoadedDefinitions {
 }
 
 /** Read, check and compile one definition. Throws ConfigError naming the file and key. */
-export async function buildSpec(def: ApiDefinition, file: string, config: GatewayConfig): Promise<ApiSpec> {
-  const sources = await resolveMiddlewareSources(def, file, config, config.source === '<default>' ? process.cwd() : join(config.source, '..'));
+export async function buildSpec(def: ApiDefinition, file: string, config: GatewayConfig, overlay?: SourceOverlay): Promise<ApiSpec> {
+  const sources = await resolveMiddlewareSources(def, file, config, dirname(config.source), overlay);
   return compileApiSpec(def, file, config, sources);
 }
 

@@ -42,6 +42,8 @@ export interface Dispatcher {
   reload(): Promise<void>;
   /** Release every resource once in-flight calls are done. Idempotent. */
   dispose(): Promise<void>;
+  /** Bring up whatever the first call would (an isolate), so no request pays for it. */
+  warm?(): Promise<void>;
   /** Counters and state for `/tyk/apis/{id}/runtime`; drivers without state may omit it. */
   stats?(): Record<string, unknown>;
 }

@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { AuthCache, CachedSessionStore } from '../auth/auth-cache';
 import type { ApiSpec } from '../config/api-spec';
-import { loadApiDefinitions } from '../config/load-apps';
+import { buildSpec, loadApiDefinitions, readDefinitionFile } from '../config/load-apps';
+import type { SourceOverlay } from '../config/middleware-sources';
+import { join } from 'node:path';
 import type { GatewayConfig } from '../config/gateway-config-types';
 import { DriverRegistry } from '../coprocess/drivers/driver-registry';
 import { EventBus } from '../events';
@@ -51,7 +53,7 @@ export class Gateway {
   private readonly healthPath: string;
   private admin?: Express;
   private ready = false;
-  private reloading: Promise<ReloadReport> = Promise.resolve({ status: 'ok', built: [], removed: [], unchanged: [], errors: [] });
+  private lock: Promise<unknown> = Promise.resolve();
   private reloadQueued?: Promise<ReloadReport>;
   private stopping = false;
 
@@ -128,26 +130,50 @@ export class Gateway {
     return this.runtimes.get(apiId);
   }
 
+  /** Reloads and middleware changes run one at a time, in arrival order. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
   /**
-   * Re-read app_path and rebuild only the APIs whose content hash changed. Reloads run one at a
-   * time; callers arriving during a reload share the next one.
+   * Re-read app_path and rebuild only the APIs whose content hash changed. Callers arriving while
+   * a reload waits to start share it.
    */
   reload(): Promise<ReloadReport> {
     if (this.reloadQueued) return this.reloadQueued;
-    const next = this.reloading.then(() => {
+    const queued = this.exclusive(() => {
       this.reloadQueued = undefined;
       return this.doReload();
     });
-    this.reloadQueued = next;
-    this.reloading = next.catch(() => ({ status: 'error', built: [], removed: [], unchanged: [], errors: [] }) as ReloadReport);
-    return next;
+    this.reloadQueued = queued;
+    return queued;
   }
 
-  /** Rebuild one API now (after a middleware upload), keeping the old version on failure. */
-  async rebuildApi(spec: ApiSpec): Promise<ApiRuntime> {
-    const runtime = await this.build(spec);
-    this.swap(new Map([[spec.apiId, runtime]]), []);
-    return runtime;
+  /**
+   * Change one API's middleware files: build and validate the API with the change applied in
+   * memory, then `commit` (write the files), warm the new isolate and swap it in. On any failure
+   * nothing changes and the running version keeps serving.
+   */
+  changeMiddleware(apiId: string, overlay: SourceOverlay, commit: () => Promise<void>): Promise<ApiRuntime> {
+    return this.exclusive(async () => {
+      const current = this.runtimes.get(apiId);
+      const file = current?.spec.file ?? join(this.config.app_path, `${apiId}.json`);
+      const def = current?.spec.definition ?? (await readDefinitionFile(file));
+      const spec = await buildSpec(def, file, this.config, overlay);
+      const runtime = await this.build(spec);
+      try {
+        await commit();
+        await runtime.dispatcher?.warm?.();
+      } catch (err) {
+        await runtime.retire(0);
+        throw err;
+      }
+      this.swap(new Map([[apiId, runtime]]), []);
+      logger.info({ api_id: apiId, generation: runtime.generation }, 'middleware changed; API isolate swapped');
+      return runtime;
+    });
   }
 
   private async build(spec: ApiSpec): Promise<ApiRuntime> {
