@@ -1,0 +1,131 @@
+// Micro figures that need a real gateway process: cold start through the management API, and
+// RSS per loaded hooked API at N APIs (and whether N load at all).
+import { makeWorkspace, rssOf, startGateway } from './gateway.mjs';
+import { median } from './load.mjs';
+import { ISOLATE_PLUGIN, apiDefinition, preHookApi } from './plugins.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function expectHooked(res, what) {
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${what}: status ${res.status}: ${text.slice(0, 300)}`);
+  if (!('x-bench' in JSON.parse(text).headers)) throw new Error(`${what}: the pre hook did not run`);
+}
+
+/**
+ * From a new API definition to its first served hooked request, as an operator does it:
+ * POST /tyk/apis, GET /tyk/reload?block=true, then the first request. Median of `samples`.
+ */
+export async function coldStartViaAdmin(upstreamUrl, samples) {
+  const ws = makeWorkspace();
+  ws.writeMiddleware('bench-plugin.js', ISOLATE_PLUGIN);
+  // One hooked API already serving: the runtime's V8 code cache exists, as in a live gateway.
+  ws.writeApi(preHookApi('warm', '/warm/', upstreamUrl));
+  const gw = await startGateway(ws, { logLevel: 'warn' });
+  try {
+    await expectHooked(await fetch(`${gw.url}/warm/probe`), 'warm-up API');
+    const runs = [];
+    for (let i = 0; i < samples; i++) {
+      const def = preHookApi(`cold-${i}`, `/cold-${i}/`, upstreamUrl);
+      const t0 = performance.now();
+      const created = await gw.admin('/tyk/apis', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(def) });
+      if (created.status !== 200) throw new Error(`POST /tyk/apis: ${created.status} ${await created.text()}`);
+      const t1 = performance.now();
+      const reload = await gw.admin('/tyk/reload?block=true');
+      const report = await reload.json();
+      if (reload.status !== 200 || report.message) throw new Error(`reload: ${reload.status} ${JSON.stringify(report)}`);
+      const t2 = performance.now();
+      await expectHooked(await fetch(`${gw.url}/cold-${i}/probe`), `first request to cold-${i}`);
+      const t3 = performance.now();
+      runs.push({ postMs: t1 - t0, reloadMs: t2 - t1, firstRequestMs: t3 - t2, totalMs: t3 - t0 });
+    }
+    return {
+      samples,
+      medianTotalMs: median(runs.map((r) => r.totalMs)),
+      medianPostMs: median(runs.map((r) => r.postMs)),
+      medianReloadMs: median(runs.map((r) => r.reloadMs)),
+      medianFirstRequestMs: median(runs.map((r) => r.firstRequestMs)),
+    };
+  } finally {
+    await gw.stop();
+    ws.dispose();
+  }
+}
+
+/** Send `fn(i)` for i in [0, n) with `concurrency` requests in flight. */
+async function forEachConcurrent(n, concurrency, fn) {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, async () => {
+    while (next < n) await fn(next++);
+  }));
+}
+
+/** Settle, then RSS: a few samples 250 ms apart, the last one (after lazy frees) is reported. */
+async function settledRss(pid) {
+  await sleep(1000);
+  let rss = 0;
+  for (let i = 0; i < 4; i++) {
+    rss = await rssOf(pid);
+    await sleep(250);
+  }
+  return rss;
+}
+
+/**
+ * A gateway with `count` hooked APIs (one pre hook each, one shared middleware file), after one
+ * request to each so every isolate exists. Baseline: the same gateway with one keyless API.
+ */
+export async function rssPerApi(upstreamUrl, count, baselineRss) {
+  const ws = makeWorkspace();
+  ws.writeMiddleware('bench-plugin.js', ISOLATE_PLUGIN);
+  for (let i = 0; i < count; i++) ws.writeApi(preHookApi(`rss-${i}`, `/rss-${i}/`, upstreamUrl));
+  let gw;
+  try {
+    gw = await startGateway(ws, { logLevel: 'warn', readyTimeoutMs: 15 * 60_000 });
+    const loadedRss = await rssOf(gw.pid);
+    const t0 = performance.now();
+    let failures = 0;
+    let firstFailure = '';
+    await forEachConcurrent(count, 8, async (i) => {
+      try {
+        await expectHooked(await fetch(`${gw.url}/rss-${i}/probe`), `rss-${i}`);
+      } catch (err) {
+        failures++;
+        firstFailure ||= err.message;
+      }
+    });
+    const firstRequestsMs = performance.now() - t0;
+    const rss = await settledRss(gw.pid);
+    return {
+      apis: count,
+      loaded: failures === 0,
+      failures,
+      firstFailure: firstFailure || undefined,
+      loadMs: gw.startMs,
+      firstRequestsMs,
+      rssAfterLoadMiB: loadedRss / 2 ** 20,
+      rssMiB: rss / 2 ** 20,
+      baselineMiB: baselineRss / 2 ** 20,
+      perApiMiB: (rss - baselineRss) / count / 2 ** 20,
+    };
+  } catch (err) {
+    return { apis: count, loaded: false, error: err.message.split('\n')[0] };
+  } finally {
+    await gw?.stop();
+    ws.dispose();
+  }
+}
+
+/** RSS of a gateway serving one keyless API, after a few requests: the per-API baseline. */
+export async function baselineRss(upstreamUrl) {
+  const ws = makeWorkspace();
+  ws.writeApi(apiDefinition('base', '/base/', upstreamUrl));
+  const gw = await startGateway(ws, { logLevel: 'warn' });
+  try {
+    for (let i = 0; i < 20; i++) await (await fetch(`${gw.url}/base/`)).arrayBuffer();
+    return await settledRss(gw.pid);
+  } finally {
+    await gw.stop();
+    ws.dispose();
+  }
+}

@@ -1,0 +1,43 @@
+// Runs the in-process micro benchmarks, each in its own child process (isolated-vm needs
+// --no-node-snapshot, and their isolates must not share a heap or CPU with the load generator),
+// plus the gateway-level ones.
+import { join } from 'node:path';
+import { spawnNode } from './child.mjs';
+import { baselineRss, coldStartViaAdmin, rssPerApi } from './gateway-micro.mjs';
+import { BENCH_DIR } from './paths.mjs';
+import { RESULT_TAG } from '../micro/emit.mjs';
+
+function runMicro(script, args) {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const proc = spawnNode(['--no-node-snapshot'], join(BENCH_DIR, 'micro', script), args.map(String), {
+      env: { ISOGATE_LOG_LEVEL: 'warn' },
+      onStdout: (d) => (out += d.toString()),
+    });
+    proc.child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith(RESULT_TAG));
+      if (code === 0 && line) resolve(JSON.parse(line.slice(RESULT_TAG.length)));
+      else reject(new Error(`bench/micro/${script} exited with ${code}:\n${proc.log.text()}`));
+    });
+  });
+}
+
+/** Every micro figure; `progress(text)` reports which one is running. */
+export async function runMicroFigures(opts, upstreamUrl, progress) {
+  progress('dispatch round trip');
+  const dispatch = await runMicro('dispatch.mjs', [opts.dispatchIterations]);
+  progress('cold start (in process)');
+  const coldInProcess = await runMicro('cold-start.mjs', [opts.coldSamples]);
+  progress('cold start (management API)');
+  const coldViaAdmin = await coldStartViaAdmin(upstreamUrl, opts.coldSamples);
+  progress('TykTriggerEvent rate');
+  const events = await runMicro('events.mjs', [opts.eventSeconds, opts.eventsPerCall]);
+  progress('RSS baseline');
+  const baseline = await baselineRss(upstreamUrl);
+  const rss = [];
+  for (const count of opts.rssApis) {
+    progress(`RSS with ${count} hooked APIs`);
+    rss.push(await rssPerApi(upstreamUrl, count, baseline));
+  }
+  return { dispatch, coldInProcess, coldViaAdmin, events, rss };
+}

@@ -1,0 +1,56 @@
+// The printed tables (Markdown, so a run can be pasted into the README as is) and the target
+// verdicts.
+
+const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '—');
+const verdict = (met) => (met ? 'met' : 'NOT met');
+
+function table(head, rows, align) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(align.map((a) => (a === 'r' ? '---:' : '---'))), ...rows.map(line)].join('\n');
+}
+
+export function systemsTable(results) {
+  const rows = results.map((r) => {
+    if (r.unavailable) return [`(${r.id})`, r.label, 'not available yet', '', '', '', '', '', r.unavailable];
+    const target = r.target === undefined ? '' : `≥ ${r.target.toFixed(2)}`;
+    const status = r.target === undefined ? '' : verdict(r.ratio >= r.target);
+    const cpu = `${r.cpu.system}% / ${r.cpu.upstream}% / ${r.cpu.loadgen}%`;
+    const failures = r.non2xx + r.errors + r.timeouts;
+    return [`(${r.id})`, r.label, fmt(r.reqPerSec), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), r.ratio.toFixed(2), target, status, `${cpu}${failures ? `; ${failures} failed` : ''}`];
+  });
+  return table(['', 'system', 'req/s', 'p50 ms', 'p99 ms', '× (a)', 'target', '', 'CPU: system / upstream / load gen'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'l', 'l']);
+}
+
+/** The micro figures with their targets; returns { text, targets }. */
+export function microTable(micro) {
+  const rows = [];
+  const targets = [];
+  const add = (name, value, target, met) => {
+    rows.push([name, value, target ?? '', met === undefined ? '' : verdict(met)]);
+    if (met !== undefined) targets.push({ name, value, target, met });
+  };
+  const d = micro.dispatch;
+  add('hook dispatch round trip, median (build, encode, isolate, decode, apply)', `${fmt(d.roundTrip.medianUs, 1)} µs (p99 ${fmt(d.roundTrip.p99Us)} µs)`, '≤ 25 µs', d.roundTrip.medianUs <= 25);
+  add('  of which host build + encode + decode + apply', `${fmt(d.hostOnly.build.medianUs + d.hostOnly.encode.medianUs + d.hostOnly.decode.medianUs + d.hostOnly.apply.medianUs, 1)} µs`);
+  add('  engine floor: bare isolate echo, async apply / applySync', `${fmt(d.engineFloor.applyAsync.medianUs, 1)} µs / ${fmt(d.engineFloor.applySync.medianUs, 1)} µs`);
+  add(`  ${d.concurrent.inflight} calls in flight on one API`, `${fmt(d.concurrent.callsPerSec)} calls/s (${fmt(d.concurrent.usPerCall, 1)} µs each)`);
+  const c = micro.coldViaAdmin;
+  add(`cold start: POST /tyk/apis + reload?block=true + first hooked request, median of ${c.samples}`, `${fmt(c.medianTotalMs, 1)} ms (post ${fmt(c.medianPostMs, 1)}, reload ${fmt(c.medianReloadMs, 1)}, first request ${fmt(c.medianFirstRequestMs, 1)})`, '≤ 20 ms', c.medianTotalMs <= 20);
+  const ci = micro.coldInProcess;
+  add(`  in process: driver factory + first call, median of ${ci.samples}`, `${fmt(ci.medianTotalMs, 1)} ms (load ${fmt(ci.medianLoadMs, 1)}, first call ${fmt(ci.medianFirstCallMs, 1)}; first isolate of a process ${fmt(ci.firstInProcess.totalMs, 1)})`);
+  for (const r of micro.rss) {
+    if (!r.loaded && r.error) {
+      add(`RSS per hooked API at ${r.apis} APIs`, `did not load: ${r.error}`, '≤ 4 MB', false);
+    } else {
+      const mb = (r.perApiMiB * 2 ** 20) / 1e6;
+      add(`RSS per hooked API at ${fmt(r.apis)} APIs (after 1 request each)`, `${fmt(mb, 2)} MB (total ${fmt(r.rssMiB)} MiB, baseline ${fmt(r.baselineMiB)} MiB)`, '≤ 4 MB', mb <= 4);
+    }
+    if (r.apis >= 1000 || micro.rss.length === 1) {
+      add(`${fmt(r.apis)} hooked APIs load and serve`, r.loaded ? `yes: ready in ${fmt((r.loadMs ?? 0) / 1000, 1)} s, first requests ${fmt((r.firstRequestsMs ?? 0) / 1000, 1)} s` : `no: ${r.error ?? `${r.failures} APIs failed: ${r.firstFailure}`}`, 'loads', r.loaded);
+    }
+  }
+  const e = micro.events;
+  add(`TykTriggerEvent → EventBus → log handler, flat out (${e.perCall} per call)`, `${fmt(e.flatOut.reachedHostPerSec)} /s reach the host, ${fmt(e.flatOut.deliveredPerSec)} /s delivered, ${fmt(e.flatOut.dropped)} dropped`);
+  add('  sustained without drops', e.sustainablePerSec ? `${fmt(e.sustainablePerSec)} events/s (paced at ${Math.round(e.paced.share * 100)}% of flat-out delivery)` : 'drops even at 30% of flat-out delivery');
+  return { text: table(['micro figure', 'value', 'target', ''], rows, ['l', 'l', 'r', 'l']), targets };
+}

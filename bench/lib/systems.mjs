@@ -1,0 +1,110 @@
+// The systems measured side by side (issue 8). Each knows how to start itself against the
+// upstream, which request to send, and which headers must reach the upstream to prove its
+// hooks ran. Every isogate system gets a fresh gateway process of its own.
+import { join } from 'node:path';
+import { startServer } from './child.mjs';
+import { makeWorkspace, startGateway } from './gateway.mjs';
+import { BENCH_DIR } from './paths.mjs';
+import { AUTH_TOKEN, ISOLATE_PLUGIN, JSVM_PLUGIN, apiDefinition, authChainApi, jsvmApi, preHookApi } from './plugins.mjs';
+
+const AUTH = { authorization: AUTH_TOKEN };
+
+/** Start a gateway serving the single API `def`; the system's base URL is its listen path. */
+async function gatewaySystem(def, files, gatewayOptions) {
+  const ws = makeWorkspace();
+  for (const [name, code] of Object.entries(files)) ws.writeMiddleware(name, code);
+  ws.writeApi(def);
+  try {
+    const gw = await startGateway(ws, gatewayOptions);
+    return {
+      url: `${gw.url}${def.proxy.listen_path.replace(/\/$/, '')}`,
+      pid: gw.pid,
+      log: gw.log,
+      stop: async () => {
+        await gw.stop();
+        ws.dispose();
+      },
+    };
+  } catch (err) {
+    ws.dispose();
+    throw err;
+  }
+}
+
+/**
+ * `expect`: headers the upstream must see on /probe. `probes`: per probe request, headers that
+ * must be present (true) or absent (false), e.g. the cached auth must NOT enter the plugin twice.
+ */
+export const SYSTEMS = [
+  {
+    id: 'a',
+    label: 'node http proxy, +1 header (floor)',
+    start: async (upstream) => {
+      const proxy = await startServer(join(BENCH_DIR, 'servers', 'floor-proxy.mjs'), [upstream.url]);
+      return { url: proxy.url, pid: proxy.child.pid, log: proxy.log, stop: proxy.stop };
+    },
+    probes: [{ 'x-bench': true }],
+  },
+  {
+    id: 'b',
+    label: 'isogate keyless, no hooks',
+    target: 0.85,
+    start: (upstream, opts) => gatewaySystem(apiDefinition('bench-b', '/b/', upstream.url), {}, opts),
+    probes: [{ 'x-forwarded-for': true }],
+  },
+  {
+    id: 'c',
+    label: 'isogate, 1 isolate pre hook',
+    target: 0.7,
+    start: (upstream, opts) => gatewaySystem(preHookApi('bench-c', '/c/', upstream.url), { 'bench-plugin.js': ISOLATE_PLUGIN }, opts),
+    probes: [{ 'x-bench': true }],
+  },
+  {
+    id: 'd',
+    label: 'isogate, pre+pka+post, cached auth_check',
+    target: 0.6,
+    headers: AUTH,
+    start: (upstream, opts) => gatewaySystem(authChainApi('bench-d', '/d/', upstream.url, 'benchAuthCached'), { 'bench-plugin.js': ISOLATE_PLUGIN }, opts),
+    // The first request enters auth_check, the second must be served from the ID-extractor cache.
+    probes: [
+      { 'x-bench': true, 'x-bench-auth': true, 'x-bench-pka': true, 'x-bench-post': true },
+      { 'x-bench': true, 'x-bench-auth': false, 'x-bench-pka': true, 'x-bench-post': true },
+    ],
+  },
+  {
+    id: 'e',
+    label: 'isogate, pre+pka+post, uncached auth_check',
+    headers: AUTH,
+    start: (upstream, opts) => gatewaySystem(authChainApi('bench-e', '/e/', upstream.url, 'benchAuthUncached'), { 'bench-plugin.js': ISOLATE_PLUGIN }, opts),
+    probes: [
+      { 'x-bench': true, 'x-bench-auth': true, 'x-bench-pka': true, 'x-bench-post': true },
+      { 'x-bench': true, 'x-bench-auth': true, 'x-bench-pka': true, 'x-bench-post': true },
+    ],
+  },
+  {
+    id: 'f',
+    label: 'isogate, Tyk JSVM pre plugin (otto)',
+    // The JSVM driver lands separately; until it does, (f) is reported as not available.
+    optional: true,
+    start: (upstream, opts) => gatewaySystem(jsvmApi('bench-f', '/f/', upstream.url), { 'bench-jsvm.js': JSVM_PLUGIN }, opts),
+    probes: [{ 'x-bench': true }],
+  },
+];
+
+/**
+ * Send the system's probe requests to `/probe` (the upstream echoes what it received) and throw
+ * unless every expected header arrived (or stayed away).
+ */
+export async function verifySystem(system, url) {
+  for (const [i, expectations] of system.probes.entries()) {
+    const res = await fetch(`${url}/probe`, { headers: system.headers ?? {} });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`probe ${i + 1}: status ${res.status}: ${text.slice(0, 300)}`);
+    const seen = JSON.parse(text).headers;
+    for (const [name, present] of Object.entries(expectations)) {
+      if ((name in seen) !== present) {
+        throw new Error(`probe ${i + 1}: header ${name} ${present ? 'missing at' : 'unexpectedly reached'} the upstream (saw ${Object.keys(seen).join(', ')})`);
+      }
+    }
+  }
+}

@@ -1,0 +1,53 @@
+// Micro: isolate cold start inside one process, the way the gateway loads an API: the driver
+// factory (isolate-factory.ts: validate the middleware in a scratch isolate, then construct the
+// dispatcher, whose live isolate is built lazily) and the first hooked call. Median of N.
+// Run as: node --no-node-snapshot bench/micro/cold-start.mjs [samples]
+import { distModule, fakeRequestState } from '../lib/dist.mjs';
+import { median } from '../lib/load.mjs';
+import { ISOLATE_PLUGIN } from '../lib/plugins.mjs';
+import { emitResult } from './emit.mjs';
+
+const samples = Number(process.argv[2] ?? 20);
+const { createIsolateDispatcher } = distModule('coprocess/drivers/isolate-factory.js');
+const { buildHookObject, applyHookResult } = distModule('coprocess/message.js');
+
+const hook = { name: 'benchPre', path: 'bench-plugin.js', kind: 'pre' };
+const events = { fire() {} };
+
+function specFor(i) {
+  return {
+    apiId: `cold-${i}`,
+    orgId: 'bench',
+    driver: 'isolate',
+    sources: [{ filename: 'bench-plugin.js', code: ISOLATE_PLUGIN }],
+    hooks: { pre: [hook], post_key_auth: [], post: [], response: [] },
+    memoryLimitMb: 128,
+    hookTimeoutMs: 1000,
+  };
+}
+
+const ms = (t0) => performance.now() - t0;
+
+async function one(i) {
+  const t0 = performance.now();
+  const dispatcher = await createIsolateDispatcher(specFor(i), {}, events, 1);
+  const loadMs = ms(t0);
+  const state = fakeRequestState();
+  applyHookResult(state, await dispatcher.dispatch(buildHookObject(state, hook, { OrgID: 'bench', APIID: `cold-${i}` })));
+  const totalMs = ms(t0);
+  if (state.headers['x-bench'] !== '1') throw new Error('the hook did not run');
+  await dispatcher.dispose();
+  return { loadMs, firstCallMs: totalMs - loadMs, totalMs };
+}
+
+// The first isolate of a process also compiles the runtime and produces its V8 code cache.
+const first = await one(0);
+const runs = [];
+for (let i = 1; i <= samples; i++) runs.push(await one(i));
+emitResult({
+  samples,
+  firstInProcess: first,
+  medianTotalMs: median(runs.map((r) => r.totalMs)),
+  medianLoadMs: median(runs.map((r) => r.loadMs)),
+  medianFirstCallMs: median(runs.map((r) => r.firstCallMs)),
+});

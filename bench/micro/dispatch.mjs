@@ -1,0 +1,107 @@
+// Micro: one hook dispatch round trip, in µs, inside one Node process with the gateway's own
+// pieces from dist/: build the coprocess Object from a request (message.ts), encode, call the
+// API's isolate through IsolateDispatcher, decode, apply the result to the request. Calls run
+// one after another (the per-isolate queue runs one at a time anyway), each timed alone.
+// Run as: node --no-node-snapshot bench/micro/dispatch.mjs [iterations]
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { distModule, fakeRequestState } from '../lib/dist.mjs';
+import { quantile } from '../lib/load.mjs';
+import { ROOT } from '../lib/paths.mjs';
+import { ISOLATE_PLUGIN } from '../lib/plugins.mjs';
+import { emitResult } from './emit.mjs';
+
+const iterations = Number(process.argv[2] ?? 20_000);
+const warmup = Math.max(200, Math.floor(iterations / 10));
+
+const { IsolateDispatcher } = distModule('coprocess/drivers/isolate/index.js');
+const { buildHookObject, applyHookResult } = distModule('coprocess/message.js');
+const { encodeObject, decodeObject } = distModule('coprocess/codec.js');
+
+const hook = { name: 'benchPre', path: 'bench-plugin.js', kind: 'pre' };
+const specMap = { OrgID: 'bench', APIID: 'bench-micro', bundle_hash: '' };
+const dispatcher = new IsolateDispatcher({
+  apiId: 'bench-micro',
+  sources: [{ filename: 'bench-plugin.js', code: ISOLATE_PLUGIN }],
+  hookNames: ['benchPre'],
+});
+
+const ns = () => process.hrtime.bigint();
+const us = (t0, t1) => Number(t1 - t0) / 1000;
+
+function summary(samples) {
+  const sorted = Float64Array.from(samples).sort();
+  return { medianUs: quantile(sorted, 0.5), p99Us: quantile(sorted, 0.99), n: sorted.length };
+}
+
+/** Time `fn` `n` times after a warm-up; `fn` may be async. */
+async function timeEach(n, fn) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const samples = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const t0 = ns();
+    await fn();
+    samples[i] = us(t0, ns());
+  }
+  return summary(samples);
+}
+
+const roundTrip = await timeEach(iterations, async () => {
+  const state = fakeRequestState();
+  const result = await dispatcher.dispatch(buildHookObject(state, hook, specMap));
+  applyHookResult(state, result);
+  if (state.headers['x-bench'] !== '1') throw new Error('the hook did not set X-Bench');
+});
+const dispatchOnly = await timeEach(iterations, async () => {
+  await dispatcher.dispatch(buildHookObject(fakeRequestState(), hook, specMap));
+});
+
+// Host-side shares of the round trip, to show where the time goes.
+const sample = buildHookObject(fakeRequestState(), hook, specMap);
+const bytes = encodeObject(sample);
+const resultObject = await dispatcher.dispatch(sample);
+const hostOnly = {
+  build: await timeEach(iterations, () => buildHookObject(fakeRequestState(), hook, specMap)),
+  encode: await timeEach(iterations, () => encodeObject(sample)),
+  decode: await timeEach(iterations, () => decodeObject(bytes)),
+  apply: await timeEach(iterations, () => applyHookResult(fakeRequestState(), resultObject)),
+};
+
+// The engine's own floor: the same bytes through a bare isolate whose function returns them,
+// with the driver's call options (async apply, copy both ways, timeout, promise result). What
+// the driver measures above this is queueing, deadlines and the guest's decode/hook/encode.
+const ivm = createRequire(import.meta.url)(join(ROOT, 'node_modules', 'isolated-vm'));
+const bare = new ivm.Isolate({ memoryLimit: 128 });
+const bareContext = await bare.createContext();
+const echo = await bareContext.eval('(function echo(bytes) { return bytes; })', { reference: true });
+const engineFloor = {
+  applyAsync: await timeEach(iterations, () => echo.apply(undefined, [bytes], { arguments: { copy: true }, result: { copy: true, promise: true }, timeout: 1000 })),
+  applySync: await timeEach(iterations, () => echo.applySync(undefined, [bytes], { arguments: { copy: true }, result: { copy: true } })),
+};
+echo.release();
+bareContext.release();
+bare.dispose();
+
+// Calls in flight at once on one API (what 32 connections produce): throughput of the queue.
+const inflight = 32;
+const total = iterations;
+const t0 = ns();
+let next = 0;
+await Promise.all(Array.from({ length: inflight }, async () => {
+  while (next++ < total) {
+    const state = fakeRequestState();
+    applyHookResult(state, await dispatcher.dispatch(buildHookObject(state, hook, specMap)));
+  }
+}));
+const concurrentPerSec = total / (us(t0, ns()) / 1e6);
+
+await dispatcher.dispose();
+emitResult({
+  iterations,
+  messageBytes: bytes.length,
+  roundTrip,
+  dispatchOnly,
+  hostOnly,
+  engineFloor,
+  concurrent: { inflight, callsPerSec: concurrentPerSec, usPerCall: 1e6 / concurrentPerSec },
+});

@@ -1,0 +1,144 @@
+// `npm run bench`: isogate side by side with a bare Node proxy (issue 8). Starts a loopback
+// upstream, measures each system with autocannon from this process (every system runs in its
+// own child process), then the micro figures; prints Markdown tables and writes JSON to
+// bench/results/<timestamp>.json. See `npm run bench -- --help`.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, relative } from 'node:path';
+import { parseArgs, USAGE } from './lib/args.mjs';
+import { startServer } from './lib/child.mjs';
+import { cpuMeter } from './lib/cpu.mjs';
+import { CLI } from './lib/gateway.mjs';
+import { measure } from './lib/load.mjs';
+import { commandLine, machineInfo } from './lib/machine.mjs';
+import { runMicroFigures } from './lib/micro.mjs';
+import { BENCH_DIR, RESULTS_DIR, ROOT } from './lib/paths.mjs';
+import { microTable, systemsTable } from './lib/report.mjs';
+import { SYSTEMS, verifySystem } from './lib/systems.mjs';
+
+const say = (text = '') => process.stdout.write(`${text}\n`);
+const progress = (text) => say(`· ${text}`);
+
+/** Start, verify and measure one system once; returns its figures or { unavailable | error }. */
+async function runSystem(system, upstream, opts) {
+  let running;
+  try {
+    running = await system.start(upstream, {});
+    await verifySystem(system, running.url);
+  } catch (err) {
+    await running?.stop();
+    const reason = err.message.split('\n')[0];
+    return system.optional ? { unavailable: reason, detail: err.message } : { error: err.message };
+  }
+  try {
+    const load1 = os.loadavg()[0];
+    const meter = await cpuMeter([running.pid, upstream.child.pid, process.pid]);
+    const m = await measure({ url: `${running.url}/`, connections: opts.connections, durationS: opts.duration, warmupS: opts.warmup, headers: system.headers });
+    const [sys, up, gen] = await meter.stop();
+    return { ...m, cpu: { system: sys, upstream: up, loadgen: gen }, loadAvgBefore: load1 };
+  } finally {
+    await running.stop();
+  }
+}
+
+/** The round whose req/s is the median: its latencies are reported with it, consistently. */
+function medianRound(rounds) {
+  const sorted = [...rounds].sort((a, b) => a.reqPerSec - b.reqPerSec);
+  return { ...sorted[Math.floor((sorted.length - 1) / 2)], rounds: rounds.map((r) => Math.round(r.reqPerSec)) };
+}
+
+async function runSystems(opts, upstream) {
+  const chosen = SYSTEMS.filter((s) => opts.systems.includes(s.id));
+  const perSystem = new Map(chosen.map((s) => [s.id, []]));
+  const failed = new Map();
+  for (let round = 1; round <= opts.rounds; round++) {
+    for (const system of chosen) {
+      if (failed.has(system.id)) continue;
+      progress(`(${system.id}) ${system.label}${opts.rounds > 1 ? `, round ${round}/${opts.rounds}` : ''}`);
+      const r = await runSystem(system, upstream, opts);
+      if (r.unavailable || r.error) failed.set(system.id, r);
+      else perSystem.get(system.id).push(r);
+    }
+  }
+  const floor = perSystem.get('a').length ? medianRound(perSystem.get('a')) : undefined;
+  return chosen.map((s) => {
+    const base = { id: s.id, label: s.label, target: s.target };
+    const f = failed.get(s.id);
+    if (f) return { ...base, ...f };
+    const m = medianRound(perSystem.get(s.id));
+    return { ...base, ...m, ratio: floor ? m.reqPerSec / floor.reqPerSec : NaN };
+  });
+}
+
+async function main() {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${err.message}\n`);
+    return 2;
+  }
+  if (opts.help) {
+    say(USAGE);
+    return 0;
+  }
+  if (!existsSync(CLI)) {
+    process.stderr.write(`${CLI} is missing: run \`npm run build\` first\n`);
+    return 1;
+  }
+  const machine = machineInfo();
+  const command = commandLine(process.argv.slice(2));
+  const startedAt = new Date();
+  say(`isogate bench — ${startedAt.toISOString()}`);
+  say(`command: ${command}`);
+  say(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}`);
+  say(`runtime: node ${machine.node}, isolated-vm ${machine.isolatedVm}, autocannon ${machine.autocannon}, isogate ${machine.git}`);
+  const settings = opts.systemsTable ? `${opts.connections} connections, ${opts.duration} s measured after ${opts.warmup} s warm-up, ${opts.rounds} round(s)` : 'micro only';
+  say(`settings: ${settings}${opts.smoke ? ' (smoke mode: numbers are not meaningful)' : ''}`);
+  const load = os.loadavg()[0];
+  if (load > 0.5) say(`warning: 1-minute load average is ${load.toFixed(2)} before the run: other work on this machine skews the numbers`);
+  say();
+
+  const upstream = await startServer(join(BENCH_DIR, 'servers', 'upstream.mjs'));
+  const result = { startedAt: startedAt.toISOString(), command, machine, settings: opts, loadAvgBefore: load };
+  let exitCode = 0;
+  try {
+    if (opts.systemsTable) {
+      result.systems = await runSystems(opts, upstream);
+      say();
+      say(systemsTable(result.systems));
+      say('CPU is % of one core over the measured run (2 cores = 200%); "load gen" is this process (autocannon).');
+      for (const s of result.systems.filter((x) => x.error)) {
+        say(`\n(${s.id}) failed: ${s.error}`);
+        exitCode = 1;
+      }
+      for (const s of result.systems.filter((x) => x.unavailable)) say(`(${s.id}) not available yet: ${s.unavailable}`);
+      say();
+    }
+    if (opts.micro) {
+      result.micro = await runMicroFigures(opts, upstream.url, progress);
+      const { text, targets } = microTable(result.micro);
+      result.microTargets = targets;
+      say();
+      say(text);
+      say();
+    }
+  } finally {
+    await upstream.stop();
+  }
+  result.finishedAt = new Date().toISOString();
+  result.loadAvgAfter = os.loadavg()[0];
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, `${startedAt.toISOString().replace(/[:.]/g, '-')}${opts.smoke ? '-smoke' : ''}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  say(`results: ${relative(ROOT, file)}`);
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`bench failed: ${err.stack ?? err}\n`);
+    process.exit(1);
+  },
+);
