@@ -13,6 +13,20 @@ const middlewareEntry = {
 
 const hookList = { type: 'array', items: middlewareEntry };
 
+/** `event_handlers`, the same shape in an API definition and in the gateway config. */
+export const eventHandlersSchema = {
+  type: 'object',
+  properties: {
+    events: {
+      type: 'object',
+      additionalProperties: {
+        type: 'array',
+        items: { type: 'object', required: ['handler_name'], properties: { handler_name: { type: 'string' }, handler_meta: { type: 'object' } } },
+      },
+    },
+  },
+};
+
 const authConfig = {
   type: 'object',
   properties: {
@@ -88,18 +102,7 @@ export const apiDefinitionSchema = {
     disable_quota: { type: 'boolean' },
     config_data: { type: 'object' },
     config_data_disabled: { type: 'boolean' },
-    event_handlers: {
-      type: 'object',
-      properties: {
-        events: {
-          type: 'object',
-          additionalProperties: {
-            type: 'array',
-            items: { type: 'object', required: ['handler_name'], properties: { handler_name: { type: 'string' }, handler_meta: { type: 'object' } } },
-          },
-        },
-      },
-    },
+    event_handlers: eventHandlersSchema,
     session_lifetime: { type: 'integer' },
     version_data: { type: 'object' },
   },

@@ -4,28 +4,12 @@ import { EventConfigError, parseEventHandlers } from '../events';
 import { logger } from '../log/logger';
 import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config-types';
+import { eventHandlersSchema } from './api-definition-schema';
 import { compileSchema, unknownKeys } from './schema-validator';
 
 export type { GatewayConfig } from './gateway-config-types';
 
 const MiB = 1024 * 1024;
-
-const eventHandlersSchema = {
-  type: 'object',
-  properties: {
-    events: {
-      type: 'object',
-      additionalProperties: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['handler_name'],
-          properties: { handler_name: { type: 'string' }, handler_meta: { type: 'object' } },
-        },
-      },
-    },
-  },
-};
 
 /** The one schema for the gateway config: types, ranges and defaults (Tyk key names). */
 export const gatewayConfigSchema = {
