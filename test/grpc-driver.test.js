@@ -396,3 +396,205 @@ describe('grpc driver', function () {
     });
   });
 });
+
+describe('grpc driver through a real gateway', function () {
+  this.timeout(30_000);
+  const { startGateway, makeWorkspace, writeApi } = require('./helpers/gateway');
+  const { startUpstream } = require('./helpers/upstream');
+
+  const errorBody = (message) => `{\n    "error": "${message}"\n}`;
+
+  function api(apiId, upstream, customMiddleware, extra = {}) {
+    return {
+      api_id: apiId,
+      org_id: 'org1',
+      name: apiId,
+      use_keyless: true,
+      proxy: { listen_path: `/${apiId}/`, target_url: upstream.url, strip_listen_path: true },
+      custom_middleware: { driver: 'grpc', ...customMiddleware },
+      ...extra,
+    };
+  }
+
+  function authApi(apiId, upstream, customMiddleware, extra = {}) {
+    return api(apiId, upstream, customMiddleware, { use_keyless: false, custom_plugin_auth_enabled: true, ...extra });
+  }
+
+  const grpcConfig = (address) => ({ coprocess_options: { enable_coprocess: true, coprocess_grpc_server: `tcp://${address}` } });
+
+  describe('with the example Python plugin server', function () {
+    let plugin;
+    let upstream;
+    let gw;
+
+    before(async function () {
+      const python = ensurePythonGrpc();
+      if (python.skip) {
+        console.log(`      skipping the Python plugin server tests: ${python.skip}`);
+        this.skip();
+      }
+      plugin = await startPythonPluginServer({ python: python.python });
+      upstream = await startUpstream();
+      const dir = makeWorkspace();
+      writeApi(dir, api('pyhooks', upstream, { pre: [{ name: 'MyPreHook' }], post: [{ name: 'MyPostHook' }] }));
+      writeApi(dir, authApi('pyauth', upstream, {
+        auth_check: { name: 'MyAuthCheck' },
+        post: [{ name: 'MyPostHook' }],
+        id_extractor: { extract_from: 'header', extract_with: 'value', extractor_config: { header_name: 'Authorization' } },
+      }, {
+        event_handlers: { events: { AuthFailure: [{ handler_name: 'cp_dynamic_handler', handler_meta: { name: 'MyEventHandler' } }] } },
+      }));
+      writeApi(dir, api('pyresp', upstream, { response: [{ name: 'MyResponseHook' }] }));
+      gw = await startGateway({ dir, config: grpcConfig(plugin.address) });
+    });
+
+    after(async function () {
+      await gw?.stop();
+      await upstream?.close();
+      await plugin?.stop();
+    });
+
+    it('applies pre and post hook edits; body bytes reach the upstream unchanged', async function () {
+      const body = Buffer.concat([Buffer.from([0xff, 0x00, 0xc3]), crypto.randomBytes(4096)]);
+      const res = await fetch(`${gw.url}/pyhooks/thing?remove_me=1&keep=2`, {
+        method: 'POST',
+        headers: { 'X-Remove-Me': 'bye', 'Content-Type': 'application/octet-stream' },
+        body,
+      });
+      expect(res.status).to.equal(200);
+      const seen = upstream.requests[upstream.requests.length - 1];
+      expect(seen.url).to.equal('/thing?from_pre=python&keep=2');
+      expect(seen.headers).to.include({ 'x-pre-hook': 'python', 'x-post-hook': 'python', 'x-body-length': String(body.length) });
+      expect(seen.headers['x-body-sha256']).to.equal(crypto.createHash('sha256').update(body).digest('hex'));
+      expect(seen.headers).not.to.have.property('x-remove-me');
+      expect(Buffer.compare(seen.body, body)).to.equal(0);
+    });
+
+    it('answers from return_overrides without calling the upstream', async function () {
+      const before = upstream.requests.length;
+      const denied = await fetch(`${gw.url}/pyhooks/x?deny=1`);
+      expect(denied.status).to.equal(403);
+      expect(await denied.text()).to.equal(errorBody('Denied by the Python pre hook'));
+
+      const direct = await fetch(`${gw.url}/pyhooks/x?direct=1`);
+      expect(direct.status).to.equal(200);
+      expect(direct.headers.get('x-answered-by')).to.equal('python');
+      expect(await direct.json()).to.deep.equal({ answered_by: 'MyPreHook' });
+      expect(upstream.requests.length).to.equal(before);
+    });
+
+    it('authenticates through auth_check, then serves the identity from the ID-extractor cache', async function () {
+      const first = await fetch(`${gw.url}/pyauth/a`, { headers: { Authorization: 'secret-token' } });
+      expect(first.status).to.equal(200);
+      expect(upstream.requests[upstream.requests.length - 1].headers).to.include({ 'x-auth-calls': '1', 'x-post-hook': 'python' });
+
+      const second = await fetch(`${gw.url}/pyauth/b`, { headers: { Authorization: 'secret-token' } });
+      expect(second.status).to.equal(200);
+      // The plugin counts its calls per token: still 1, so the second request never reached it.
+      expect(upstream.requests[upstream.requests.length - 1].headers['x-auth-calls']).to.equal('1');
+    });
+
+    it('refuses an unknown token and delivers the AuthFailure event through DispatchEvent', async function () {
+      const res = await fetch(`${gw.url}/pyauth/a`, { headers: { Authorization: 'not-a-token' } });
+      expect(res.status).to.equal(403);
+      expect(await res.text()).to.equal(errorBody('Access denied by the Python auth_check'));
+
+      const event = await eventually(() => {
+        const events = fs.readFileSync(plugin.eventLog, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+        const found = events.find((e) => e.message.Type === 'AuthFailure');
+        if (!found) throw new Error('no AuthFailure event yet');
+        return found;
+      }, 5000);
+      expect(event.handler_name).to.equal('MyEventHandler');
+      expect(event.spec).to.deep.equal({ APIID: 'pyauth', OrgID: 'org1' });
+      expect(event.message.Meta.Message).to.equal('Auth Failure');
+    });
+
+    it('replaces the upstream body in a response hook', async function () {
+      const res = await fetch(`${gw.url}/pyresp/x`);
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('x-response-hook')).to.equal('python');
+      expect(res.headers.get('content-type')).to.equal('application/json');
+      const body = await res.json();
+      expect(body).to.include({ replaced_by: 'MyResponseHook', upstream_status: 200 });
+      expect(body.upstream_body_bytes).to.be.above(0);
+    });
+  });
+
+  describe('with a Node plugin server that fails', function () {
+    let plugin;
+    let upstream;
+    let gw;
+
+    before(async function () {
+      plugin = await startNodePluginServer();
+      upstream = await startUpstream();
+      const dir = makeWorkspace();
+      writeApi(dir, api('echo', upstream, { pre: [{ name: 'echo' }] }));
+      writeApi(dir, authApi('auth', upstream, { auth_check: { name: 'echo' } }));
+      writeApi(dir, api('slow', upstream, { pre: [{ name: 'slow' }], limits: { hook_timeout_ms: 300 } }));
+      writeApi(dir, api('patient', upstream, { pre: [{ name: 'slow' }], limits: { hook_timeout_ms: 10_000 } }));
+      writeApi(dir, api('broken', upstream, { pre: [{ name: 'no_overrides' }] }));
+      writeApi(dir, api('noresp', upstream, { response: [{ name: 'no_response' }] }));
+      gw = await startGateway({ dir, config: grpcConfig(plugin.address) });
+    });
+
+    after(async function () {
+      await gw?.stop();
+      await upstream?.close();
+      plugin?.stop();
+    });
+
+    it('answers 500 Middleware error for a hook past its deadline', async function () {
+      const started = Date.now();
+      const res = await fetch(`${gw.url}/slow/x`);
+      expect(res.status).to.equal(500);
+      expect(await res.text()).to.equal(errorBody('Middleware error'));
+      expect(Date.now() - started).to.be.below(2000);
+    });
+
+    it('answers 500 Middleware error for a reply without request.return_overrides or response', async function () {
+      for (const path of ['/broken/x', '/noresp/x']) {
+        const res = await fetch(`${gw.url}${path}`);
+        expect(res.status, path).to.equal(500);
+        expect(await res.text(), path).to.equal(errorBody('Middleware error'));
+      }
+    });
+
+    it('cancels the plugin call when the client goes away', async function () {
+      const callsBefore = plugin.calls;
+      const cancelledBefore = plugin.cancelled.length;
+      const controller = new AbortController();
+      const request = fetch(`${gw.url}/patient/x`, { signal: controller.signal }).catch((error) => error);
+      await eventually(() => expect(plugin.calls).to.equal(callsBefore + 1), 2000);
+      controller.abort();
+      await request;
+      // Well inside the API's 10 s hook deadline: the cancellation came from the client leaving.
+      await eventually(() => expect(plugin.cancelled.length).to.equal(cancelledBefore + 1), 3000);
+    });
+
+    it('survives a plugin server restart: 500 / 403 during the outage, 200 after', async function () {
+      this.timeout(20_000);
+      expect((await fetch(`${gw.url}/echo/x`)).status).to.equal(200);
+      // An echoing auth_check sets no token: Tyk's 403 Forbidden, unlike the outage's message below.
+      const refused = await fetch(`${gw.url}/auth/x`, { headers: { Authorization: 'k' } });
+      expect(refused.status).to.equal(403);
+      expect(await refused.text()).to.equal(errorBody('Forbidden'));
+
+      const port = plugin.port;
+      plugin.stop();
+      const down = await fetch(`${gw.url}/echo/x`);
+      expect(down.status).to.equal(500);
+      expect(await down.text()).to.equal(errorBody('Middleware error'));
+      const authDown = await fetch(`${gw.url}/auth/x`, { headers: { Authorization: 'k' } });
+      expect(authDown.status).to.equal(403);
+      expect(await authDown.text()).to.equal(errorBody('Key not authorised'));
+
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      plugin = await startNodePluginServer({ port });
+      const restartedAt = Date.now();
+      await eventually(async () => expect((await fetch(`${gw.url}/echo/x`)).status).to.equal(200), 5000, 100);
+      expect(Date.now() - restartedAt).to.be.below(3000);
+    });
+  });
+});
