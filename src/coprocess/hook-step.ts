@@ -1,9 +1,9 @@
 import type { HookEntry } from '../config/api-spec';
 import type { EventSink } from '../events/event';
-import { GatewayError, Messages } from '../gateway/error-responder';
+import { GatewayError } from '../gateway/error-responder';
 import type { RequestState, Step } from '../gateway/request-state';
 import { logger } from '../log/logger';
-import { type CoprocessObject, DispatchError, type Dispatcher } from './dispatcher';
+import { DispatchError, type Dispatcher } from './dispatcher';
 import { applyHookResult, applyResponseResult, buildHookObject, buildResponseObject, type HookOutcome } from './message';
 
 export interface HookStepContext {
@@ -40,10 +40,6 @@ export function handleOutcome(state: RequestState, ctx: HookStepContext, outcome
   state.finished = true;
 }
 
-export async function callHook(state: RequestState, ctx: HookStepContext, hook: HookEntry, object: CoprocessObject): Promise<CoprocessObject> {
-  return ctx.dispatcher.dispatch(object, { signal: state.signal });
-}
-
 /** A pre / post_key_auth / post hook as a chain step. */
 export function requestHookStep(hook: HookEntry, ctx: HookStepContext): Step {
   return {
@@ -51,7 +47,7 @@ export function requestHookStep(hook: HookEntry, ctx: HookStepContext): Step {
     async run(state) {
       let outcome: HookOutcome;
       try {
-        const result = await callHook(state, ctx, hook, buildHookObject(state, hook, ctx.specMap));
+        const result = await ctx.dispatcher.dispatch(buildHookObject(state, hook, ctx.specMap), { signal: state.signal });
         outcome = applyHookResult(state, result);
       } catch (err) {
         throw hookFailure(ctx, hook, err);
@@ -70,7 +66,7 @@ export function responseHookStep(hook: HookEntry, ctx: HookStepContext): Step {
       if (!upstream) return;
       try {
         const object = buildResponseObject(state, hook, ctx.specMap, upstream);
-        const result = await callHook(state, ctx, hook, object);
+        const result = await ctx.dispatcher.dispatch(object, { signal: state.signal });
         applyResponseResult(upstream, object.response!, result);
       } catch (err) {
         throw hookFailure(ctx, hook, err);
