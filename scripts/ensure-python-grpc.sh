@@ -47,14 +47,17 @@ if [ "$(id -u)" != "0" ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+# Wait for a dpkg lock held by a parallel run (another test process, unattended-upgrades)
+# instead of failing at once.
+APT="apt-get -o DPkg::Lock::Timeout=300"
 echo "ensure-python-grpc: installing $PACKAGES with apt-get" >&2
 # A fresh container often has empty package lists: only pay for `apt-get update` when the first
 # attempt cannot find the packages.
 # shellcheck disable=SC2086
-if ! apt-get install -y --no-install-recommends $PACKAGES >&2; then
+if ! $APT install -y --no-install-recommends $PACKAGES >&2; then
   echo "ensure-python-grpc: first attempt failed; running apt-get update and retrying" >&2
   # shellcheck disable=SC2086
-  if ! { apt-get update >&2 && apt-get install -y --no-install-recommends $PACKAGES >&2; }; then
+  if ! { $APT update >&2 && $APT install -y --no-install-recommends $PACKAGES >&2; }; then
     echo "ensure-python-grpc: apt-get could not install $PACKAGES" >&2
     exit 1
   fi

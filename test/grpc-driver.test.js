@@ -122,6 +122,8 @@ describe('grpc driver', function () {
     let dispatcher;
 
     before(async function () {
+      // A first run may apt-get install the Python packages; the call blocks until it is done.
+      this.timeout(300_000);
       const python = ensurePythonGrpc();
       if (python.skip) {
         console.log(`      skipping the Python plugin server tests: ${python.skip}`);
@@ -428,6 +430,8 @@ describe('grpc driver through a real gateway', function () {
     let gw;
 
     before(async function () {
+      // A first run may apt-get install the Python packages; the call blocks until it is done.
+      this.timeout(300_000);
       const python = ensurePythonGrpc();
       if (python.skip) {
         console.log(`      skipping the Python plugin server tests: ${python.skip}`);
