@@ -6,6 +6,7 @@
 import { BadResultError } from '../errors';
 import { functionProblem } from '../hooks/lookup';
 import { coprocess, type DecodedObject } from '../wire/codec';
+import { releaseUntouchedBody } from '../wire/lazy-body';
 import { isEmptyMessage, normaliseMessage } from '../wire/normalise';
 import { SessionStateSchema } from '../wire/schema';
 import { registerHookAdapter } from './registry';
@@ -23,9 +24,6 @@ interface CallState {
   /** The session object came from the gateway (or the hook is auth_check, which returns one). */
   sessionExpected: boolean;
   response: unknown;
-  /** Bodies as sent, to recognise them unchanged on the way back. */
-  requestBody: string;
-  responseBody: string;
 }
 
 function isObject(value: unknown): value is Plain {
@@ -52,13 +50,6 @@ function sessionOut(state: CallState, explicit: boolean): unknown {
   return isEmptyMessage(normalised) ? null : normalised;
 }
 
-/**
- * `body` is input only: Tyk applies `raw_body` and ignores the string. Sending an unchanged body
- * back would cost a UTF-8 encode and decode of the whole payload for nothing.
- */
-function dropUnchangedBody(message: unknown, original: string): void {
-  if (isObject(message) && message.body === original && original !== '') message.body = '';
-}
 
 function finishRequestHook(state: CallState, result: unknown): ObjectLike {
   const { object } = state;
@@ -79,7 +70,7 @@ function finishRequestHook(state: CallState, result: unknown): ObjectLike {
     if (has(result, 'metadata')) metadata = result.metadata;
   }
   if (!isObject(request)) throw new BadResultError(`hook "${object.hook_name}" returned no request object`);
-  dropUnchangedBody(request, state.requestBody);
+  releaseUntouchedBody(request);
   return {
     hook_type: object.hook_type,
     hook_name: object.hook_name,
@@ -111,8 +102,8 @@ function finishResponseHook(state: CallState, result: unknown): ObjectLike {
     }
   }
   if (!isObject(response)) throw new BadResultError(`response hook "${object.hook_name}" returned no response object`);
-  dropUnchangedBody(response, state.responseBody);
-  dropUnchangedBody(state.request, state.requestBody);
+  releaseUntouchedBody(response);
+  releaseUntouchedBody(state.request);
   return {
     hook_type: object.hook_type,
     hook_name: object.hook_name,
@@ -137,8 +128,6 @@ function dispatch(object: DecodedObject, context: HookAdapterContext): ObjectLik
     session: object.session ?? new coprocess.SessionState(),
     sessionExpected: Boolean(object.session) || object.hook_type === CUSTOM_KEY_CHECK,
     response,
-    requestBody: request.body ?? '',
-    responseBody: response?.body ?? '',
   };
   const finish = isResponse ? finishResponseHook : finishRequestHook;
   const result = isResponse

@@ -52,7 +52,9 @@ export function lookup(name: string): unknown {
 export function functionProblem(name: string, value: unknown): string {
   if (typeof value === 'function') return '';
   if (value === undefined) return `hook function "${name}" is not defined in the API's middleware`;
-  return `hook "${name}" is ${value === null ? 'null' : `a ${typeof value}`}, not a function`;
+  const type = value === null ? 'null' : typeof value;
+  const described = type === 'null' ? type : /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+  return `hook "${name}" is ${described}, not a function`;
 }
 
 /** The function named `name`; throws an Error naming the hook when there is none. */

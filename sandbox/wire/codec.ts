@@ -2,6 +2,7 @@
 // protobufjs/minimal (DESIGN: generated, never hand-written).
 import './protobuf-setup';
 import { coprocess } from '../../src/generated/coprocess.js';
+import './lazy-body';
 import { normaliseMessage } from './normalise';
 import { ObjectSchema } from './schema';
 
