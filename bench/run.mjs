@@ -17,18 +17,41 @@ import { microTable, systemsTable } from './lib/report.mjs';
 import { SYSTEMS, verifySystem } from './lib/systems.mjs';
 
 const say = (text = '') => process.stdout.write(`${text}\n`);
-const progress = (text) => say(`· ${text}`);
+const t0 = performance.now();
+const progress = (text) => say(`· [${((performance.now() - t0) / 1000).toFixed(1)} s] ${text}`);
+
+/** With --profile, every gateway writes a V8 CPU profile (on its graceful exit) for bench/profile.mjs. */
+function gatewayNodeArgs(opts, system) {
+  if (!opts.profile) return [];
+  return ['--cpu-prof', '--cpu-prof-dir', join(RESULTS_DIR, 'profiles'), '--cpu-prof-name', `system-${system.id}-${Date.now()}.cpuprofile`];
+}
+
+/** Warnings and errors the system logged (pino JSON lines), to say why a probe failed. */
+function loggedProblems(log) {
+  const out = [];
+  for (const line of log?.lines ?? []) {
+    try {
+      const entry = JSON.parse(line);
+      if (entry.level >= 40) out.push(entry.msg);
+    } catch {
+      // not a JSON log line
+    }
+  }
+  return out;
+}
 
 /** Start, verify and measure one system once; returns its figures or { unavailable | error }. */
 async function runSystem(system, upstream, opts) {
   let running;
   try {
-    running = await system.start(upstream, {});
+    running = await system.start(upstream, { nodeArgs: gatewayNodeArgs(opts, system) });
     await verifySystem(system, running.url);
   } catch (err) {
+    const problems = loggedProblems(running?.log);
     await running?.stop();
-    const reason = err.message.split('\n')[0];
-    return system.optional ? { unavailable: reason, detail: err.message } : { error: err.message };
+    const reason = `${err.message.split('\n')[0].replace(/\s+/g, ' ').slice(0, 200)}${problems.length ? ` — gateway: ${problems[0]}` : ''}`;
+    const detail = [err.message, ...problems].join('\n');
+    return system.optional ? { unavailable: reason, detail } : { error: detail };
   }
   try {
     const load1 = os.loadavg()[0];

@@ -12,6 +12,8 @@ export const USAGE = `npm run bench -- [options]
   --no-micro        only the systems table
   --rss-apis LIST   API counts for the RSS figure (default 100,1000)
   --cold-samples N  cold-start samples (default 20)
+  --profile         gateways write V8 CPU profiles to bench/results/profiles/
+                    (summarise one with: node bench/profile.mjs FILE)
   --smoke           a few seconds in total: tiny durations, systems a,b,c, 10 APIs
   --help            this text
 `;
@@ -29,17 +31,20 @@ const DEFAULTS = {
   dispatchIterations: 20_000,
   eventSeconds: 3,
   eventsPerCall: 100,
+  /** Idle time before an RSS reading, so the figure is the idle footprint, not the burst's. */
+  settleMs: 2000,
   smoke: false,
 };
 
 const SMOKE = {
-  duration: 1,
-  warmup: 0.3,
+  duration: 0.5,
+  warmup: 0.2,
   systems: ['a', 'b', 'c'],
   rssApis: [10],
   coldSamples: 3,
   dispatchIterations: 500,
-  eventSeconds: 0.5,
+  eventSeconds: 0.3,
+  settleMs: 200,
   smoke: true,
 };
 
@@ -104,6 +109,9 @@ export function parseArgs(argv) {
         break;
       case '--smoke':
         Object.assign(opts, SMOKE);
+        break;
+      case '--profile':
+        explicit.profile = true;
         break;
       default:
         throw new Error(`unknown option "${arg}"\n\n${USAGE}`);

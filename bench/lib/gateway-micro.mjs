@@ -60,22 +60,17 @@ async function forEachConcurrent(n, concurrency, fn) {
   }));
 }
 
-/** Settle, then RSS: a few samples 250 ms apart, the last one (after lazy frees) is reported. */
-async function settledRss(pid) {
-  await sleep(1000);
-  let rss = 0;
-  for (let i = 0; i < 4; i++) {
-    rss = await rssOf(pid);
-    await sleep(250);
-  }
-  return rss;
+/** Let the process go idle (lazy frees, GC after the burst), then read its RSS. */
+async function settledRss(pid, settleMs) {
+  await sleep(settleMs);
+  return rssOf(pid);
 }
 
 /**
  * A gateway with `count` hooked APIs (one pre hook each, one shared middleware file), after one
  * request to each so every isolate exists. Baseline: the same gateway with one keyless API.
  */
-export async function rssPerApi(upstreamUrl, count, baselineRss) {
+export async function rssPerApi(upstreamUrl, count, baselineRss, settleMs) {
   const ws = makeWorkspace();
   ws.writeMiddleware('bench-plugin.js', ISOLATE_PLUGIN);
   for (let i = 0; i < count; i++) ws.writeApi(preHookApi(`rss-${i}`, `/rss-${i}/`, upstreamUrl));
@@ -95,7 +90,7 @@ export async function rssPerApi(upstreamUrl, count, baselineRss) {
       }
     });
     const firstRequestsMs = performance.now() - t0;
-    const rss = await settledRss(gw.pid);
+    const rss = await settledRss(gw.pid, settleMs);
     return {
       apis: count,
       loaded: failures === 0,
@@ -117,13 +112,13 @@ export async function rssPerApi(upstreamUrl, count, baselineRss) {
 }
 
 /** RSS of a gateway serving one keyless API, after a few requests: the per-API baseline. */
-export async function baselineRss(upstreamUrl) {
+export async function baselineRss(upstreamUrl, settleMs) {
   const ws = makeWorkspace();
   ws.writeApi(apiDefinition('base', '/base/', upstreamUrl));
   const gw = await startGateway(ws, { logLevel: 'warn' });
   try {
     for (let i = 0; i < 20; i++) await (await fetch(`${gw.url}/base/`)).arrayBuffer();
-    return await settledRss(gw.pid);
+    return await settledRss(gw.pid, settleMs);
   } finally {
     await gw.stop();
     ws.dispose();

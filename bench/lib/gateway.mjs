@@ -68,7 +68,7 @@ export async function rssOf(pid) {
 }
 
 /**
- * Start a gateway over `workspace`. Resolves once `/hello` answers 200 (every API loaded) with
+ * Start a gateway over `workspace` (`options.nodeArgs`: extra node flags, e.g. --cpu-prof). Resolves once `/hello` answers 200 (every API loaded) with
  * { url, pid, startMs, admin(path, init), stop(), log }.
  */
 export async function startGateway(workspace, options = {}) {
@@ -84,7 +84,7 @@ export async function startGateway(workspace, options = {}) {
   const confFile = join(workspace.dir, 'gateway.json');
   writeFileSync(confFile, JSON.stringify(config, null, 2));
   const started = performance.now();
-  const proc = spawnNode(['--no-node-snapshot'], CLI, ['--conf', confFile, '--no-supervisor'], {
+  const proc = spawnNode(['--no-node-snapshot', ...(options.nodeArgs ?? [])], CLI, ['--conf', confFile, '--no-supervisor'], {
     cwd: workspace.dir,
     env: { ISOGATE_LOG_LEVEL: options.logLevel ?? 'info' },
   });

@@ -33,11 +33,11 @@ export async function runMicroFigures(opts, upstreamUrl, progress) {
   progress('TykTriggerEvent rate');
   const events = await runMicro('events.mjs', [opts.eventSeconds, opts.eventsPerCall]);
   progress('RSS baseline');
-  const baseline = await baselineRss(upstreamUrl);
+  const baseline = await baselineRss(upstreamUrl, opts.settleMs);
   const rss = [];
   for (const count of opts.rssApis) {
     progress(`RSS with ${count} hooked APIs`);
-    rss.push(await rssPerApi(upstreamUrl, count, baseline));
+    rss.push(await rssPerApi(upstreamUrl, count, baseline, opts.settleMs));
   }
   return { dispatch, coldInProcess, coldViaAdmin, events, rss };
 }

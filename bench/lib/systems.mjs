@@ -99,7 +99,7 @@ export async function verifySystem(system, url) {
   for (const [i, expectations] of system.probes.entries()) {
     const res = await fetch(`${url}/probe`, { headers: system.headers ?? {} });
     const text = await res.text();
-    if (res.status !== 200) throw new Error(`probe ${i + 1}: status ${res.status}: ${text.slice(0, 300)}`);
+    if (res.status !== 200) throw new Error(`probe ${i + 1}: status ${res.status}: ${text.replace(/\s+/g, ' ').slice(0, 300)}`);
     const seen = JSON.parse(text).headers;
     for (const [name, present] of Object.entries(expectations)) {
       if ((name in seen) !== present) {
