@@ -33,6 +33,7 @@ export function microTable(micro) {
   add('hook dispatch round trip, median (build, encode, isolate, decode, apply)', `${fmt(d.roundTrip.medianUs, 1)} µs (p99 ${fmt(d.roundTrip.p99Us)} µs)`, '≤ 25 µs', d.roundTrip.medianUs <= 25);
   add('  of which host build + encode + decode + apply', `${fmt(d.hostOnly.build.medianUs + d.hostOnly.encode.medianUs + d.hostOnly.decode.medianUs + d.hostOnly.apply.medianUs, 1)} µs`);
   add('  engine floor: bare isolate echo, async apply / applySync', `${fmt(d.engineFloor.applyAsync.medianUs, 1)} µs / ${fmt(d.engineFloor.applySync.medianUs, 1)} µs`);
+  if (d.syncRoundTrip) add('  what-if: same runtime and hook entered with applySync', `${fmt(d.syncRoundTrip.medianUs, 1)} µs (p99 ${fmt(d.syncRoundTrip.p99Us)} µs)`);
   add(`  ${d.concurrent.inflight} calls in flight on one API`, `${fmt(d.concurrent.callsPerSec)} calls/s (${fmt(d.concurrent.usPerCall, 1)} µs each)`);
   const c = micro.coldViaAdmin;
   add(`cold start: POST /tyk/apis + reload?block=true + first hooked request, median of ${c.samples}`, `${fmt(c.medianTotalMs, 1)} ms (post ${fmt(c.medianPostMs, 1)}, reload ${fmt(c.medianReloadMs, 1)}, first request ${fmt(c.medianFirstRequestMs, 1)})`, '≤ 20 ms', c.medianTotalMs <= 20);

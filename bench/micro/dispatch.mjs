@@ -82,6 +82,31 @@ echo.release();
 bareContext.release();
 bare.dispose();
 
+// What-if, measured rather than guessed: the same runtime and hook in an isolate built by the
+// driver's own IsolateSlot, entered with applySync instead of async apply (ISOLATED-VM-NOTES
+// §C.3 weighs the trade-off: sync calls block the event loop for the hook's duration).
+// It reaches into the slot's entry Reference; if the driver's internals move, the what-if is
+// reported as unavailable instead of failing the bench.
+async function syncWhatIf() {
+  const { IsolateSlot } = distModule('coprocess/drivers/isolate/isolate-slot.js');
+  const { resolveOptions } = distModule('coprocess/drivers/isolate/options.js');
+  const { logger } = distModule('log/logger.js');
+  const slot = await IsolateSlot.create(resolveOptions({ apiId: 'bench-sync', sources: [{ filename: 'bench-plugin.js', code: ISOLATE_PLUGIN }] }, logger), 1);
+  try {
+    const entry = slot.entries?.dispatch;
+    if (typeof entry?.applySync !== 'function') return null;
+    return await timeEach(iterations, () => {
+      const state = fakeRequestState();
+      const out = entry.applySync(undefined, [encodeObject(buildHookObject(state, hook, specMap))], { arguments: { copy: true }, result: { copy: true }, timeout: 1000 });
+      applyHookResult(state, decodeObject(out));
+      if (state.headers['x-bench'] !== '1') throw new Error('the sync hook did not set X-Bench');
+    });
+  } finally {
+    slot.dispose();
+  }
+}
+const syncRoundTrip = await syncWhatIf().catch(() => null);
+
 // Calls in flight at once on one API (what 32 connections produce): throughput of the queue.
 const inflight = 32;
 const total = iterations;
@@ -103,5 +128,6 @@ emitResult({
   dispatchOnly,
   hostOnly,
   engineFloor,
+  syncRoundTrip,
   concurrent: { inflight, callsPerSec: concurrentPerSec, usPerCall: 1e6 / concurrentPerSec },
 });
