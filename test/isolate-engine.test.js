@@ -347,7 +347,7 @@ describe('isolate engine', function () {
     });
 
     it('keeps other APIs fast while one spins until its timeout', async () => {
-      const spinner = dispatcher(`function Spin() { for (;;) {} }`, { apiId: 'spinner', hookTimeoutMs: 1500 });
+      const spinner = dispatcher(`function Spin() { for (;;) {} }`, { apiId: 'spinner', hookTimeoutMs: 2000 });
       const quick = dispatcher(`function Quick(request) { request.set_headers.q = '1'; }`, { apiId: 'quick' });
       await Promise.all([spinner.warm(), quick.warm()]);
       const started = Date.now();
@@ -362,9 +362,9 @@ describe('isolate engine', function () {
       const err = await spinning;
       const spinnerDone = Date.now() - started;
       expect(err.reason).to.equal('timeout');
-      expect(spinnerDone).to.be.at.least(1400);
-      expect(quickDone, `20 calls on another API took ${quickDone} ms`).to.be.below(700);
-      expect(Math.max(...latencies)).to.be.below(300);
+      expect(spinnerDone).to.be.at.least(1900);
+      expect(quickDone, `20 calls on another API took ${quickDone} ms`).to.be.below(1000);
+      expect(Math.max(...latencies)).to.be.below(500);
     });
 
     it('refuses calls after dispose, letting queued ones finish first', async () => {

@@ -55,7 +55,10 @@ export class IsolateDispatcher implements Dispatcher {
   private slot: IsolateSlot | null = null;
   private buildFailure: { error: DispatchError; until: number } | null = null;
   private isolatesBuilt = 0;
+  /** dispose() was called: no new calls; queued ones may still run during the grace period. */
   private closed = false;
+  /** The isolate is released for good: nothing may build a new one. */
+  private released = false;
   private disposing: Promise<void> | null = null;
   private calls = 0;
   private events = 0;
@@ -77,7 +80,9 @@ export class IsolateDispatcher implements Dispatcher {
    * MiddlewareSourceError naming file, line and column, or the missing function.
    */
   static async validate(options: IsolateDispatcherOptions): Promise<void> {
-    const resolved = resolveOptions(options, rootLogger);
+    const base = resolveOptions(options, rootLogger);
+    // Top-level code runs for real here: its log lines are useful, its events are not real ones.
+    const resolved: ResolvedOptions = { ...base, onEvent: undefined, logger: base.logger.child({ phase: 'validate' }) };
     const slot = await IsolateSlot.create(resolved, 0).catch((err: unknown) => {
       throw asSourceError(err);
     });
@@ -152,6 +157,7 @@ export class IsolateDispatcher implements Dispatcher {
       if (!(await this.queue.idle(this.options.disposeGraceMs))) {
         this.queue.rejectWaiting(new QueueRejection('dispatcher disposed before the call could run'));
       }
+      this.released = true;
       this.retire(this.slot);
       this.slot = null;
     })();
@@ -181,8 +187,8 @@ export class IsolateDispatcher implements Dispatcher {
   }
 
   private enqueue<T>(run: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (this.closed && run !== undefined && this.disposing) {
-      return Promise.reject(new DispatchError(`api ${this.options.apiId}: dispatcher is disposed`, 'unavailable'));
+    if (this.closed) {
+      return Promise.reject(this.record({ error: new DispatchError(`api ${this.options.apiId}: dispatcher is disposed`, 'unavailable'), replaceIsolate: false }, null));
     }
     return this.queue.push(run, signal).catch((err: unknown) => {
       if (err instanceof QueueRejection) throw this.record(fromEngine(this.options.apiId, err, false), null);
@@ -228,20 +234,27 @@ export class IsolateDispatcher implements Dispatcher {
       this.slot = null;
       this.replacements++;
     }
-    if (this.closed) throw new DispatchError(`api ${this.options.apiId}: dispatcher is disposed`, 'unavailable');
+    if (this.released) throw new DispatchError(`api ${this.options.apiId}: dispatcher is disposed`, 'unavailable');
     if (this.buildFailure && Date.now() < this.buildFailure.until) throw this.buildFailure.error;
     const generation = ++this.isolatesBuilt;
+    let slot: IsolateSlot;
     try {
-      this.slot = await IsolateSlot.create(this.options, generation);
+      slot = await IsolateSlot.create(this.options, generation);
     } catch (err) {
       const error = new DispatchError(`api ${this.options.apiId}: cannot start the isolate: ${(err as Error).message}`, 'unavailable', { cause: err });
       this.buildFailure = { error, until: Date.now() + this.options.rebuildBackoffMs };
       this.options.logger.error({ err, generation }, 'isolate bring-up failed');
       throw error;
     }
+    if (this.released) {
+      // dispose() gave up waiting while this call was building: do not leak the new isolate.
+      slot.dispose();
+      throw new DispatchError(`api ${this.options.apiId}: dispatcher is disposed`, 'unavailable');
+    }
+    this.slot = slot;
     this.buildFailure = null;
     if (generation > 1) this.options.logger.info({ generation }, 'isolate rebuilt');
-    return this.slot;
+    return slot;
   }
 
   /** Count a failure; replace the isolate when it is gone or cannot be trusted. */

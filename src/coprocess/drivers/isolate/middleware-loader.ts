@@ -39,7 +39,9 @@ export class MiddlewareLoader {
       if (typeof source?.filename !== 'string' || typeof source.code !== 'string') {
         throw new MiddlewareSourceError('middleware sources must be {filename, code} strings');
       }
-      this.files.set(key(source.filename), { source });
+      const name = key(source.filename);
+      if (this.files.has(name)) throw new MiddlewareSourceError(`${source.filename}: two middleware files have this name`, source.filename);
+      this.files.set(name, { source });
     }
   }
 
