@@ -4,7 +4,7 @@
 // system to prove the hooks really ran (a header they set must arrive here).
 import http from 'node:http';
 
-const BODY = Buffer.from(JSON.stringify({ ok: true, from: 'bench-upstream', pad: 'x'.repeat(24) }));
+const BODY = Buffer.from(JSON.stringify({ ok: true, from: 'bench-upstream', pad: 'x'.repeat(20) }));
 const HEADERS = { 'content-type': 'application/json', 'content-length': String(BODY.length) };
 
 const server = http.createServer({ keepAliveTimeout: 120_000 }, (req, res) => {
