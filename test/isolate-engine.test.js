@@ -346,6 +346,46 @@ describe('isolate engine', function () {
       expect(d.stats().generation).to.equal(2);
     });
 
+    it('treats an ArrayBuffer over the limit as "memory" and replaces the isolate', async () => {
+      const d = dispatcher(`
+        var kept = 'old';
+        function Big() { kept = 'changed'; return { request: { raw_body: new Uint8Array(256 * 1024 * 1024) } }; }
+        function Kept(request) { request.set_headers.kept = kept; }`, { memoryLimitMb: 16 });
+      const err = await rejection(d.dispatch(requestObject('Big')));
+      expect(err.reason).to.equal('memory');
+      expect((await d.dispatch(requestObject('Kept'))).request.set_headers.kept).to.equal('old');
+    });
+
+    it('fails fast while an isolate cannot start, and recovers after the back-off', async () => {
+      const d = dispatcher(`throw new Error('cannot boot');`, { rebuildBackoffMs: 300 });
+      const first = await rejection(d.dispatch(requestObject('H')));
+      expect(first.reason).to.equal('unavailable');
+      expect(first.message).to.include('cannot boot').and.include('middleware.js:1');
+      const started = Date.now();
+      const second = await rejection(d.dispatch(requestObject('H')));
+      expect(second).to.equal(first);
+      expect(Date.now() - started).to.be.below(50);
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      expect(await rejection(d.dispatch(requestObject('H')))).to.not.equal(first);
+      expect(d.stats().generation).to.equal(2);
+    });
+
+    it('drops a waiting call whose request was aborted, without running it', async () => {
+      const d = dispatcher(`
+        var ran = [];
+        async function Slow(request) { ran.push(request.headers['X-Id']); await null; }
+        function Ran(request) { request.set_headers.ran = ran.join(','); }`);
+      await d.warm();
+      const controller = new AbortController();
+      const first = d.dispatch(requestObject('Slow', { headers: { 'X-Id': '1' } }));
+      const second = rejection(d.dispatch(requestObject('Slow', { headers: { 'X-Id': '2' } }), { signal: controller.signal }));
+      controller.abort();
+      await first;
+      const err = await second;
+      expect(err.reason).to.equal('unavailable');
+      expect((await d.dispatch(requestObject('Ran'))).request.set_headers.ran).to.equal('1');
+    });
+
     it('keeps other APIs fast while one spins until its timeout', async () => {
       const spinner = dispatcher(`function Spin() { for (;;) {} }`, { apiId: 'spinner', hookTimeoutMs: 2000 });
       const quick = dispatcher(`function Quick(request) { request.set_headers.q = '1'; }`, { apiId: 'quick' });
