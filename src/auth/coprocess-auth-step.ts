@@ -66,13 +66,13 @@ export function coprocessAuthStep(deps: CoprocessAuthDeps): Step {
       try {
         result = await ctx.dispatcher.dispatch(buildHookObject(state, hook, ctx.specMap), { signal: state.signal });
       } catch (err) {
-        throw hookFailure(ctx, hook, err, 403, Messages.keyNotAuthorised);
+        throw hookFailure(state, ctx, hook, err, 403, Messages.keyNotAuthorised);
       }
       let outcome: HookOutcome;
       try {
         outcome = applyHookResult(state, result);
       } catch (err) {
-        throw hookFailure(ctx, hook, err);
+        throw hookFailure(state, ctx, hook, err);
       }
       handleOutcome(state, ctx, outcome);
       if (state.finished) return;

@@ -18,7 +18,9 @@ export interface HookStepContext {
 }
 
 /** Log, fire MiddlewareError, and turn any dispatch failure into the hook's error status. */
-export function hookFailure(ctx: HookStepContext, hook: HookEntry, err: unknown, status = 500, message = ctx.failureMessage): GatewayError {
+export function hookFailure(state: RequestState, ctx: HookStepContext, hook: HookEntry, err: unknown, status = 500, message = ctx.failureMessage): GatewayError {
+  // A client that went away cancels its hook call: not the plugin's failure, nothing to report.
+  if (state.signal.aborted) return new GatewayError(status, message);
   const reason = err instanceof DispatchError ? err.reason : 'exception';
   const detail = err instanceof Error ? err.message : String(err);
   logger.warn({ api_id: ctx.apiId, hook: hook.name, hook_type: hook.kind, reason }, `hook ${hook.kind}:${hook.name} failed: ${detail}`);
@@ -50,7 +52,7 @@ export function requestHookStep(hook: HookEntry, ctx: HookStepContext): Step {
         const result = await ctx.dispatcher.dispatch(buildHookObject(state, hook, ctx.specMap), { signal: state.signal });
         outcome = applyHookResult(state, result);
       } catch (err) {
-        throw hookFailure(ctx, hook, err);
+        throw hookFailure(state, ctx, hook, err);
       }
       handleOutcome(state, ctx, outcome);
     },
@@ -69,7 +71,7 @@ export function responseHookStep(hook: HookEntry, ctx: HookStepContext): Step {
         const result = await ctx.dispatcher.dispatch(object, { signal: state.signal });
         applyResponseResult(upstream, object.response!, result);
       } catch (err) {
-        throw hookFailure(ctx, hook, err);
+        throw hookFailure(state, ctx, hook, err);
       }
     },
   };
