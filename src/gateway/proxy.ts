@@ -37,7 +37,10 @@ function outgoingHeaders(state: RequestState): IncomingHttpHeaders {
   headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${state.clientIp}` : state.clientIp;
   if (state.body !== undefined) {
     delete headers['transfer-encoding'];
-    headers['content-length'] = String(state.body.length);
+    // A bodiless GET stays bodiless; anything that had or now has a body gets its exact length.
+    if (state.body.length > 0 || state.req.headers['content-length'] !== undefined || state.req.headers['transfer-encoding'] !== undefined) {
+      headers['content-length'] = String(state.body.length);
+    } else delete headers['content-length'];
   }
   return headers;
 }
