@@ -17,11 +17,20 @@ export function deadlineFor(timeoutMs: number): number {
 
 export function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   const ms = deadlineFor(timeoutMs);
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineExceeded(what, ms)), ms);
+  // One promise and one timer per call (this is on every hook's path), not race/finally chains.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new DeadlineExceeded(what, ms)), ms);
+    // After expiry the abandoned call still rejects (isolate disposed); settling twice is a no-op,
+    // and handling it here keeps it from being reported as unhandled.
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
   });
-  // The abandoned call rejects later (isolate disposed): observed here so it is never unhandled.
-  promise.catch(() => undefined);
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }

@@ -3,3 +3,4 @@ export { IsolateDispatcher, type IsolateReload, type IsolateStats } from './isol
 export type { IsolateDispatcherOptions, IsolateSource } from './options';
 export { MiddlewareSourceError } from './source-error';
 export type { HeapSample } from './isolate-slot';
+export { HostCalls, type HostCallContext, type HostFunction, type HostFunctions } from './host-calls';

@@ -197,7 +197,7 @@ export class IsolateDispatcher implements Dispatcher {
   }
 
   private async runDispatch(bytes: Uint8Array): Promise<CoprocessObject> {
-    const slot = await this.currentSlot();
+    const slot = this.liveSlot() ?? (await this.currentSlot());
     let result;
     try {
       result = await slot.dispatch(bytes, this.options.hookTimeoutMs);
@@ -215,7 +215,7 @@ export class IsolateDispatcher implements Dispatcher {
   }
 
   private async runEvent(payload: string): Promise<void> {
-    const slot = await this.currentSlot();
+    const slot = this.liveSlot() ?? (await this.currentSlot());
     let result;
     try {
       result = await slot.event(payload, this.options.hookTimeoutMs);
@@ -223,6 +223,10 @@ export class IsolateDispatcher implements Dispatcher {
       throw this.record(fromEngine(this.options.apiId, err, slot.disposed), slot);
     }
     if (result) throw this.record(fromGuest(this.options.apiId, result), slot);
+  }
+
+  private liveSlot(): IsolateSlot | null {
+    return this.slot && !this.slot.disposed ? this.slot : null;
   }
 
   /** The live isolate, built if there is none. Only ever called from inside the queue. */

@@ -1,6 +1,7 @@
 import ivm from 'isolated-vm';
 import { BOOT_GLOBALS, ENTRIES_GLOBAL, type BootConfig, type GuestEntries, type GuestFailure, type GuestLogLevel } from './protocol';
 import { withDeadline } from './deadline';
+import { HostCalls } from './host-calls';
 import { MiddlewareLoader } from './middleware-loader';
 import type { ResolvedOptions } from './options';
 import { compileRuntime } from './runtime-script';
@@ -64,12 +65,15 @@ export class IsolateSlot {
     private readonly context: ivm.Context,
     private readonly entries: { [K in 'dispatch' | 'event' | 'checkHooks']: EntryRef<K> },
     readonly generation: number,
+    private readonly hostCalls: HostCalls | undefined,
   ) {}
 
   static async create(options: ResolvedOptions, generation: number): Promise<IsolateSlot> {
     const isolate = new ivm.Isolate({ memoryLimit: options.memoryLimitMb, onCatastrophicError: onCatastrophicError(options) });
     const refs: ivm.Reference[] = [];
     let context: ivm.Context | undefined;
+    const functions = options.hostFunctions;
+    const hostCalls = functions && Object.keys(functions).length > 0 ? new HostCalls(functions) : undefined;
     try {
       context = await isolate.createContext();
       const global = context.global;
@@ -78,6 +82,7 @@ export class IsolateSlot {
       await global.set(BOOT_GLOBALS.config, boot, { copy: true });
       await global.set(BOOT_GLOBALS.log, bindings.log);
       await global.set(BOOT_GLOBALS.emit, bindings.emit);
+      if (hostCalls) await global.set(BOOT_GLOBALS.call, hostCalls.reference);
 
       const runtime = await compileRuntime(isolate);
       try {
@@ -97,15 +102,18 @@ export class IsolateSlot {
       const registerModule = await take('registerModule');
       await global.delete(ENTRIES_GLOBAL);
 
+      // Top-level middleware code may call the host too, within the startup budget.
+      hostCalls?.begin(options.startupTimeoutMs);
       await new MiddlewareLoader(isolate, context, options.sources, registerModule, options.startupTimeoutMs).loadAll();
       registerModule.release();
       entriesRef.release();
-      const slot = new IsolateSlot(isolate, context, entries, generation);
+      const slot = new IsolateSlot(isolate, context, entries, generation, hostCalls);
       await slot.sampleHeap();
       return slot;
     } catch (err) {
       for (const ref of refs) ref.release();
       context?.release();
+      hostCalls?.release();
       if (!isolate.isDisposed) isolate.dispose();
       throw err;
     }
@@ -130,6 +138,7 @@ export class IsolateSlot {
    * (ISOLATED-VM-NOTES §B1), so anything that does not own its buffer is copied instead.
    */
   dispatch(bytes: Uint8Array, timeoutMs: number): Promise<Uint8Array | GuestFailure> {
+    this.hostCalls?.begin(timeoutMs);
     const owned = !Buffer.isBuffer(bytes) && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const call = owned
       ? this.entries.dispatch.apply(
@@ -146,6 +155,7 @@ export class IsolateSlot {
   }
 
   event(payload: string, timeoutMs: number): Promise<GuestFailure | undefined> {
+    this.hostCalls?.begin(timeoutMs);
     return this.track(
       this.entries.event.apply(undefined, [payload], { result: { copy: true, promise: true }, timeout: timeoutMs }) as Promise<
         GuestFailure | undefined
@@ -156,6 +166,7 @@ export class IsolateSlot {
   }
 
   checkHooks(names: readonly string[], timeoutMs: number): Promise<string[]> {
+    this.hostCalls?.begin(timeoutMs);
     return this.track(
       this.entries.checkHooks.apply(undefined, [[...names]], { arguments: { copy: true }, result: { copy: true }, timeout: timeoutMs }),
       timeoutMs,
@@ -202,6 +213,7 @@ export class IsolateSlot {
         // handles of an isolate that ivm already disposed (memory limit) are dead already
       }
     }
+    this.hostCalls?.release();
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../../../log/logger';
+import type { HostFunctions } from './host-calls';
 
 /** One middleware file of an API, loaded into the API's isolate in list order. */
 export interface IsolateSource {
@@ -31,6 +32,12 @@ export interface IsolateDispatcherOptions {
   generation?: number;
   /** `TykTriggerEvent(name, payload)` from middleware. Must not throw (errors are logged). */
   onEvent?: (name: string, payload: string) => void;
+  /**
+   * Functions the guest may call synchronously by name (sandbox/host.ts `callHost`), e.g. the
+   * Tyk JSVM globals that reach the network or the session store. None by default: an isolate
+   * without them has no path to the host beyond logging and events.
+   */
+  hostFunctions?: HostFunctions;
   /** Logger for console/log output and engine events; the process logger tagged with api_id if absent. */
   logger?: Logger;
   /** Calls waiting beyond this many are refused (`unavailable`). Default 10000. */
@@ -53,6 +60,7 @@ export interface ResolvedOptions {
   driver: string;
   generation: number;
   onEvent?: (name: string, payload: string) => void;
+  hostFunctions?: HostFunctions;
   logger: Logger;
   maxQueueLength: number;
   disposeGraceMs: number;
@@ -90,6 +98,7 @@ export function resolveOptions(options: IsolateDispatcherOptions, rootLogger: Lo
     driver: options.driver ?? (mode === 'coprocess' ? 'isolate' : mode),
     generation: options.generation ?? 0,
     onEvent: options.onEvent,
+    hostFunctions: options.hostFunctions,
     logger: options.logger ?? rootLogger.child({ api_id: options.apiId, component: 'isolate' }),
     maxQueueLength: positive('maxQueueLength', options.maxQueueLength, 10_000),
     disposeGraceMs: positive('disposeGraceMs', options.disposeGraceMs, 5000),

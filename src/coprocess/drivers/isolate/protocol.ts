@@ -10,6 +10,12 @@ export const BOOT_GLOBALS = {
   log: '__isogateHostLog',
   /** ivm Callback `(name: string, payload: string) => void`, ignored result. */
   emit: '__isogateHostEmit',
+  /**
+   * ivm Reference `(name: string, args: unknown[]) => Promise<unknown>`, present only when the
+   * isolate has host functions (options.hostFunctions). The guest calls it with
+   * `applySyncPromise`, which blocks the guest, not the host; see host-calls.ts.
+   */
+  call: '__isogateHostCall',
 } as const;
 
 /**
