@@ -1,6 +1,7 @@
 'use strict';
 // The isolate engine end to end: real isolates, real runtime bundle (dist/sandbox/runtime.js),
 // Objects built the way the gateway builds them (plain proto-named objects through the codec).
+const { spawn } = require('node:child_process');
 const { expect } = require('chai');
 const pino = require('pino');
 const { IsolateDispatcher, MiddlewareSourceError } = require('../dist/src/coprocess/drivers/isolate');
@@ -384,6 +385,20 @@ describe('isolate engine', function () {
       const err = await second;
       expect(err.reason).to.equal('unavailable');
       expect((await d.dispatch(requestObject('Ran'))).request.set_headers.ran).to.equal('1');
+    });
+
+    it('aborts the process on a fatal V8 out-of-memory, after logging it (the supervisor restarts it)', async () => {
+      // One huge allocation is fatal for V8 itself; ivm cannot contain it (ISOLATED-VM-NOTES §A3).
+      const script = `
+        const { IsolateDispatcher } = require(${JSON.stringify(require.resolve('../dist/src/coprocess/drivers/isolate'))});
+        const d = new IsolateDispatcher({ apiId: 'doomed', sources: [{ filename: 'mw.js', code: 'function Huge() { return Array(1e9).fill(0).length; }' }], memoryLimitMb: 16, hookTimeoutMs: 20000 });
+        d.dispatch({ hook_type: 1, hook_name: 'Huge', request: {} }).then(() => console.log('survived'), () => console.log('survived'));`;
+      const child = spawn('sh', ['-c', 'ulimit -c 0; exec "$0" --no-node-snapshot -e "$1"', process.execPath, script], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let stdout = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+      expect(signal === 'SIGABRT' || code === 134, `exit ${code} ${signal}`).to.equal(true);
+      expect(stdout).to.include('catastrophic').and.not.include('survived');
     });
 
     it('keeps other APIs fast while one spins until its timeout', async () => {

@@ -44,7 +44,7 @@ function onCatastrophicError(options: ResolvedOptions) {
   return (message: string): void => {
     // V8 has lost control of this isolate (e.g. a single huge allocation). Nothing in this
     // process can be trusted any more; the supervisor restarts the worker (README: process model).
-    options.logger.fatal({ api_id: options.apiId, message }, 'isolated-vm catastrophic error: aborting the worker');
+    options.logger.fatal({ message }, 'isolated-vm catastrophic error: aborting the worker');
     options.logger.flush?.();
     process.abort();
   };
