@@ -5,6 +5,10 @@ import { BOOT_GLOBALS, type BootConfig, type GuestLogLevel } from '../src/coproc
 
 type HostLog = (level: GuestLogLevel, message: string) => void;
 type HostEmit = (name: string, payload: string) => void;
+/** The ivm Reference to the host's call table (see src/coprocess/drivers/isolate/host-calls.ts). */
+interface HostCallRef {
+  applySyncPromise(receiver: undefined, args: [string, unknown[]], options: { arguments: { copy: true }; result: { copy: true } }): unknown;
+}
 
 function take<T>(name: string): T | undefined {
   const g = globalThis as Record<string, unknown>;
@@ -16,6 +20,7 @@ function take<T>(name: string): T | undefined {
 const hostLog = take<HostLog>(BOOT_GLOBALS.log);
 const hostEmit = take<HostEmit>(BOOT_GLOBALS.emit);
 const bootConfig = take<BootConfig>(BOOT_GLOBALS.config);
+const hostCall = take<HostCallRef>(BOOT_GLOBALS.call);
 
 /** The adapter chosen by the host for this isolate. */
 export const boot: BootConfig = { adapter: bootConfig?.adapter ?? 'coprocess' };
@@ -28,4 +33,14 @@ export function sendLog(level: GuestLogLevel, message: string): void {
 /** Fire a gateway event (fire-and-forget). */
 export function sendEvent(name: string, payload: string): void {
   if (hostEmit) hostEmit(name, payload);
+}
+
+/**
+ * Call a host function synchronously: this isolate's thread waits while the host works
+ * asynchronously (hooks are entered with an async apply, so the guest is never on Node's main
+ * thread). Arguments and result are copied; a host failure is thrown here as an Error.
+ */
+export function callHost(name: string, args: unknown[]): unknown {
+  if (!hostCall) throw new Error(`host function "${name}" is not available in this isolate`);
+  return hostCall.applySyncPromise(undefined, [name, args], { arguments: { copy: true }, result: { copy: true } });
 }

@@ -5,6 +5,7 @@ import './text/text-codec';
 import './host';
 import { ENTRIES_GLOBAL } from '../src/coprocess/drivers/isolate/protocol';
 import './adapters/coprocess';
+import './jsvm';
 import { getHookAdapter } from './adapters/registry';
 import type { HookAdapterContext } from './adapters/types';
 import { createEntries } from './entries';
@@ -12,8 +13,8 @@ import { installGlobals } from './globals/install';
 import { boot } from './host';
 import { lookup, registerModule, resolveFunction } from './hooks/lookup';
 
-// Further adapters (Tyk JSVM: `import './jsvm';`) are imported here so they share this bundle
-// and its V8 code cache; each registers itself with registerHookAdapter().
+// Adapters (coprocess, Tyk JSVM) are imported above so they share this bundle and its V8 code
+// cache; each registers itself with registerHookAdapter().
 
 installGlobals();
 

@@ -1,0 +1,26 @@
+// The private contract between the host's hook steps (hook-step.ts, coprocess-auth-step.ts with
+// `tykJsvm` set) and the sandbox's `jsvm` adapter (sandbox/jsvm/). Imported by both sides: it
+// must stay free of Node APIs.
+
+/**
+ * Object.metadata keys that carry Tyk session JSON verbatim. Tyk JSVM plugins see and return
+ * the session as JSON (`meta_data` values of any JSON type); the proto SessionState would turn
+ * every meta_data value into a string. JSVM plugins never see Object.metadata itself, so the
+ * map is free to carry these.
+ */
+export const JSVM_METADATA = {
+  /** host → guest: the request's session (post/post_key_auth hooks with `require_session`);
+   *  guest → host (auth_check): the session returned through ReturnAuthData. */
+  session: 'isogate.jsvm.session',
+  /** guest → host: the returned SessionMeta, present only when it differs from meta_data. */
+  sessionMeta: 'isogate.jsvm.session_meta',
+  /** guest → host (auth_check): the top-level AuthValue, the key the session is stored under. */
+  authValue: 'token',
+} as const;
+
+/** Names of the host functions a JSVM isolate may call (sandbox/jsvm/globals.ts). */
+export const JSVM_HOST_FUNCTIONS = {
+  httpRequest: 'TykMakeHttpRequest',
+  getKeyData: 'TykGetKeyData',
+  setKeyData: 'TykSetKeyData',
+} as const;
