@@ -19,7 +19,9 @@ function failure(error: unknown, fallback: GuestFailureReason, context: string):
   }
   let text: string;
   try {
-    text = String(error);
+    // `throw { message: '…' }` and friends: say what they meant rather than "[object Object]".
+    const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
+    text = typeof message === 'string' ? message : String(error);
   } catch {
     text = Object.prototype.toString.call(error);
   }

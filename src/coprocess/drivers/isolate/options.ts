@@ -68,6 +68,8 @@ export interface ResolvedOptions {
 }
 
 export const MIN_MEMORY_LIMIT_MB = 8;
+/** ivm can fail to interrupt within very short budgets and then declares the isolate lost (ivm #301). */
+export const MIN_HOOK_TIMEOUT_MS = 10;
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -85,6 +87,9 @@ export function resolveOptions(options: IsolateDispatcherOptions, rootLogger: Lo
     throw new RangeError(`isolate option memoryLimitMb must be at least ${MIN_MEMORY_LIMIT_MB}, got ${memoryLimitMb}`);
   }
   const hookTimeoutMs = positive('hookTimeoutMs', options.hookTimeoutMs, 1000);
+  if (hookTimeoutMs < MIN_HOOK_TIMEOUT_MS) {
+    throw new RangeError(`isolate option hookTimeoutMs must be at least ${MIN_HOOK_TIMEOUT_MS}, got ${hookTimeoutMs}`);
+  }
   const mode = options.mode ?? 'coprocess';
   return {
     apiId: options.apiId,
