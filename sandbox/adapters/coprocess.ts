@@ -50,7 +50,6 @@ function sessionOut(state: CallState, explicit: boolean): unknown {
   return isEmptyMessage(normalised) ? null : normalised;
 }
 
-
 function finishRequestHook(state: CallState, result: unknown): ObjectLike {
   const { object } = state;
   let request = state.request;
