@@ -7,7 +7,7 @@ type HostLog = (level: GuestLogLevel, message: string) => void;
 type HostEmit = (name: string, payload: string) => void;
 /** The ivm Reference to the host's call table (see src/coprocess/drivers/isolate/host-calls.ts). */
 interface HostCallRef {
-  applySyncPromise(receiver: undefined, args: [string, unknown[]], options: { arguments: { copy: true }; result: { copy: true } }): unknown;
+  applySyncPromise(receiver: undefined, args: [string, unknown[]], options: { arguments: { copy: true } }): unknown;
 }
 
 function take<T>(name: string): T | undefined {
@@ -38,9 +38,10 @@ export function sendEvent(name: string, payload: string): void {
 /**
  * Call a host function synchronously: this isolate's thread waits while the host works
  * asynchronously (hooks are entered with an async apply, so the guest is never on Node's main
- * thread). Arguments and result are copied; a host failure is thrown here as an Error.
+ * thread). Arguments are copied; the result must be a primitive (ivm offers no `result` copy
+ * option here: anything else would arrive as a Reference). A host failure is thrown here.
  */
 export function callHost(name: string, args: unknown[]): unknown {
   if (!hostCall) throw new Error(`host function "${name}" is not available in this isolate`);
-  return hostCall.applySyncPromise(undefined, [name, args], { arguments: { copy: true }, result: { copy: true } });
+  return hostCall.applySyncPromise(undefined, [name, args], { arguments: { copy: true } });
 }

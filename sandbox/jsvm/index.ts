@@ -60,7 +60,7 @@ function requireResult(name: string, result: unknown, key: 'Request' | 'Response
 function dispatchRequest(object: DecodedObject, context: HookAdapterContext): ObjectLike | Promise<ObjectLike> {
   const name = object.hook_name;
   const { target, fn } = entryOf(name, context, 'DoProcessRequest');
-  const { session, shared } = sessionIn(object.metadata);
+  const { session, sent } = sessionIn(object.metadata);
   const request = toJsvmRequest(object.request);
   const value = fn.call(target, request, session, configOf(object.spec));
   return then(value, (raw) => {
@@ -70,9 +70,9 @@ function dispatchRequest(object: DecodedObject, context: HookAdapterContext): Ob
       metadata[JSVM_METADATA.session] = returnedSession(result.Session);
       const authValue = text(result.AuthValue);
       if (authValue !== '') metadata[JSVM_METADATA.authValue] = authValue;
-    } else if (shared) {
+    } else if (sent !== undefined) {
       // Only a hook that was given the session (require_session) can change its meta_data.
-      const meta = changedSessionMeta(session, result.SessionMeta);
+      const meta = changedSessionMeta(sent, result.SessionMeta);
       if (meta !== undefined) metadata[JSVM_METADATA.sessionMeta] = meta;
     }
     return { hook_type: object.hook_type, hook_name: name, request: fromJsvmRequest(object.request, request, part), metadata };

@@ -7,13 +7,15 @@ import { isPlain, jsonEqual, type Plain } from './values';
 
 /**
  * The session argument of a hook: the request's session when the host sent one (post and
- * post_key_auth hooks with `require_session`), else Tyk's empty session object.
+ * post_key_auth hooks with `require_session`), else Tyk's empty session object. `sent` is the
+ * JSON as received: the plugin may mutate the session object, yet Tyk compares SessionMeta with
+ * the session as the gateway holds it.
  */
-export function sessionIn(metadata: Record<string, string> | null | undefined): { session: Plain; shared: boolean } {
+export function sessionIn(metadata: Record<string, string> | null | undefined): { session: Plain; sent?: string } {
   const json = metadata?.[JSVM_METADATA.session];
-  if (json === undefined || json === '') return { session: {}, shared: false };
+  if (json === undefined || json === '') return { session: {} };
   const parsed: unknown = JSON.parse(json);
-  return { session: isPlain(parsed) ? parsed : {}, shared: true };
+  return { session: isPlain(parsed) ? parsed : {}, sent: json };
 }
 
 /** What JSON would make of a value (functions and undefined dropped), or a BadResultError. */
@@ -28,14 +30,15 @@ function asJson(value: unknown, path: string): unknown {
 }
 
 /**
- * The returned SessionMeta as JSON when it differs from the session's meta_data, else undefined.
- * Tyk replaces meta_data wholesale with it, so a missing SessionMeta empties meta_data; an empty
- * and an absent meta_data count as equal here, which only saves a pointless write.
+ * The returned SessionMeta as JSON when it differs from the meta_data of the session `sent`, else
+ * undefined. Tyk replaces meta_data wholesale with it, so a missing SessionMeta empties
+ * meta_data; an empty and an absent meta_data count as equal here, which only saves a pointless write.
  */
-export function changedSessionMeta(original: Plain, sessionMeta: unknown): string | undefined {
+export function changedSessionMeta(sent: string, sessionMeta: unknown): string | undefined {
   const next = asJson(sessionMeta, 'SessionMeta') ?? {};
   if (!isPlain(next)) throw new BadResultError('SessionMeta: expected an object (the session meta_data)');
-  const before = isPlain(original.meta_data) ? original.meta_data : {};
+  const original: unknown = JSON.parse(sent);
+  const before = isPlain(original) && isPlain(original.meta_data) ? original.meta_data : {};
   return jsonEqual(before, next) ? undefined : JSON.stringify(next);
 }
 

@@ -3,6 +3,7 @@ import type { GatewayConfig } from '../config/gateway-config-types';
 import { applyHookResult, buildHookObject, type HookOutcome } from '../coprocess/message';
 import { handleOutcome, hookFailure, type HookStepContext } from '../coprocess/hook-step';
 import { sessionFromProto } from '../coprocess/session-convert';
+import { authResult, lifetimeOf } from '../coprocess/drivers/jsvm/session-exchange';
 import { GatewayError, Messages } from '../gateway/error-responder';
 import type { RequestState, Step } from '../gateway/request-state';
 import { type AuthCache, carryOverQuota, lookupIdentity, readThrough, writeThrough } from './auth-cache';
@@ -31,7 +32,11 @@ export interface CoprocessAuthDeps {
  * and the session it returns is stored under the extractor's key (or the token).
  */
 export function coprocessAuthStep(deps: CoprocessAuthDeps): Step {
-  const { spec, config, hook, ctx, extractor, cache, store } = deps;
+  const { spec, config, hook, ctx, cache, store } = deps;
+  // Tyk's JS auth has no ID extractor, and a failed call is a 500 like any JS middleware.
+  const extractor = ctx.tykJsvm ? undefined : deps.extractor;
+  const failStatus = ctx.tykJsvm ? 500 : 403;
+  const failMessage = ctx.tykJsvm ? ctx.failureMessage : Messages.keyNotAuthorised;
   const forbidden = (state: RequestState, key: string): GatewayError => {
     ctx.events.fire({ type: 'AuthFailure', apiId: spec.apiId, orgId: spec.orgId, meta: { Message: 'Auth Failure', Path: state.url, Origin: state.clientIp, Key: key } });
     return new GatewayError(403, Messages.forbidden);
@@ -66,7 +71,7 @@ export function coprocessAuthStep(deps: CoprocessAuthDeps): Step {
       try {
         result = await ctx.dispatcher.dispatch(buildHookObject(state, hook, ctx.specMap), { signal: state.signal });
       } catch (err) {
-        throw hookFailure(state, ctx, hook, err, 403, Messages.keyNotAuthorised);
+        throw hookFailure(state, ctx, hook, err, failStatus, failMessage);
       }
       let outcome: HookOutcome;
       try {
@@ -76,6 +81,25 @@ export function coprocessAuthStep(deps: CoprocessAuthDeps): Step {
       }
       handleOutcome(state, ctx, outcome);
       if (state.finished) return;
+      if (ctx.tykJsvm) {
+        let jsvm;
+        try {
+          jsvm = authResult(result);
+        } catch (err) {
+          throw hookFailure(state, ctx, hook, err);
+        }
+        // Without AuthValue the session serves this request only, unstored (Tyk: no key id).
+        if (!jsvm.authValue) {
+          state.session = jsvm.session;
+          return;
+        }
+        const key = storageKey(jsvm.authValue, config);
+        const session = carryOverQuota(jsvm.session, await readThrough(cache, store, key));
+        await writeThrough(cache, store, key, session, lifetimeOf(session, ctx.tykJsvm));
+        state.session = session;
+        state.sessionKey = key;
+        return;
+      }
 
       const metadata = result.metadata ?? {};
       const token = metadata.token || result.session?.metadata?.token;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { AllowListError, HttpAllowList } from '../coprocess/drivers/jsvm/allow-list';
 import { EventConfigError, parseEventHandlers } from '../events';
 import { logger } from '../log/logger';
 import { ConfigError } from './config-error';
@@ -104,6 +105,13 @@ export function parseGatewayConfig(raw: unknown, source: string, baseDir: string
     parseEventHandlers(config.event_handlers, {}, { hasDispatcher: false });
   } catch (err) {
     if (err instanceof EventConfigError) throw new ConfigError(`${source}: ${err.key}: ${err.problem}`);
+    throw err;
+  }
+  try {
+    // Absent means no outbound requests from JSVM plugins (see allow-list.ts).
+    HttpAllowList.parse(config.jsvm_http_allow);
+  } catch (err) {
+    if (err instanceof AllowListError) throw new ConfigError(`${source}: jsvm_http_allow[${err.index}]: ${err.message}`);
     throw err;
   }
   if (config.enable_bundle_downloader && !config.bundle_base_url) {

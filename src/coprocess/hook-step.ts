@@ -3,7 +3,8 @@ import type { EventSink } from '../events/event';
 import { GatewayError } from '../gateway/error-responder';
 import type { RequestState, Step } from '../gateway/request-state';
 import { logger } from '../log/logger';
-import { DispatchError, type Dispatcher } from './dispatcher';
+import { type CoprocessObject, DispatchError, type Dispatcher } from './dispatcher';
+import { saveSessionMeta, shareSession, type TykJsvmSemantics } from './drivers/jsvm/session-exchange';
 import { applyHookResult, applyResponseResult, buildHookObject, buildResponseObject, type HookOutcome } from './message';
 
 export interface HookStepContext {
@@ -15,6 +16,13 @@ export interface HookStepContext {
   events: EventSink;
   /** Message for a failed hook: coprocess drivers say `Middleware error`, JSVM `Internal Server Error`. */
   failureMessage: string;
+  /**
+   * Tyk JSVM session semantics (drivers otto, javascript); unset for coprocess drivers. The
+   * session travels as Tyk session JSON and only to post/post_key_auth hooks with
+   * `require_session`, whose returned meta_data is saved; auth_check stores the session under
+   * the returned AuthValue, without an ID extractor. See drivers/jsvm/session-exchange.ts.
+   */
+  tykJsvm?: TykJsvmSemantics;
 }
 
 /** Log, fire MiddlewareError, and turn any dispatch failure into the hook's error status. */
@@ -48,13 +56,22 @@ export function requestHookStep(hook: HookEntry, ctx: HookStepContext): Step {
     name: `${hook.kind}:${hook.name}`,
     async run(state) {
       let outcome: HookOutcome;
+      let result: CoprocessObject;
       try {
-        const result = await ctx.dispatcher.dispatch(buildHookObject(state, hook, ctx.specMap), { signal: state.signal });
+        const object = buildHookObject(state, hook, ctx.specMap);
+        if (ctx.tykJsvm) shareSession(object, state, hook);
+        result = await ctx.dispatcher.dispatch(object, { signal: state.signal });
         outcome = applyHookResult(state, result);
       } catch (err) {
         throw hookFailure(state, ctx, hook, err);
       }
       handleOutcome(state, ctx, outcome);
+      if (!ctx.tykJsvm || state.finished) return;
+      try {
+        await saveSessionMeta(state, hook, result, ctx.tykJsvm);
+      } catch (err) {
+        throw hookFailure(state, ctx, hook, err);
+      }
     },
   };
 }
@@ -68,6 +85,7 @@ export function responseHookStep(hook: HookEntry, ctx: HookStepContext): Step {
       if (!upstream) return;
       try {
         const object = buildResponseObject(state, hook, ctx.specMap, upstream);
+        if (ctx.tykJsvm) shareSession(object, state, hook);
         const result = await ctx.dispatcher.dispatch(object, { signal: state.signal });
         applyResponseResult(upstream, object.response!, result);
       } catch (err) {

@@ -63,6 +63,7 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     specMap: specMap(spec),
     events,
     failureMessage: dispatcher.driver === 'jsvm' ? Messages.jsvmError : Messages.middlewareError,
+    tykJsvm: dispatcher.driver === 'jsvm' ? { store: services.store, sessionLifetime: spec.sessionLifetime } : undefined,
   };
   const hooks = (kind: 'pre' | 'post_key_auth' | 'post'): Step[] => (ctx ? spec.hooks[kind].map((h) => requestHookStep(h, ctx)) : []);
 

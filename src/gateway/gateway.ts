@@ -64,7 +64,10 @@ export class Gateway {
     this.store = new CachedSessionStore(this.authCache, this.rawStore);
     this.events = new EventBus({ gatewayHandlers: config.event_handlers });
     this.limiter = new SessionLimiter({ store: this.store });
-    this.drivers = new DriverRegistry(config, this.events);
+    this.drivers = new DriverRegistry(config, this.events, {
+      // Tyk JSVM natives use the same store and counters as /tyk/keys.
+      sessions: { store: this.store, orgForApi: (apiId) => this.getApi(apiId)?.spec.orgId, onKeyChanged: (storedKey) => this.limiter.forget(storedKey) },
+    });
     this.limits = { maxBodyBytes: config.isolate_options.max_body_bytes, proxyTimeoutMs: config.proxy_timeout_ms };
     this.healthPath = `/${config.health_check_endpoint_name.replace(/^\//, '')}`;
     this.server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.onRequest(req, res));

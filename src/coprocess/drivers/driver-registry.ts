@@ -5,6 +5,13 @@ import { logger } from '../../log/logger';
 import { DispatchError, type Dispatcher } from '../dispatcher';
 import { GrpcConnection, GrpcDispatcher } from './grpc';
 import { createIsolateDispatcher } from './isolate-factory';
+import { HttpAllowList, type JsvmHostDeps, type KeyDataServices } from './jsvm';
+
+/** Gateway services drivers may hand to plugin code. */
+export interface DriverServices {
+  /** For Tyk JSVM plugins' TykGetKeyData / TykSetKeyData. */
+  sessions?: KeyDataServices;
+}
 
 function hasHooks(spec: ApiSpec): boolean {
   return Boolean(spec.authCheck) || Object.values(spec.hooks).some((list) => list.length > 0);
@@ -27,11 +34,16 @@ class DisabledDispatcher implements Dispatcher {
  */
 export class DriverRegistry {
   private grpc?: GrpcConnection;
+  /** What every JSVM isolate's natives use: one allow-list, parsed once (the config loader already validated it). */
+  private readonly jsvm: JsvmHostDeps;
 
   constructor(
     private readonly config: GatewayConfig,
     private readonly events: EventSink,
-  ) {}
+    services: DriverServices = {},
+  ) {
+    this.jsvm = { config, allow: HttpAllowList.parse(config.jsvm_http_allow), sessions: services.sessions };
+  }
 
   /** Undefined when the API runs no hooks (none configured, or coprocess switched off as Tyk does). */
   async create(spec: ApiSpec, generation: number): Promise<Dispatcher | undefined> {
@@ -47,7 +59,7 @@ export class DriverRegistry {
       case 'otto':
       case 'javascript':
         if (!this.config.enable_jsvm) return new DisabledDispatcher(spec.driver, 'JSVM is disabled (enable_jsvm: false)');
-        return createIsolateDispatcher(spec, this.config, this.events, generation);
+        return createIsolateDispatcher(spec, this.config, this.events, generation, this.jsvm);
       default:
         throw new Error(`custom_middleware.driver: "${spec.driver}" is not supported`);
     }

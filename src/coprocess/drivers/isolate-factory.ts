@@ -4,6 +4,7 @@ import type { EventSink } from '../../events/event';
 import { logger } from '../../log/logger';
 import type { Dispatcher } from '../dispatcher';
 import { IsolateDispatcher } from './isolate';
+import { jsvmHostFunctions, type JsvmHostDeps } from './jsvm';
 
 /** Hook function names an API's custom_middleware refers to: each must be a function in its isolate. */
 export function hookNames(spec: ApiSpec): string[] {
@@ -13,8 +14,13 @@ export function hookNames(spec: ApiSpec): string[] {
   return [...names];
 }
 
-/** The per-API isolate (drivers isolate, otto, javascript): validated before it is swapped in. */
-export async function createIsolateDispatcher(spec: ApiSpec, _config: GatewayConfig, events: EventSink, generation: number): Promise<Dispatcher> {
+/**
+ * The per-API isolate (drivers isolate, otto, javascript): validated before it is swapped in.
+ * `jsvm` gives Tyk JSVM isolates their host natives (TykMakeHttpRequest, TykGetKeyData,
+ * TykSetKeyData); the `isolate` driver never gets them.
+ */
+export async function createIsolateDispatcher(spec: ApiSpec, _config: GatewayConfig, events: EventSink, generation: number, jsvm?: JsvmHostDeps): Promise<Dispatcher> {
+  const mode = spec.driver === 'isolate' ? ('coprocess' as const) : ('jsvm' as const);
   const options = {
     apiId: spec.apiId,
     orgId: spec.orgId,
@@ -22,7 +28,8 @@ export async function createIsolateDispatcher(spec: ApiSpec, _config: GatewayCon
     hookNames: hookNames(spec),
     memoryLimitMb: spec.memoryLimitMb,
     hookTimeoutMs: spec.hookTimeoutMs,
-    mode: spec.driver === 'isolate' ? ('coprocess' as const) : ('jsvm' as const),
+    mode,
+    hostFunctions: mode === 'jsvm' && jsvm ? jsvmHostFunctions(jsvm) : undefined,
     generation,
     logger: logger.child({ api_id: spec.apiId }),
     onEvent: (name: string, payload: string) => events.fire({ type: name, apiId: spec.apiId, orgId: spec.orgId, meta: { Message: payload } }),

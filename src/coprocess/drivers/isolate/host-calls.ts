@@ -13,8 +13,9 @@ export interface HostCallContext {
 /**
  * A function the guest calls synchronously (sandbox/host.ts `callHost`) while the host does the
  * work asynchronously: the guest thread blocks in `applySyncPromise`, the Node event loop does
- * not. Arguments arrive copied (JSON-like values); the result is copied back; a rejection is
- * thrown in the guest as an Error with the same message.
+ * not. Arguments arrive copied (JSON-like values); the result must be a primitive (a string,
+ * typically JSON text): `applySyncPromise` copies nothing else back. A rejection is thrown in
+ * the guest as an Error with the same message.
  */
 export type HostFunction = (args: unknown[], call: HostCallContext) => unknown;
 
@@ -53,6 +54,8 @@ export class HostCalls {
     if (!fn) throw new Error(`host function "${String(name)}" does not exist`);
     const remaining = this.deadline - Date.now();
     if (remaining <= 0) throw new Error(`host function "${String(name)}": the call's time budget is used up`);
-    return fn(Array.isArray(args) ? args : [], { signal: AbortSignal.timeout(remaining) });
+    const result = await fn(Array.isArray(args) ? args : [], { signal: AbortSignal.timeout(remaining) });
+    if (result !== null && result !== undefined && typeof result === 'object') throw new Error(`host function "${String(name)}" returned an object; return JSON text`);
+    return result;
   }
 }
