@@ -16,7 +16,7 @@ mkdirSync(generated, { recursive: true });
 const protos = readdirSync(join(root, 'proto')).filter((f) => f.endsWith('.proto')).sort().map((f) => join('proto', f));
 // --keep-case: plugins see Tyk's proto field names (set_headers, raw_body, ...), as gRPC plugins do.
 run(bin('pbjs'), ['-t', 'static-module', '-w', 'commonjs', '--keep-case', '--no-verify', '--no-delimited',
-  '--no-typeurl', '-o', join(generated, 'coprocess.js'), ...protos]);
+  '--no-typeurl', '--no-convert', '-o', join(generated, 'coprocess.js'), ...protos]);
 run(bin('pbts'), ['-o', join(generated, 'coprocess.d.ts'), join(generated, 'coprocess.js')]);
 
 run(bin('tsc'), ['-p', 'tsconfig.json']);
@@ -35,5 +35,14 @@ await esbuild.build({
   minifyWhitespace: true,
   legalComments: 'none',
   logLevel: 'warning',
+  // protobufjs probes for the `long` package; the sandbox runs without it (int64 as numbers), so
+  // 50 KB that every isolate would parse is left out.
+  plugins: [{
+    name: 'no-long',
+    setup(build) {
+      build.onResolve({ filter: /^long$/ }, () => ({ path: 'long', namespace: 'no-long' }));
+      build.onLoad({ filter: /.*/, namespace: 'no-long' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
+    },
+  }],
 });
 writeFileSync(join(root, 'dist', 'BUILD_INFO.json'), JSON.stringify({ builtAt: new Date().toISOString() }) + '\n');

@@ -1,11 +1,6 @@
-import * as protobuf from 'protobufjs/minimal';
+import './protobuf-setup';
 import { coprocess } from '../generated/coprocess';
 import type { CoprocessObject } from './dispatcher';
-
-// int64 session fields (expires, quota_*) are unix seconds and counters: plain numbers are exact
-// for them, and Long objects would leak into every hook and every session JSON.
-protobuf.util.Long = undefined as unknown as typeof protobuf.util.Long;
-protobuf.configure();
 
 /**
  * Encode into a fresh, exact-size ArrayBuffer-backed Uint8Array. protobufjs hands out slices of
