@@ -5,6 +5,7 @@ import { createKeysRouter } from './keys';
 import { createMiddlewareRouter } from './middleware-files';
 import { createReloadRouter } from './reload';
 import { secretGuard } from './secret-guard';
+import { createStatsRouter } from './stats';
 
 /**
  * The management API (`/tyk/...`). Express earns its place here, off the proxy hot path: routing
@@ -20,6 +21,7 @@ export function createAdminApp(gateway: Gateway, secret: string): Express {
   app.use('/tyk', express.json({ limit: '5mb', strict: false, type: () => true }));
   app.use('/tyk/apis', createApisRouter(gateway));
   app.use('/tyk/reload', createReloadRouter(gateway));
+  app.use('/tyk/stats', createStatsRouter(gateway));
   app.use(
     '/tyk/keys',
     createKeysRouter({

@@ -4,3 +4,4 @@ export type { IsolateDispatcherOptions, IsolateSource } from './options';
 export { MiddlewareSourceError } from './source-error';
 export type { HeapSample } from './isolate-slot';
 export { HostCalls, type HostCallContext, type HostFunction, type HostFunctions } from './host-calls';
+export { isolateCounts } from './live-isolates';

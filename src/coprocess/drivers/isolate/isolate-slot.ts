@@ -1,4 +1,5 @@
 import ivm from 'isolated-vm';
+import { createIsolate, releaseIsolate } from './live-isolates';
 import { BOOT_GLOBALS, ENTRIES_GLOBAL, type BootConfig, type GuestEntries, type GuestFailure, type GuestLogLevel } from './protocol';
 import { withDeadline } from './deadline';
 import { HostCalls } from './host-calls';
@@ -69,7 +70,7 @@ export class IsolateSlot {
   ) {}
 
   static async create(options: ResolvedOptions, generation: number): Promise<IsolateSlot> {
-    const isolate = new ivm.Isolate({ memoryLimit: options.memoryLimitMb, onCatastrophicError: onCatastrophicError(options) });
+    const isolate = createIsolate({ memoryLimit: options.memoryLimitMb, onCatastrophicError: onCatastrophicError(options) });
     const refs: ivm.Reference[] = [];
     let context: ivm.Context | undefined;
     const functions = options.hostFunctions;
@@ -114,7 +115,7 @@ export class IsolateSlot {
       for (const ref of refs) ref.release();
       context?.release();
       hostCalls?.release();
-      if (!isolate.isDisposed) isolate.dispose();
+      releaseIsolate(isolate);
       throw err;
     }
   }
@@ -214,6 +215,6 @@ export class IsolateSlot {
       }
     }
     this.hostCalls?.release();
-    if (!this.isolate.isDisposed) this.isolate.dispose();
+    releaseIsolate(this.isolate);
   }
 }
