@@ -138,6 +138,7 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     writeApi(dir, api('jsvm-nohandler', pre('noHandler', 'extras.js')));
     writeApi(dir, api('jsvm-noreturn', pre('noReturn', 'extras.js')));
     writeApi(dir, api('jsvm-spin', pre('spin', 'extras.js')));
+    writeApi(dir, api('jsvm-auth-throws', { auth_check: { name: 'throws', path: 'jsvm/extras.js' } }, { use_keyless: false, enable_coprocess_auth: true }));
     writeApi(dir, api('jsvm-response', { driver: 'javascript', response: [{ name: 'respHook', path: 'jsvm/extras.js' }] }));
     gw = await startGateway({ dir, config: { jsvm_timeout: 1, jsvm_http_allow: [`http://127.0.0.1:${lookup.port}`] } });
   });
@@ -321,7 +322,7 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     expect(await res.text()).to.equal('upstream said 200 (application/json) for /jsvm-response/r');
   });
 
-  for (const [apiId, why] of [['jsvm-throws', 'an exception'], ['jsvm-nohandler', 'no NewProcessRequest handler'], ['jsvm-noreturn', 'a handler that returns nothing']]) {
+  for (const [apiId, why] of [['jsvm-throws', 'an exception'], ['jsvm-auth-throws', 'an exception in a JS auth hook'], ['jsvm-nohandler', 'no NewProcessRequest handler'], ['jsvm-noreturn', 'a handler that returns nothing']]) {
     it(`${why} → 500 "Internal Server Error"`, async () => {
       const res = await fetch(`${gw.url}/${apiId}/x`);
       expect(res.status).to.equal(500);
