@@ -12,6 +12,15 @@ async function expectHooked(res, what) {
   if (!('x-bench' in JSON.parse(text).headers)) throw new Error(`${what}: the pre hook did not run`);
 }
 
+/** A reload in which nothing changed: what every reload pays before building anything. */
+async function noopReloadMs(gw) {
+  const t0 = performance.now();
+  const res = await gw.admin('/tyk/reload?block=true');
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`reload: status ${res.status}`);
+  return performance.now() - t0;
+}
+
 /**
  * From a new API definition to its first served hooked request, as an operator does it:
  * POST /tyk/apis, GET /tyk/reload?block=true, then the first request. Median of `samples`.
@@ -39,7 +48,11 @@ export async function coldStartViaAdmin(upstreamUrl, samples) {
       const t3 = performance.now();
       runs.push({ postMs: t1 - t0, reloadMs: t2 - t1, firstRequestMs: t3 - t2, totalMs: t3 - t0 });
     }
+    const noop = [];
+    for (let i = 0; i < 5; i++) noop.push(await noopReloadMs(gw));
     return {
+      noopReloadMs: median(noop),
+      apisAtEnd: samples + 1,
       samples,
       medianTotalMs: median(runs.map((r) => r.totalMs)),
       medianPostMs: median(runs.map((r) => r.postMs)),
@@ -91,7 +104,9 @@ export async function rssPerApi(upstreamUrl, count, baselineRss, settleMs) {
     });
     const firstRequestsMs = performance.now() - t0;
     const rss = await settledRss(gw.pid, settleMs);
+    const noopReload = await noopReloadMs(gw);
     return {
+      noopReloadMs: noopReload,
       apis: count,
       loaded: failures === 0,
       failures,

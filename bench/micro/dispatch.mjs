@@ -34,16 +34,22 @@ function summary(samples) {
   return { medianUs: quantile(sorted, 0.5), p99Us: quantile(sorted, 0.99), n: sorted.length };
 }
 
-/** Time `fn` `n` times after a warm-up; `fn` may be async. */
+/**
+ * Time `fn` `n` times after a warm-up; `fn` may be async. `cpuUs` is the process's CPU time per
+ * call over all threads: an async ivm call also keeps a pool thread busy, and on 2 cores shared
+ * with the load generator and the upstream, CPU per call is what caps throughput.
+ */
 async function timeEach(n, fn) {
   for (let i = 0; i < warmup; i++) await fn();
   const samples = new Float64Array(n);
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const t0 = ns();
     await fn();
     samples[i] = us(t0, ns());
   }
-  return summary(samples);
+  const cpu = process.cpuUsage(cpu0);
+  return { ...summary(samples), cpuUs: (cpu.user + cpu.system) / n };
 }
 
 const roundTrip = await timeEach(iterations, async () => {
