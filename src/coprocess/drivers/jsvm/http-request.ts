@@ -59,6 +59,10 @@ function send(url: URL, method: string, headers: Record<string, string>, body: B
         chunks.push(chunk);
       });
       res.on('error', reject);
+      // An abort mid-body may end the stream with 'close' alone: never leave the guest waiting.
+      res.on('close', () => {
+        if (!res.complete) reject(new Error('the connection closed before the response was complete'));
+      });
       res.on('end', () => {
         const out: Record<string, string[]> = {};
         for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) (out[canonicalHeaderName(res.rawHeaders[i])] ??= []).push(res.rawHeaders[i + 1]);
