@@ -7,18 +7,27 @@ import os from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs, USAGE } from './lib/args.mjs';
 import { startServer } from './lib/child.mjs';
-import { cpuMeter } from './lib/cpu.mjs';
+import { cpuMeter, waitForQuiet } from './lib/cpu.mjs';
 import { CLI } from './lib/gateway.mjs';
 import { measure } from './lib/load.mjs';
 import { commandLine, machineInfo } from './lib/machine.mjs';
 import { runMicroFigures } from './lib/micro.mjs';
 import { BENCH_DIR, RESULTS_DIR, ROOT } from './lib/paths.mjs';
-import { microTable, systemsTable } from './lib/report.mjs';
+import { cpuPerRequestUs, microTable, systemsTable } from './lib/report.mjs';
 import { SYSTEMS, verifySystem } from './lib/systems.mjs';
 
 const say = (text = '') => process.stdout.write(`${text}\n`);
 const t0 = performance.now();
 const progress = (text) => say(`· [${((performance.now() - t0) / 1000).toFixed(1)} s] ${text}`);
+
+/** The rest of the machine counts as quiet under this share of one core. */
+const QUIET_PCT = 15;
+let lastBusyNote = 0;
+function noteBusy(pct) {
+  if (performance.now() - lastBusyNote < 10_000) return;
+  lastBusyNote = performance.now();
+  progress(`waiting for the machine to go quiet (other processes use ${pct}% of a core)`);
+}
 
 /** With --profile, every gateway writes a V8 CPU profile (on its graceful exit) for bench/profile.mjs. */
 function gatewayNodeArgs(opts, system) {
@@ -54,11 +63,11 @@ async function runSystem(system, upstream, opts) {
     return system.optional ? { unavailable: reason, detail } : { error: detail };
   }
   try {
-    const load1 = os.loadavg()[0];
+    const quietBefore = opts.waitQuiet > 0 ? await waitForQuiet(opts.waitQuiet, QUIET_PCT, noteBusy) : undefined;
     const meter = await cpuMeter([running.pid, upstream.child.pid, process.pid]);
     const m = await measure({ url: `${running.url}/`, connections: opts.connections, durationS: opts.duration, warmupS: opts.warmup, headers: system.headers });
-    const [sys, up, gen] = await meter.stop();
-    return { ...m, cpu: { system: sys, upstream: up, loadgen: gen }, loadAvgBefore: load1 };
+    const { pct: [sys, up, gen], otherPct } = await meter.stop();
+    return { ...m, cpu: { system: sys, upstream: up, loadgen: gen, other: otherPct }, otherCpuBeforePct: quietBefore };
   } finally {
     await running.stop();
   }
@@ -89,7 +98,7 @@ async function runSystems(opts, upstream) {
     const f = failed.get(s.id);
     if (f) return { ...base, ...f };
     const m = medianRound(perSystem.get(s.id));
-    return { ...base, ...m, ratio: floor ? m.reqPerSec / floor.reqPerSec : NaN };
+    return { ...base, ...m, ratio: floor ? m.reqPerSec / floor.reqPerSec : NaN, cpuUsPerReq: cpuPerRequestUs(m) };
   });
 }
 
@@ -130,7 +139,8 @@ async function main() {
       result.systems = await runSystems(opts, upstream);
       say();
       say(systemsTable(result.systems));
-      say('CPU is % of one core over the measured run (2 cores = 200%); "load gen" is this process (autocannon).');
+      say('CPU: % of one core over the measured run (2 cores = 200%), per process; "load gen" is this process (autocannon);\n"other" is the rest of the machine (anything but a few % means the row is skewed).');
+      say('CPU µs/req: the system process\'s CPU time (all threads) per request served.');
       for (const s of result.systems.filter((x) => x.error)) {
         say(`\n(${s.id}) failed: ${s.error}`);
         exitCode = 1;

@@ -12,6 +12,8 @@ export const USAGE = `npm run bench -- [options]
   --no-micro        only the systems table
   --rss-apis LIST   API counts for the RSS figure (default 100,1000)
   --cold-samples N  cold-start samples (default 20)
+  --wait-quiet S    before each system, wait up to S seconds until other processes use < 15%
+                    of a core (default 60; 0 = don't wait)
   --profile         gateways write V8 CPU profiles to bench/results/profiles/
                     (summarise one with: node bench/profile.mjs FILE)
   --smoke           a few seconds in total: tiny durations, systems a,b,c, 10 APIs
@@ -33,6 +35,7 @@ const DEFAULTS = {
   eventsPerCall: 100,
   /** Idle time before an RSS reading, so the figure is the idle footprint, not the burst's. */
   settleMs: 2000,
+  waitQuiet: 60,
   smoke: false,
 };
 
@@ -45,6 +48,7 @@ const SMOKE = {
   dispatchIterations: 500,
   eventSeconds: 0.3,
   settleMs: 200,
+  waitQuiet: 0,
   smoke: true,
 };
 
@@ -109,6 +113,9 @@ export function parseArgs(argv) {
         break;
       case '--smoke':
         Object.assign(opts, SMOKE);
+        break;
+      case '--wait-quiet':
+        explicit.waitQuiet = number(flag, value());
         break;
       case '--profile':
         explicit.profile = true;
