@@ -154,6 +154,12 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     return res.json();
   };
   const errorOf = async (res) => JSON.parse(await res.text()).error;
+  // Log lines travel worker → supervisor → this process and may trail the response.
+  const waitForLog = async (text) => {
+    const deadline = Date.now() + 5000;
+    while (!gw.logs.join('').includes(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(gw.logs.join('')).to.include(text);
+  };
 
   it('a pre plugin sets and deletes headers, adds and deletes params, replaces the body and reads config_data', async () => {
     const res = await fetch(`${gw.url}/jsvm-pre/items?page=1&debug=true&keep=x`, {
@@ -172,7 +178,7 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     const body = Buffer.from(seen.body, 'base64').toString();
     expect(JSON.parse(body)).to.deep.equal({ wrapped: { a: 1 }, by: 'samplePre' });
     expect(seen.headers['content-length']).to.equal(String(Buffer.byteLength(body)));
-    expect(gw.logs.join('')).to.include('samplePre initialised');
+    await waitForLog('samplePre initialised');
   });
 
   it('ignores method changes, applies URL and ExtendedParams, and passes Params, Scheme, RequestURI and an empty session', async () => {
@@ -221,10 +227,7 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     });
 
     it('the AuthFailure events reach the TykJS event handler wired with cp_dynamic_handler', async () => {
-      const deadline = Date.now() + 5000;
-      const wanted = 'JSVM event handler: AuthFailure on API jsvm-auth (org org1): Auth Failure at /jsvm-auth/x';
-      while (!gw.logs.join('').includes(wanted) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      expect(gw.logs.join('')).to.include(wanted);
+      await waitForLog('JSVM event handler: AuthFailure on API jsvm-auth (org org1): Auth Failure at /jsvm-auth/x');
     });
   });
 
@@ -301,7 +304,7 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     expect(res.status).to.equal(502);
     expect(await errorOf(res)).to.equal('lookup failed');
     expect(lookup.requests.length).to.equal(before);
-    expect(gw.logs.join('')).to.include('is not allowed by the gateway\'s jsvm_http_allow');
+    await waitForLog('is not allowed by the gateway\'s jsvm_http_allow');
   });
 
   it('TykSetKeyData creates a key in the gateway store and TykGetKeyData reads it back', async () => {
