@@ -9,7 +9,10 @@ export interface GatewayConfig {
   secret?: string;
   app_path: string;
   middleware_path: string;
-  storage: { type: 'memory' } | { type: 'redis'; host: string; port: number; password?: string; database?: number };
+  /** Redis: `timeout` is seconds for a connect or command (Tyk's `storage.timeout`, default 5). */
+  storage:
+    | { type: 'memory' }
+    | { type: 'redis'; host: string; port?: number; username?: string; password?: string; database?: number; timeout?: number };
   hash_keys: boolean;
   hash_key_function?: string;
   min_token_length: number;
@@ -35,6 +38,8 @@ export interface GatewayConfig {
   bundle_base_url?: string;
   public_key_path?: string;
   node_secret?: string;
+  /** Tyk: accept cluster notifications without a valid signature. */
+  allow_insecure_configs: boolean;
   health_check_endpoint_name: string;
   hide_generator_header: boolean;
   proxy_timeout_ms: number;

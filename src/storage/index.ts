@@ -1,16 +1,19 @@
 import type { GatewayConfig } from '../config/gateway-config-types';
 import { ConfigError } from '../config/config-error';
 import { MemorySessionStore } from './memory-store';
+import { DEFAULT_REDIS_PORT, DEFAULT_REDIS_TIMEOUT_SECONDS } from './redis-connection';
+import { RedisSessionStore } from './redis-store';
 import type { SessionStore } from './session-store';
 
 export type { SessionStore } from './session-store';
 export { MemorySessionStore, cloneJson } from './memory-store';
 export type { MemorySessionStoreOptions } from './memory-store';
+export { RedisSessionStore, SESSION_KEY_PREFIX } from './redis-store';
+export { StoreUnavailableError } from './redis-connection';
 
 /**
- * The session store the gateway config asks for. Only the in-process memory store ships in
- * this build: there is no Redis client among the dependencies, so `redis` is refused at startup
- * with a message naming the key rather than half-working.
+ * The session store the gateway config asks for. A Redis store is created unconnected:
+ * `connectSessionStore` opens it before the gateway serves, so a constructor never does I/O.
  */
 export function createSessionStore(config: Pick<GatewayConfig, 'storage' | 'source'>): SessionStore {
   const storage = (config.storage ?? { type: 'memory' }) as { type?: unknown };
@@ -18,14 +21,26 @@ export function createSessionStore(config: Pick<GatewayConfig, 'storage' | 'sour
   switch (type) {
     case 'memory':
       return new MemorySessionStore();
-    case 'redis':
-      throw new ConfigError(
-        `${config.source}: storage.type "redis" is not supported in this build (no Redis client is included); ` +
-          'use storage.type "memory"',
-      );
+    case 'redis': {
+      const redis = config.storage as Extract<GatewayConfig['storage'], { type: 'redis' }>;
+      return new RedisSessionStore({
+        source: config.source,
+        host: redis.host,
+        port: redis.port ?? DEFAULT_REDIS_PORT,
+        username: redis.username,
+        password: redis.password,
+        database: redis.database,
+        timeoutSeconds: redis.timeout && redis.timeout > 0 ? redis.timeout : DEFAULT_REDIS_TIMEOUT_SECONDS,
+      });
+    }
     default:
       throw new ConfigError(
         `${config.source}: storage.type must be "memory" or "redis", got ${JSON.stringify(type)}`,
       );
   }
+}
+
+/** Open a networked store (no-op for memory); throws a ConfigError naming storage.* when it cannot. */
+export async function connectSessionStore(store: SessionStore): Promise<void> {
+  if (store instanceof RedisSessionStore) await store.connect();
 }
