@@ -4,15 +4,14 @@
 // bench/results/<timestamp>.json. See `npm run bench -- --help`.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs, USAGE } from './lib/args.mjs';
 import { startServer } from './lib/child.mjs';
 import { cpuMeter, waitForQuiet } from './lib/cpu.mjs';
-import { CLI } from './lib/gateway.mjs';
 import { measure } from './lib/load.mjs';
 import { commandLine, machineInfo } from './lib/machine.mjs';
 import { runMicroFigures } from './lib/micro.mjs';
-import { BENCH_DIR, RESULTS_DIR, ROOT } from './lib/paths.mjs';
+import { BENCH_DIR, RESULTS_DIR, ROOT, cliPath } from './lib/paths.mjs';
 import { cpuPerRequestUs, microTable, systemsTable } from './lib/report.mjs';
 import { SYSTEMS, verifySystem } from './lib/systems.mjs';
 
@@ -29,7 +28,7 @@ function noteBusy(pct) {
   progress(`waiting for the machine to go quiet (other processes use ${pct}% of a core)`);
 }
 
-/** With --profile, every gateway writes a V8 CPU profile (on its graceful exit) for bench/profile.mjs. */
+/** With --profile, every system (gateways and the floor proxy) writes a V8 CPU profile (on its graceful exit) for bench/profile.mjs. */
 function gatewayNodeArgs(opts, system) {
   if (!opts.profile) return [];
   return ['--cpu-prof', '--cpu-prof-dir', join(RESULTS_DIR, 'profiles'), '--cpu-prof-name', `system-${system.id}-${Date.now()}.cpuprofile`];
@@ -114,8 +113,9 @@ async function main() {
     say(USAGE);
     return 0;
   }
-  if (!existsSync(CLI)) {
-    process.stderr.write(`${CLI} is missing: run \`npm run build\` first\n`);
+  if (opts.dist) process.env.ISOGATE_BENCH_DIST = resolve(opts.dist);
+  if (!existsSync(cliPath())) {
+    process.stderr.write(`${cliPath()} is missing: run \`npm run build\` first\n`);
     return 1;
   }
   const machine = machineInfo();
@@ -124,7 +124,7 @@ async function main() {
   say(`isogate bench — ${startedAt.toISOString()}`);
   say(`command: ${command}`);
   say(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}`);
-  say(`runtime: node ${machine.node}, isolated-vm ${machine.isolatedVm}, autocannon ${machine.autocannon}, isogate ${machine.git}`);
+  say(`runtime: node ${machine.node}, isolated-vm ${machine.isolatedVm}, autocannon ${machine.autocannon}, isogate ${opts.dist ? `build in ${process.env.ISOGATE_BENCH_DIST}` : machine.git}`);
   const settings = opts.systemsTable ? `${opts.connections} connections, ${opts.duration} s measured after ${opts.warmup} s warm-up, ${opts.rounds} round(s)` : 'micro only';
   say(`settings: ${settings}${opts.smoke ? ' (smoke mode: numbers are not meaningful)' : ''}`);
   const load = os.loadavg()[0];

@@ -14,6 +14,9 @@ export const USAGE = `npm run bench -- [options]
   --cold-samples N  cold-start samples (default 20)
   --wait-quiet S    before each system, wait up to S seconds until other processes use < 15%
                     of a core (default 60; 0 = don't wait)
+  --dist DIR        measure another build (a dist/ folder) instead of this checkout's, to
+                    compare two builds with the same harness (DIR/.. must resolve the same
+                    node_modules, e.g. through a symlink)
   --profile         gateways write V8 CPU profiles to bench/results/profiles/
                     (summarise one with: node bench/profile.mjs FILE)
   --smoke           a few seconds in total: tiny durations, systems a,b,c, 10 APIs
@@ -116,6 +119,9 @@ export function parseArgs(argv) {
         break;
       case '--wait-quiet':
         explicit.waitQuiet = number(flag, value());
+        break;
+      case '--dist':
+        explicit.dist = value();
         break;
       case '--profile':
         explicit.profile = true;

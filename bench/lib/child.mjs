@@ -67,11 +67,11 @@ export function spawnNode(nodeArgs, script, args, options = {}) {
 }
 
 /** A bench server script that prints one JSON line `{"port": N}` once it listens. */
-export async function startServer(script, args = [], timeoutMs = 10_000) {
+export async function startServer(script, args = [], { timeoutMs = 10_000, nodeArgs = [] } = {}) {
   let resolvePort;
   const portSeen = new Promise((resolve) => (resolvePort = resolve));
   let buffered = '';
-  const proc = spawnNode([], script, args, {
+  const proc = spawnNode(nodeArgs, script, args, {
     onStdout: (d) => {
       buffered += d.toString();
       const line = buffered.split('\n').find((l) => l.startsWith('{'));

@@ -3,12 +3,12 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { ROOT } from './paths.mjs';
+import { distDir } from './paths.mjs';
 
 const require = createRequire(import.meta.url);
 
 export function distModule(relative) {
-  const file = join(ROOT, 'dist', 'src', relative);
+  const file = join(distDir(), 'src', relative);
   if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`);
   return require(file);
 }

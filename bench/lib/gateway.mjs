@@ -6,9 +6,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { spawnNode } from './child.mjs';
-import { ROOT } from './paths.mjs';
+import { cliPath } from './paths.mjs';
 
-export const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 export const SECRET = 'bench-secret';
 
 export function freePort() {
@@ -84,7 +83,7 @@ export async function startGateway(workspace, options = {}) {
   const confFile = join(workspace.dir, 'gateway.json');
   writeFileSync(confFile, JSON.stringify(config, null, 2));
   const started = performance.now();
-  const proc = spawnNode(['--no-node-snapshot', ...(options.nodeArgs ?? [])], CLI, ['--conf', confFile, '--no-supervisor'], {
+  const proc = spawnNode(['--no-node-snapshot', ...(options.nodeArgs ?? [])], cliPath(), ['--conf', confFile, '--no-supervisor'], {
     cwd: workspace.dir,
     env: { ISOGATE_LOG_LEVEL: options.logLevel ?? 'info' },
   });

@@ -19,6 +19,7 @@ async function gatewaySystem(def, files, gatewayOptions) {
     return {
       url: `${gw.url}${def.proxy.listen_path.replace(/\/$/, '')}`,
       pid: gw.pid,
+      child: gw.child,
       log: gw.log,
       stop: async () => {
         await gw.stop();
@@ -39,8 +40,8 @@ export const SYSTEMS = [
   {
     id: 'a',
     label: 'node http proxy, +1 header (floor)',
-    start: async (upstream) => {
-      const proxy = await startServer(join(BENCH_DIR, 'servers', 'floor-proxy.mjs'), [upstream.url]);
+    start: async (upstream, opts) => {
+      const proxy = await startServer(join(BENCH_DIR, 'servers', 'floor-proxy.mjs'), [upstream.url], { nodeArgs: opts.nodeArgs });
       return { url: proxy.url, pid: proxy.child.pid, log: proxy.log, stop: proxy.stop };
     },
     probes: [{ 'x-bench': true }],
