@@ -43,7 +43,8 @@ describe('isolate release across 200 upload/reload cycles', function () {
     expect(after.isolates.created - before.isolates.created).to.be.at.least(200);
     expect(after.isolates.live).to.equal(1);
     const growthMb = (after.memory.rss - before.memory.rss) / 1024 / 1024;
-    // 200 leaked isolates would be > 300 MB; freed-but-retained allocator pages stay well below.
-    expect(growthMb, `RSS grew ${growthMb.toFixed(1)} MB`).to.be.below(60);
+    // 200 leaked isolates with their ballast would be > 400 MB; pages the allocator keeps after
+    // freeing (isolated-vm #281) stay far below, even when other tests load the machine.
+    expect(growthMb, `RSS grew ${growthMb.toFixed(1)} MB`).to.be.below(150);
   });
 });

@@ -125,7 +125,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
   const limits = cm.limits ?? {};
   const jsvm = driver === 'otto' || driver === 'javascript';
   const memoryLimitMb = limits.memory_limit_mb ?? config.isolate_options.memory_limit_mb;
-  const hookTimeoutMs = limits.hook_timeout_ms ?? (jsvm ? Math.max(1, config.jsvm_timeout) * 1000 : config.isolate_options.hook_timeout_ms);
+  const hookTimeoutMs = limits.hook_timeout_ms ?? (jsvm ? (config.jsvm_timeout > 0 ? config.jsvm_timeout : 5) * 1000 : config.isolate_options.hook_timeout_ms);
   const hash = createHash('sha256').update(JSON.stringify(def)).update(`\0${memoryLimitMb}\0${hookTimeoutMs}`);
   for (const s of sources) hash.update(`\0${s.filename}\0`).update(s.code);
   return {
