@@ -1,7 +1,7 @@
 'use strict';
 const { expect } = require('chai');
 const { freePort } = require('./helpers/gateway');
-const { startRedis, requireRedisServer } = require('./helpers/redis');
+const { startRedis, requireRedisServer, quietLogs } = require('./helpers/redis');
 const { RedisSessionStore, StoreUnavailableError, createSessionStore, connectSessionStore } = require('../dist/src/storage/index');
 
 function target(port, extra = {}) {
@@ -11,6 +11,7 @@ function target(port, extra = {}) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 describe('RedisSessionStore against a real redis-server', function () {
+  quietLogs();
   let redis;
   let raw;
   let store;
@@ -128,6 +129,7 @@ describe('RedisSessionStore against a real redis-server', function () {
 });
 
 describe('RedisSessionStore when Redis is away', function () {
+  quietLogs();
   before(function () {
     requireRedisServer(this);
   });

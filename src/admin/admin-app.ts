@@ -28,8 +28,9 @@ export function createAdminApp(gateway: Gateway, secret: string): Express {
       store: gateway.store,
       config: gateway.config,
       events: gateway.events,
-      // The store is the LRU-backed one, so the auth cache is already in step; rate/quota counters restart from the new session.
-      onKeyChanged: (storedKey) => gateway.limiter.forget(storedKey),
+      // The store is the LRU-backed one, so this node's auth cache is already in step; the gateway
+      // restarts the key's counters and tells the other nodes (Redis mode) to evict it.
+      onKeyChanged: (storedKey) => gateway.keyChanged(storedKey),
       orgForApi: (apiId) => gateway.getApi(apiId)?.spec.orgId,
     }),
   );

@@ -11,7 +11,8 @@ import { DriverRegistry } from '../coprocess/drivers/driver-registry';
 import { EventBus } from '../events';
 import { SessionLimiter } from '../auth/limits';
 import { logger } from '../log/logger';
-import { createSessionStore } from '../storage/index';
+import { type ClusterBus, Commands, startClusterBus } from '../cluster/index';
+import { connectSessionStore, createSessionStore } from '../storage/index';
 import type { SessionStore } from '../storage/session-store';
 import { ApiRuntime } from './api-runtime';
 import { buildApiRuntime, type GatewayServices } from './build-runtime';
@@ -56,6 +57,8 @@ export class Gateway {
   private lock: Promise<unknown> = Promise.resolve();
   private reloadQueued?: Promise<ReloadReport>;
   private stopping = false;
+  /** Redis mode only: notifications to and from the other nodes. */
+  private cluster?: ClusterBus;
 
   constructor(readonly config: GatewayConfig) {
     setGeneratorHeader(!config.hide_generator_header);
@@ -66,7 +69,7 @@ export class Gateway {
     this.limiter = new SessionLimiter({ store: this.store });
     this.drivers = new DriverRegistry(config, this.events, {
       // Tyk JSVM natives use the same store and counters as /tyk/keys.
-      sessions: { store: this.store, orgForApi: (apiId) => this.getApi(apiId)?.spec.orgId, onKeyChanged: (storedKey) => this.limiter.forget(storedKey) },
+      sessions: { store: this.store, orgForApi: (apiId) => this.getApi(apiId)?.spec.orgId, onKeyChanged: (storedKey) => this.keyChanged(storedKey) },
     });
     this.limits = { maxBodyBytes: config.isolate_options.max_body_bytes, proxyTimeoutMs: config.proxy_timeout_ms };
     this.healthPath = `/${config.health_check_endpoint_name.replace(/^\//, '')}`;
@@ -106,6 +109,9 @@ export class Gateway {
   }
 
   async start(): Promise<AddressInfo> {
+    // Before anything loads: an unreachable Redis is a startup error, not a half-started gateway.
+    await connectSessionStore(this.rawStore);
+    this.cluster = await startClusterBus(this.config, this.rawStore, this);
     const report = await this.reload();
     for (const line of report.errors) logger.error(line);
     await new Promise<void>((resolve, reject) => {
@@ -131,6 +137,20 @@ export class Gateway {
 
   getApi(apiId: string): ApiRuntime | undefined {
     return this.runtimes.get(apiId);
+  }
+
+  /**
+   * A session was stored or deleted outside the request path (/tyk/keys, a JSVM plugin): its
+   * counters restart from the new session, and the other nodes drop their cached copy.
+   */
+  keyChanged(storedKey: string): void {
+    this.limiter.forget(storedKey);
+    this.cluster?.notifyKeyChanged(storedKey);
+  }
+
+  /** Ask every other node to reload (Redis mode; nothing to do alone). This node reloads itself. */
+  async publishGroupReload(): Promise<void> {
+    await this.cluster?.publish(Commands.groupReload, '');
   }
 
   /** Reloads and middleware changes run one at a time, in arrival order. */
@@ -239,6 +259,8 @@ export class Gateway {
     if (this.stopping) return;
     this.stopping = true;
     this.ready = false;
+    // No notification may start a reload while runtimes are being disposed.
+    await this.cluster?.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // Keep-alive sockets become idle as their in-flight responses finish: close them as they do.
     const sweep = setInterval(() => this.server.closeIdleConnections(), 50);

@@ -103,4 +103,20 @@ async function startRedis(options = {}) {
   };
 }
 
-module.exports = { startRedis, requireRedisServer, locateRedisServer };
+/**
+ * Call inside a describe(): outages and rejected messages are logged on purpose by in-process
+ * tests, so the gateway logger is silenced for that suite only (ISOGATE_LOG_LEVEL overrides).
+ */
+function quietLogs() {
+  const { logger } = require('../../dist/src/log/logger');
+  let saved;
+  before(() => {
+    saved = logger.level;
+    logger.level = process.env.ISOGATE_LOG_LEVEL || 'silent';
+  });
+  after(() => {
+    logger.level = saved;
+  });
+}
+
+module.exports = { startRedis, requireRedisServer, locateRedisServer, quietLogs };
