@@ -128,6 +128,19 @@ describe('RedisSessionStore against a real redis-server', function () {
   });
 });
 
+describe('createSessionStore for Redis', () => {
+  it('refuses Tyk storage options it cannot honour, naming the key and file', () => {
+    for (const key of ['enable_cluster', 'use_ssl']) {
+      expect(() => createSessionStore({ source: '/etc/tyk.conf', storage: { type: 'redis', host: 'h', [key]: true } }))
+        .to.throw(new RegExp(`^/etc/tyk\\.conf: storage\\.${key}: is not supported`))
+        .with.property('name', 'ConfigError');
+    }
+    const store = createSessionStore({ source: 'x', storage: { type: 'redis', host: 'h', enable_cluster: false, optimisation_max_idle: 2000 } });
+    expect(store.target).to.include({ host: 'h', port: 6379, timeoutSeconds: 5 });
+    return store.close();
+  });
+});
+
 describe('RedisSessionStore when Redis is away', function () {
   quietLogs();
   before(function () {

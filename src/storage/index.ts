@@ -23,6 +23,7 @@ export function createSessionStore(config: Pick<GatewayConfig, 'storage' | 'sour
       return new MemorySessionStore();
     case 'redis': {
       const redis = config.storage as Extract<GatewayConfig['storage'], { type: 'redis' }>;
+      refuseUnsupported(config.source, redis as Record<string, unknown>);
       return new RedisSessionStore({
         source: config.source,
         host: redis.host,
@@ -37,6 +38,18 @@ export function createSessionStore(config: Pick<GatewayConfig, 'storage' | 'sour
       throw new ConfigError(
         `${config.source}: storage.type must be "memory" or "redis", got ${JSON.stringify(type)}`,
       );
+  }
+}
+
+/**
+ * Tyk options this build cannot honour. Connecting to one node of a Redis Cluster, or in clear
+ * text to a TLS port, would fail later and obscurely; say so at startup instead.
+ */
+function refuseUnsupported(source: string, storage: Record<string, unknown>): void {
+  for (const key of ['enable_cluster', 'use_ssl']) {
+    if (storage[key] === true) {
+      throw new ConfigError(`${source}: storage.${key}: is not supported by isogate (a single Redis node without TLS only)`);
+    }
   }
 }
 
