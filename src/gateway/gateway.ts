@@ -259,8 +259,8 @@ export class Gateway {
     if (this.stopping) return;
     this.stopping = true;
     this.ready = false;
-    // No notification may start a reload while runtimes are being disposed.
-    await this.cluster?.close();
+    // No notification may start a reload while runtimes are being disposed (ignored from now on).
+    const leftCluster = this.cluster?.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // Keep-alive sockets become idle as their in-flight responses finish: close them as they do.
     const sweep = setInterval(() => this.server.closeIdleConnections(), 50);
@@ -269,6 +269,7 @@ export class Gateway {
     await closed;
     clearInterval(sweep);
     clearTimeout(timer);
+    await leftCluster;
     // Events first: queued cp_dynamic_handler deliveries still need the isolates.
     await this.events.stop(graceMs);
     await Promise.all([...this.runtimes.values()].map((r) => r.retire(graceMs)));
