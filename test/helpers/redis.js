@@ -10,6 +10,12 @@ const { freePort, ROOT } = require('./gateway');
 
 let located;
 
+// Mocha exits the process when the run ends (or a suite fails halfway): no server may outlive it.
+const running = new Set();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** { bin } when a redis-server is available (installing it if we may), else { skip: reason }. */
 function locateRedisServer() {
   if (located) return located;
@@ -64,6 +70,9 @@ async function startRedis(options = {}) {
     child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(options.args || [])], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const launched = child;
+    running.add(launched);
+    launched.once('exit', () => running.delete(launched));
     child.stdout.on('data', (d) => logs.push(d.toString()));
     child.stderr.on('data', (d) => logs.push(d.toString()));
     const deadline = Date.now() + 10_000;
@@ -72,6 +81,7 @@ async function startRedis(options = {}) {
       if (await ping(port)) return;
       await new Promise((r) => setTimeout(r, 25));
     }
+    await stop();
     throw new Error(`redis-server not answering on ${port}:\n${logs.join('')}`);
   }
 
