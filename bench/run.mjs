@@ -8,7 +8,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs, USAGE } from './lib/args.mjs';
 import { startServer } from './lib/child.mjs';
 import { cpuMeter, waitForQuiet } from './lib/cpu.mjs';
-import { measure } from './lib/load.mjs';
+import { measure, median } from './lib/load.mjs';
 import { commandLine, machineInfo } from './lib/machine.mjs';
 import { runMicroFigures } from './lib/micro.mjs';
 import { BENCH_DIR, RESULTS_DIR, ROOT, cliPath } from './lib/paths.mjs';
@@ -91,13 +91,17 @@ async function runSystems(opts, upstream) {
       else perSystem.get(system.id).push(r);
     }
   }
-  const floor = perSystem.get('a').length ? medianRound(perSystem.get('a')) : undefined;
+  const floorRounds = perSystem.get('a');
   return chosen.map((s) => {
     const base = { id: s.id, label: s.label, target: s.target };
     const f = failed.get(s.id);
     if (f) return { ...base, ...f };
-    const m = medianRound(perSystem.get(s.id));
-    return { ...base, ...m, ratio: floor ? m.reqPerSec / floor.reqPerSec : NaN, cpuUsPerReq: cpuPerRequestUs(m) };
+    const rounds = perSystem.get(s.id);
+    // Each round's ratio uses the floor measured in the same round, minutes apart at most, so
+    // that background load drifting during a long run skews numerator and denominator alike.
+    const ratios = rounds.map((r, i) => (floorRounds[i] ? r.reqPerSec / floorRounds[i].reqPerSec : NaN)).filter(Number.isFinite);
+    const m = medianRound(rounds);
+    return { ...base, ...m, ratio: ratios.length ? median(ratios) : NaN, ratios, cpuUsPerReq: cpuPerRequestUs(m) };
   });
 }
 
