@@ -75,7 +75,10 @@ async function runSystem(system, upstream, opts) {
 /** The round whose req/s is the median: its latencies are reported with it, consistently. */
 function medianRound(rounds) {
   const sorted = [...rounds].sort((a, b) => a.reqPerSec - b.reqPerSec);
-  return { ...sorted[Math.floor((sorted.length - 1) / 2)], rounds: rounds.map((r) => Math.round(r.reqPerSec)) };
+  return {
+    ...sorted[Math.floor((sorted.length - 1) / 2)],
+    rounds: rounds.map((r) => ({ reqPerSec: Math.round(r.reqPerSec), p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpu: r.cpu })),
+  };
 }
 
 async function runSystems(opts, upstream) {
