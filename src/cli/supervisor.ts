@@ -12,14 +12,20 @@ export function superviseWorker(env: Record<string, string>): Promise<number> {
   let stopping = false;
   let worker: Worker | undefined;
   const recentCrashes: number[] = [];
+  // A startup failure of the very first worker (bad config, Redis unreachable) ends the process
+  // with a clear error; once the gateway has served, every exit is retried with backoff.
+  let everReady = false;
   return new Promise((resolve) => {
     const fork = () => {
       worker = cluster.fork(env);
+      worker.on('message', (msg) => {
+        if (msg === 'isogate:ready') everReady = true;
+      });
       worker.on('exit', (code, signal) => {
         worker = undefined;
         if (stopping) return resolve(code ?? 0);
-        if (code === EXIT_CONFIG) {
-          logger.fatal('the gateway config is invalid; not restarting');
+        if (code === EXIT_CONFIG && !everReady) {
+          logger.fatal('the gateway could not start (see the error above); not restarting');
           return resolve(1);
         }
         const now = Date.now();

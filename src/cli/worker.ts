@@ -16,6 +16,7 @@ export async function runGateway(configFile: string): Promise<Gateway> {
     if (config.secret) gateway.setAdminApp(createAdminApp(gateway, config.secret));
     else logger.info('no "secret" in the gateway config: the management API (/tyk/...) is off');
     await gateway.start();
+    process.send?.('isogate:ready');
   } catch (err) {
     if (err instanceof ConfigError || (err instanceof Error && err.name === 'EventConfigError')) {
       logger.fatal(err.message);
