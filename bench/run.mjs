@@ -3,7 +3,6 @@
 // own child process), then the micro figures; prints Markdown tables and writes JSON to
 // bench/results/<timestamp>.json. See `npm run bench -- --help`.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs, USAGE } from './lib/args.mjs';
 import { startServer } from './lib/child.mjs';
@@ -63,8 +62,11 @@ async function runSystem(system, upstream, opts) {
   }
   try {
     const quietBefore = opts.waitQuiet > 0 ? await waitForQuiet(opts.waitQuiet, QUIET_PCT, noteBusy) : undefined;
-    const meter = await cpuMeter([running.pid, upstream.child.pid, process.pid]);
-    const m = await measure({ url: `${running.url}/`, connections: opts.connections, durationS: opts.duration, warmupS: opts.warmup, headers: system.headers });
+    let meter;
+    const beforeMeasured = async () => {
+      meter = await cpuMeter([running.pid, upstream.child.pid, process.pid]);
+    };
+    const m = await measure({ url: `${running.url}/`, connections: opts.connections, durationS: opts.duration, warmupS: opts.warmup, headers: system.headers, beforeMeasured });
     const { pct: [sys, up, gen], otherPct } = await meter.stop();
     return { ...m, cpu: { system: sys, upstream: up, loadgen: gen, other: otherPct }, otherCpuBeforePct: quietBefore };
   } finally {
@@ -134,12 +136,12 @@ async function main() {
   say(`runtime: node ${machine.node}, isolated-vm ${machine.isolatedVm}, autocannon ${machine.autocannon}, isogate ${opts.dist ? `build in ${process.env.ISOGATE_BENCH_DIST}` : machine.git}`);
   const settings = opts.systemsTable ? `${opts.connections} connections, ${opts.duration} s measured after ${opts.warmup} s warm-up, ${opts.rounds} round(s)` : 'micro only';
   say(`settings: ${settings}${opts.smoke ? ' (smoke mode: numbers are not meaningful)' : ''}`);
-  const load = os.loadavg()[0];
-  if (load > 0.5) say(`warning: 1-minute load average is ${load.toFixed(2)} before the run: other work on this machine skews the numbers`);
+  const busy = await waitForQuiet(0);
+  if (busy >= QUIET_PCT) say(`warning: other processes use ${busy}% of a core right now: their work skews the numbers (see the "other" column)`);
   say();
 
   const upstream = await startServer(join(BENCH_DIR, 'servers', 'upstream.mjs'));
-  const result = { startedAt: startedAt.toISOString(), command, machine, settings: opts, loadAvgBefore: load };
+  const result = { startedAt: startedAt.toISOString(), command, machine, settings: opts, otherCpuBeforePct: busy };
   let exitCode = 0;
   try {
     if (opts.systemsTable) {
@@ -167,7 +169,6 @@ async function main() {
     await upstream.stop();
   }
   result.finishedAt = new Date().toISOString();
-  result.loadAvgAfter = os.loadavg()[0];
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `${startedAt.toISOString().replace(/[:.]/g, '-')}${opts.smoke ? '-smoke' : ''}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);

@@ -27,11 +27,14 @@ function cannon(opts, onLatency) {
 
 /**
  * Warm up, then measure `url` for `durationS` with `connections` keep-alive connections.
+ * `beforeMeasured` (async) runs between the two.
  * Returns req/s (2xx only), p50/p99 latency in ms and every failure count autocannon has.
  */
-export async function measure({ url, connections, durationS, warmupS, headers = {} }) {
+export async function measure({ url, connections, durationS, warmupS, headers = {}, beforeMeasured }) {
   const base = { url, connections, pipelining: 1, headers, timeout: 10 };
   if (warmupS > 0) await cannon({ ...base, duration: warmupS });
+  // E.g. start CPU meters here, so that they cover exactly the measured run.
+  await beforeMeasured?.();
   const latencies = [];
   const result = await cannon({ ...base, duration: durationS }, (ms) => latencies.push(ms));
   latencies.sort((a, b) => a - b);
