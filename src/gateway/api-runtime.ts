@@ -11,6 +11,8 @@ import type { Step } from './request-state';
  */
 export class ApiRuntime {
   inflight = 0;
+  /** Anything to run besides proxying: hooks, auth, limits, or a body to buffer. */
+  readonly hasSteps: boolean;
   private draining?: () => void;
   private disposed = false;
 
@@ -26,7 +28,9 @@ export class ApiRuntime {
     /** This version's event handlers, installed on the bus when the runtime is swapped in. */
     readonly eventHandlers: CompiledApiHandlers,
     readonly dispatcher?: Dispatcher,
-  ) {}
+  ) {
+    this.hasSteps = requestSteps.length > 0 || responseSteps.length > 0 || needsBody;
+  }
 
   get listenPath(): string {
     return this.spec.listenPath;

@@ -6,6 +6,8 @@ import { GatewayError, Messages, sendError } from './error-responder';
 import { proxyRequest, sendUpstream } from './proxy';
 import type { RequestState } from './request-state';
 
+const NEVER_ABORTED = new AbortController().signal;
+
 export interface RequestLimits {
   maxBodyBytes: number;
   proxyTimeoutMs: number;
@@ -35,10 +37,15 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
 /** Runs one request through its API's chain: steps, upstream, response hooks, client. */
 export async function handleApiRequest(api: ApiRuntime, req: IncomingMessage, res: ServerResponse, limits: RequestLimits): Promise<void> {
   api.enter();
-  const abort = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) abort.abort();
-  });
+  // Only hook calls need a cancellation signal; a plain proxied request skips the allocation.
+  let signal = NEVER_ABORTED;
+  if (api.hasSteps) {
+    const abort = new AbortController();
+    signal = abort.signal;
+    res.once('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+  }
   const url = req.url ?? '/';
   const state: RequestState = {
     req,
@@ -47,10 +54,11 @@ export async function handleApiRequest(api: ApiRuntime, req: IncomingMessage, re
     clientIp: req.socket.remoteAddress ?? '',
     scheme: (req.socket as TLSSocket).encrypted ? 'https' : 'http',
     requestUri: url,
-    signal: abort.signal,
+    signal,
     method: req.method ?? 'GET',
     url,
-    headers: { ...req.headers },
+    // Steps edit the request's own header object; the proxy copies it once, without hop-by-hop headers.
+    headers: req.headers,
     finished: false,
   };
   try {

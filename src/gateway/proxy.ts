@@ -69,18 +69,19 @@ export function proxyRequest(state: RequestState, timeoutMs: number, buffer: boo
       agent: agents[target.protocol as 'http:' | 'https:'],
       timeout: timeoutMs,
     });
-    const onAbort = () => upstreamReq.destroy();
-    state.signal.addEventListener('abort', onAbort, { once: true });
+    // The client went away before its answer was complete: stop the upstream exchange too.
+    const onClientClose = () => {
+      if (!state.res.writableFinished) upstreamReq.destroy();
+    };
+    state.res.once('close', onClientClose);
     upstreamReq.on('timeout', () => {
       timedOut = true;
       upstreamReq.destroy(Object.assign(new Error('upstream timeout'), { code: 'ETIMEDOUT' }));
     });
     upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
-      state.signal.removeEventListener('abort', onAbort);
       reject(upstreamFailure(err, timedOut));
     });
     upstreamReq.on('response', (upstreamRes: IncomingMessage) => {
-      state.signal.removeEventListener('abort', onAbort);
       if (buffer) collect(upstreamRes, state).then(resolve, reject);
       else stream(upstreamRes, state).then(resolve, reject);
     });
