@@ -34,6 +34,6 @@ export async function createIsolateDispatcher(spec: ApiSpec, _config: GatewayCon
     logger: logger.child({ api_id: spec.apiId }),
     onEvent: (name: string, payload: string) => events.fire({ type: name, apiId: spec.apiId, orgId: spec.orgId, meta: { Message: payload } }),
   };
-  await IsolateDispatcher.validate(options);
-  return new IsolateDispatcher(options);
+  // Validated in the isolate that will serve: a bad upload never goes live, a good one is warm.
+  return IsolateDispatcher.create(options);
 }

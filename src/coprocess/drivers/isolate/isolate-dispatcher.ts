@@ -93,6 +93,25 @@ export class IsolateDispatcher implements Dispatcher {
     }
   }
 
+  /**
+   * `validate`, keeping the isolate: it becomes the dispatcher's live one, so the first request
+   * does not pay a second bring-up (the gateway builds every hooked API this way).
+   */
+  static async create(options: IsolateDispatcherOptions): Promise<IsolateDispatcher> {
+    const dispatcher = new IsolateDispatcher(options);
+    const slot = await IsolateSlot.create(dispatcher.options, ++dispatcher.isolatesBuilt).catch((err: unknown) => {
+      throw asSourceError(err);
+    });
+    try {
+      await checkHookNames(slot, dispatcher.options);
+    } catch (err) {
+      slot.dispose();
+      throw err;
+    }
+    dispatcher.slot = slot;
+    return dispatcher;
+  }
+
   constructor(options: IsolateDispatcherOptions) {
     this.options = resolveOptions(options, rootLogger);
     this.driver = this.options.driver;
