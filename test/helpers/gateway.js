@@ -86,10 +86,10 @@ async function startGateway(options = {}) {
   return { url, port, dir, logs, admin, stop, child, reload: () => admin('/tyk/reload?block=true').then((r) => r.json()) };
 }
 
-/** Run the CLI to completion (for startup-failure tests). */
-function runCli(args, cwd, timeoutMs = 20000) {
+/** Run a Node script to completion, collecting its output (killed after `timeoutMs`). */
+function runNode(args, cwd, timeoutMs = 20000) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -101,4 +101,9 @@ function runCli(args, cwd, timeoutMs = 20000) {
   });
 }
 
-module.exports = { startGateway, makeWorkspace, writeApi, writeMiddleware, keylessApi, runCli, freePort, SECRET, ROOT };
+/** Run the CLI to completion (for startup-failure tests). */
+function runCli(args, cwd, timeoutMs = 20000) {
+  return runNode([CLI, ...args], cwd, timeoutMs);
+}
+
+module.exports = { startGateway, makeWorkspace, writeApi, writeMiddleware, keylessApi, runCli, runNode, freePort, SECRET, ROOT };
