@@ -84,6 +84,10 @@ function medianRound(rounds) {
 }
 
 async function runSystems(opts, upstream) {
+  // The load generator (this process) and the upstream get faster as their JIT warms up; left
+  // cold, the first system measured would be handicapped, and the floor comes first.
+  progress('warming up the load generator and the upstream');
+  await measure({ url: `${upstream.url}/`, connections: opts.connections, durationS: opts.harnessWarmup, warmupS: 0 });
   const chosen = SYSTEMS.filter((s) => opts.systems.includes(s.id));
   const perSystem = new Map(chosen.map((s) => [s.id, []]));
   const failed = new Map();

@@ -27,6 +27,8 @@ const DEFAULTS = {
   connections: 32,
   duration: 10,
   warmup: 3,
+  /** Seconds of load straight at the upstream before the first system. */
+  harnessWarmup: 5,
   rounds: 1,
   systems: ['a', 'b', 'c', 'd', 'e', 'f'],
   systemsTable: true,
@@ -45,6 +47,7 @@ const DEFAULTS = {
 const SMOKE = {
   duration: 0.5,
   warmup: 0.2,
+  harnessWarmup: 0.3,
   systems: ['a', 'b', 'c'],
   rssApis: [10],
   coldSamples: 3,
