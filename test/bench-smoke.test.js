@@ -31,7 +31,7 @@ describe('npm run bench -- --smoke', function () {
     expect(code, out).to.equal(0);
     expect(out).to.match(/^command: /m);
     expect(out).to.match(/^machine: .+ cores/m);
-    expect(out).to.include('| system | req/s | p50 ms | p99 ms | × (a) |');
+    expect(out).to.include('| system | req/s | p50 ms | p99 ms | × (a), median (range) |');
     for (const id of ['a', 'b', 'c']) expect(out).to.match(new RegExp(`^\\| \\(${id}\\) \\| .+ \\| [\\d,]+ \\|`, 'm'));
     expect(out).to.include('hook dispatch round trip');
     expect(out).to.include('cold start');

@@ -24,9 +24,12 @@ export function systemsTable(results) {
     const status = r.target === undefined ? '' : verdict(r.ratio >= r.target);
     const cpu = `${r.cpu.system}% / ${r.cpu.upstream}% / ${r.cpu.loadgen}% / ${r.cpu.other}%`;
     const failures = r.non2xx + r.errors + r.timeouts;
-    return [`(${r.id})`, r.label, fmt(r.reqPerSec), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), r.ratio.toFixed(2), target, status, fmt(cpuPerRequestUs(r)), `${cpu}${failures ? `; ${failures} failed` : ''}`];
+    // With several rounds, the spread of the per-round ratios shows how far the machine let the
+    // median be trusted.
+    const spread = r.ratios?.length > 1 && r.id !== 'a' ? ` (${Math.min(...r.ratios).toFixed(2)}–${Math.max(...r.ratios).toFixed(2)})` : '';
+    return [`(${r.id})`, r.label, fmt(r.reqPerSec), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), `${r.ratio.toFixed(2)}${spread}`, target, status, fmt(cpuPerRequestUs(r)), `${cpu}${failures ? `; ${failures} failed` : ''}`];
   });
-  return table(['', 'system', 'req/s', 'p50 ms', 'p99 ms', '× (a)', 'target', '', 'CPU µs/req', 'CPU: system / upstream / load gen / other'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'l']);
+  return table(['', 'system', 'req/s', 'p50 ms', 'p99 ms', '× (a), median (range)', 'target', '', 'CPU µs/req', 'CPU: system / upstream / load gen / other'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'l']);
 }
 
 /** The micro figures with their targets; returns { text, targets }. */
