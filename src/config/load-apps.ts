@@ -44,24 +44,34 @@ export async function loadApiDefinitions(config: GatewayConfig): Promise<LoadedD
   const failedFiles = new Set<string>();
   const byId = new Map<string, string>();
   const byPath = new Map<string, string>();
-  for (const name of names) {
+  // Read and compile every file concurrently; duplicates are then settled in file-name order.
+  const loaded = await Promise.all(names.map(async (name) => {
     const file = join(config.app_path, name);
     try {
       const def = await readDefinitionFile(file);
       if (def.active === false) {
         logger.info({ file, api_id: def.api_id }, 'API is inactive (active: false); not served');
-        continue;
+        return { file };
       }
-      const spec = await buildSpec(def, file, config);
-      const sameId = byId.get(spec.apiId);
-      if (sameId) throw new ConfigError(`${file}: api_id: "${spec.apiId}" is already defined in ${sameId}`);
-      const samePath = byPath.get(spec.listenPath);
-      if (samePath) throw new ConfigError(`${file}: proxy.listen_path: "${spec.listenPath}" is already used by ${samePath}`);
-      byId.set(spec.apiId, file);
-      byPath.set(spec.listenPath, file);
-      specs.push(spec);
+      return { file, spec: await buildSpec(def, file, config) };
     } catch (err) {
-      const message = err instanceof ConfigError ? err.message : `${file}: ${(err as Error).message}`;
+      return { file, error: err instanceof ConfigError ? err.message : `${file}: ${(err as Error).message}` };
+    }
+  }));
+  for (const { file, spec, error } of loaded) {
+    let message = error;
+    if (spec) {
+      const sameId = byId.get(spec.apiId);
+      const samePath = byPath.get(spec.listenPath);
+      if (sameId) message = `${file}: api_id: "${spec.apiId}" is already defined in ${sameId}`;
+      else if (samePath) message = `${file}: proxy.listen_path: "${spec.listenPath}" is already used by ${samePath}`;
+      else {
+        byId.set(spec.apiId, file);
+        byPath.set(spec.listenPath, file);
+        specs.push(spec);
+      }
+    }
+    if (message) {
       errors.push(message);
       failedFiles.add(file);
       logger.error({ file }, message);

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ApiDefinition } from './api-definition';
 import type { MiddlewareSource } from './api-spec';
@@ -22,8 +22,7 @@ async function exists(path: string, overlay?: SourceOverlay): Promise<boolean> {
   const pending = overlay?.get(path);
   if (pending !== undefined) return pending !== null;
   try {
-    await readFile(path);
-    return true;
+    return (await stat(path)).isFile();
   } catch {
     return false;
   }
