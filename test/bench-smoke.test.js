@@ -2,24 +2,13 @@
 // Keeps `npm run bench` from rotting: the smoke mode runs every part of the bench (floor proxy,
 // gateway systems, micro figures) for a few seconds, and must exit 0 with its tables and JSON.
 const { expect } = require('chai');
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const ROOT = path.resolve(__dirname, '..');
+const { ROOT, runNode } = require('./helpers/gateway');
 
 function runBench(args, timeoutMs) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', path.join(ROOT, 'bench', 'run.mjs'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
+  return runNode(['--no-node-snapshot', path.join(ROOT, 'bench', 'run.mjs'), ...args], ROOT, timeoutMs);
 }
 
 describe('npm run bench -- --smoke', function () {
