@@ -88,6 +88,20 @@ async function eventually(check, timeoutMs, stepMs = 50) {
   }
 }
 
+/**
+ * The Python interpreter for the example plugin server; skips the calling suite only where the
+ * packages cannot be installed (not Debian). A first run may apt-get install them, hence the wait.
+ */
+function pythonOrSkip(context) {
+  context.timeout(300_000);
+  const python = ensurePythonGrpc();
+  if (python.skip) {
+    console.log(`      skipping the Python plugin server tests: ${python.skip}`);
+    context.skip();
+  }
+  return python;
+}
+
 describe('grpc driver', function () {
   describe('target and channel options', function () {
     it('parses Tyk coprocess_grpc_server values into grpc-js targets', function () {
@@ -122,13 +136,7 @@ describe('grpc driver', function () {
     let dispatcher;
 
     before(async function () {
-      // A first run may apt-get install the Python packages; the call blocks until it is done.
-      this.timeout(300_000);
-      const python = ensurePythonGrpc();
-      if (python.skip) {
-        console.log(`      skipping the Python plugin server tests: ${python.skip}`);
-        this.skip();
-      }
+      const python = pythonOrSkip(this);
       server = await startPythonPluginServer({ python: python.python, tokens: ['secret-token', 'other-token'] });
       connection = connect(`tcp://${server.address}`);
       dispatcher = dispatcherFor(connection, 2000);
@@ -430,13 +438,7 @@ describe('grpc driver through a real gateway', function () {
     let gw;
 
     before(async function () {
-      // A first run may apt-get install the Python packages; the call blocks until it is done.
-      this.timeout(300_000);
-      const python = ensurePythonGrpc();
-      if (python.skip) {
-        console.log(`      skipping the Python plugin server tests: ${python.skip}`);
-        this.skip();
-      }
+      const python = pythonOrSkip(this);
       plugin = await startPythonPluginServer({ python: python.python });
       upstream = await startUpstream();
       const dir = makeWorkspace();
