@@ -224,6 +224,23 @@ describe('gateway core (real gateway process, real upstream)', function () {
   });
 });
 
+describe('a catch-all "/" listen path', function () {
+  it('still leaves /hello and /tyk/ to the gateway', async () => {
+    const upstream = await startUpstream();
+    const dir = makeWorkspace();
+    writeApi(dir, keylessApi('all', '/', upstream.url));
+    const gw = await startGateway({ dir });
+    try {
+      expect((await (await fetch(`${gw.url}/anything/at/all`)).json()).url).to.equal('/anything/at/all');
+      expect((await (await fetch(`${gw.url}/hello`)).json()).status).to.equal('pass');
+      expect((await gw.admin('/tyk/apis/all')).status).to.equal(200);
+    } finally {
+      await gw.stop();
+      await upstream.close();
+    }
+  });
+});
+
 describe('gateway startup and shutdown', function () {
   it('a bad config value stops startup naming the file and key, exit code non-zero', async () => {
     const dir = makeWorkspace();

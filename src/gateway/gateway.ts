@@ -89,14 +89,15 @@ export class Gateway {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    const api = this.table.match(path);
-    if (api && !path.startsWith('/tyk/')) {
-      void handleApiRequest(api, req, res, this.limits);
+    // The health check and the management API come first, even under a catch-all "/" listen path.
+    if (path === this.healthPath) return this.health(res);
+    if (this.admin && path.startsWith('/tyk/')) {
+      this.admin(req, res);
       return;
     }
-    if (path === this.healthPath) return this.health(res);
-    if (path.startsWith('/tyk/') && this.admin) {
-      this.admin(req, res);
+    const api = this.table.match(path);
+    if (api) {
+      void handleApiRequest(api, req, res, this.limits);
       return;
     }
     sendError(res, 404, Messages.notFound);
