@@ -92,12 +92,12 @@ async function eventually(check, timeoutMs, stepMs = 50) {
  * The Python interpreter for the example plugin server; skips the calling suite only where the
  * packages cannot be installed (not Debian). A first run may apt-get install them, hence the wait.
  */
-function pythonOrSkip(context) {
-  context.timeout(300_000);
+function pythonOrSkip(hook) {
+  hook.timeout(300_000);
   const python = ensurePythonGrpc();
   if (python.skip) {
     console.log(`      skipping the Python plugin server tests: ${python.skip}`);
-    context.skip();
+    hook.skip();
   }
   return python;
 }
