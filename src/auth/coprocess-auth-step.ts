@@ -5,6 +5,7 @@ import { handleOutcome, hookFailure, type HookStepContext } from '../coprocess/h
 import { sessionFromProto } from '../coprocess/session-convert';
 import { authResult, lifetimeOf } from '../coprocess/drivers/jsvm/session-exchange';
 import { GatewayError, Messages } from '../gateway/error-responder';
+import { fireKeyFailure } from '../gateway/request-events';
 import type { RequestState, Step } from '../gateway/request-state';
 import { type AuthCache, carryOverQuota, lookupIdentity, readThrough, writeThrough } from './auth-cache';
 import { ExtractError, type IdExtractor } from './id-extractor';
@@ -38,7 +39,7 @@ export function coprocessAuthStep(deps: CoprocessAuthDeps): Step {
   const failStatus = ctx.tykJsvm ? 500 : 403;
   const failMessage = ctx.tykJsvm ? ctx.failureMessage : Messages.keyNotAuthorised;
   const forbidden = (state: RequestState, key: string): GatewayError => {
-    ctx.events.fire({ type: 'AuthFailure', apiId: spec.apiId, orgId: spec.orgId, meta: { Message: 'Auth Failure', Path: state.url, Origin: state.clientIp, Key: key } });
+    fireKeyFailure(ctx.events, 'AuthFailure', spec, state, key);
     return new GatewayError(403, Messages.forbidden);
   };
   return {

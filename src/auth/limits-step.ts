@@ -1,6 +1,7 @@
 import type { ApiSpec } from '../config/api-spec';
 import type { EventSink } from '../events/event';
 import { GatewayError } from '../gateway/error-responder';
+import { fireKeyFailure } from '../gateway/request-events';
 import type { Step } from '../gateway/request-state';
 import type { SessionLimiter } from './limits';
 
@@ -16,7 +17,7 @@ export function limitsStep(spec: ApiSpec, limiter: SessionLimiter, events: Event
       const result = limiter.check({ storedKey: state.sessionKey, session, apiId: spec.apiId, ttlSeconds: spec.sessionLifetime || undefined, disableRateLimit, disableQuota });
       if (result.ok) return;
       if (result.event) {
-        events.fire({ type: result.event, apiId: spec.apiId, orgId: spec.orgId, meta: { Message: result.eventMessage ?? result.message, Path: state.url, Origin: state.clientIp, Key: state.sessionKey } });
+        fireKeyFailure(events, result.event, spec, state, state.sessionKey, result.eventMessage);
       }
       throw new GatewayError(result.status, result.message);
     },

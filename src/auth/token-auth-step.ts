@@ -3,14 +3,11 @@ import type { GatewayConfig } from '../config/gateway-config-types';
 import type { EventSink } from '../events/event';
 import { GatewayError, Messages } from '../gateway/error-responder';
 import { headerValue } from '../gateway/headers';
-import type { RequestState, Step } from '../gateway/request-state';
+import { fireKeyFailure } from '../gateway/request-events';
+import type { Step } from '../gateway/request-state';
 import type { SessionStore } from '../storage/session-store';
 import { isIgnoredPath } from './ignored-paths';
 import { candidateStorageKeys } from './key-names';
-
-function authFailure(events: EventSink, spec: ApiSpec, state: RequestState, key: string): void {
-  events.fire({ type: 'AuthFailure', apiId: spec.apiId, orgId: spec.orgId, meta: { Message: 'Auth Failure', Path: state.url, Origin: state.clientIp, Key: key } });
-}
 
 function queryParam(url: string, name: string): string | undefined {
   const q = url.indexOf('?');
@@ -27,7 +24,7 @@ export function tokenAuthStep(spec: ApiSpec, config: GatewayConfig, store: Sessi
       let key = headerValue(state.headers, header) ?? (spec.authParamName ? queryParam(state.url, spec.authParamName) : undefined);
       if (key?.toLowerCase().startsWith('bearer ')) key = key.slice(7).trim();
       if (!key) {
-        authFailure(events, spec, state, '');
+        fireKeyFailure(events, 'AuthFailure', spec, state, '');
         throw new GatewayError(401, Messages.authFieldMissing);
       }
       // Clients present custom keys bare, while Tyk stores them org-qualified: try both, in Tyk's order.
@@ -39,7 +36,7 @@ export function tokenAuthStep(spec: ApiSpec, config: GatewayConfig, store: Sessi
         if (session) break;
       }
       if (!session) {
-        authFailure(events, spec, state, key);
+        fireKeyFailure(events, 'AuthFailure', spec, state, key);
         throw new GatewayError(403, Messages.accessDisallowed);
       }
       state.session = session;

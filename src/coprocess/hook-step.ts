@@ -1,6 +1,8 @@
 import type { HookEntry } from '../config/api-spec';
 import type { EventSink } from '../events/event';
 import { GatewayError } from '../gateway/error-responder';
+import { middlewareErrorEvent } from '../events';
+import { fireKeyFailure } from '../gateway/request-events';
 import type { RequestState, Step } from '../gateway/request-state';
 import { logger } from '../log/logger';
 import { type CoprocessObject, DispatchError, type Dispatcher } from './dispatcher';
@@ -32,7 +34,8 @@ export function hookFailure(state: RequestState, ctx: HookStepContext, hook: Hoo
   const reason = err instanceof DispatchError ? err.reason : 'exception';
   const detail = err instanceof Error ? err.message : String(err);
   logger.warn({ api_id: ctx.apiId, hook: hook.name, hook_type: hook.kind, reason }, `hook ${hook.kind}:${hook.name} failed: ${detail}`);
-  ctx.events.fire({ type: 'MiddlewareError', apiId: ctx.apiId, orgId: ctx.orgId, meta: { Message: detail, APIID: ctx.apiId, Hook: hook.name, HookType: hook.kind, Reason: reason } });
+  const event = middlewareErrorEvent({ apiId: ctx.apiId, orgId: ctx.orgId }, { hook: hook.name, reason, message: detail });
+  ctx.events.fire({ ...event, meta: { ...event.meta, HookType: hook.kind } });
   return new GatewayError(status, message);
 }
 
@@ -40,7 +43,7 @@ export function hookFailure(state: RequestState, ctx: HookStepContext, hook: Hoo
 export function handleOutcome(state: RequestState, ctx: HookStepContext, outcome: HookOutcome): void {
   if (outcome.kind === 'continue') return;
   if (outcome.kind === 'error') {
-    ctx.events.fire({ type: 'AuthFailure', apiId: ctx.apiId, orgId: ctx.orgId, meta: { Message: 'Auth Failure', Path: state.url, Origin: state.clientIp, Key: state.sessionKey ?? '' } });
+    fireKeyFailure(ctx.events, 'AuthFailure', ctx, state, state.sessionKey ?? '');
     throw new GatewayError(outcome.status, outcome.message, outcome.headers);
   }
   const { res } = state;

@@ -128,10 +128,6 @@ export class Gateway {
     return address;
   }
 
-  get address(): AddressInfo {
-    return this.server.address() as AddressInfo;
-  }
-
   listApis(): ApiRuntime[] {
     return [...this.runtimes.values()];
   }

@@ -23,9 +23,18 @@ export function firstValueHeaders(headers: IncomingHttpHeaders): Record<string, 
   return out;
 }
 
-export function headerValue(headers: IncomingHttpHeaders, lowerName: string): string | undefined {
-  const v = headers[lowerName];
-  return Array.isArray(v) ? v[0] : v;
+/** First value of a header; lowercase names as Node gives them, with a case-insensitive fallback for maps built elsewhere. */
+export function headerValue(headers: Record<string, string | string[] | undefined>, lowerName: string): string | undefined {
+  let value = headers[lowerName];
+  if (value === undefined) {
+    for (const name of Object.keys(headers)) {
+      if (name.toLowerCase() === lowerName) {
+        value = headers[name];
+        break;
+      }
+    }
+  }
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Connection-scoped headers a proxy must not forward (RFC 9110 §7.6.1). */

@@ -14,20 +14,6 @@ export interface ExtractInput {
   body: Uint8Array;
 }
 
-export function headerValue(headers: ExtractInput['headers'], lowerName: string): string | undefined {
-  let value = headers[lowerName];
-  if (value === undefined) {
-    // Callers other than Node's parser may keep the client's casing; the lookup stays case-insensitive.
-    for (const name of Object.keys(headers)) {
-      if (name.toLowerCase() === lowerName) {
-        value = headers[name];
-        break;
-      }
-    }
-  }
-  return Array.isArray(value) ? value[0] : value;
-}
-
 export function bodyText(body: Uint8Array): string {
   return Buffer.isBuffer(body)
     ? body.toString('utf8')

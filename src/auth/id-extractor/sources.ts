@@ -1,5 +1,6 @@
 import { ExtractError } from './errors';
-import { bodyText, headerValue, type ExtractInput } from './input';
+import { headerValue } from '../../gateway/headers';
+import { bodyText, type ExtractInput } from './input';
 
 /** Returns the text an extractor works on; an empty string means "nothing there". */
 export type SourceReader = (input: ExtractInput) => string;
