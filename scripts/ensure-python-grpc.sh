@@ -33,35 +33,10 @@ if find_python; then
 fi
 
 PACKAGES="python3-grpcio python3-grpc-tools"
-
-if [ ! -f /etc/debian_version ] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "ensure-python-grpc: Python modules grpc/grpc_tools not found and this is not a Debian system with apt-get." >&2
-  echo "ensure-python-grpc: install them yourself, e.g. 'python3 -m pip install grpcio grpcio-tools', or set PYTHON=/path/to/python3." >&2
-  exit 2
-fi
-
-if [ "$(id -u)" != "0" ]; then
-  echo "ensure-python-grpc: Python modules grpc/grpc_tools not found; installing needs root." >&2
-  echo "ensure-python-grpc: run 'sudo apt-get install -y $PACKAGES' (or set PYTHON=/path/to/python3 with grpcio-tools)." >&2
-  exit 2
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-# Wait for a dpkg lock held by a parallel run (another test process, unattended-upgrades)
-# instead of failing at once.
-APT="apt-get -o DPkg::Lock::Timeout=300"
-echo "ensure-python-grpc: installing $PACKAGES with apt-get" >&2
-# A fresh container often has empty package lists: only pay for `apt-get update` when the first
-# attempt cannot find the packages.
 # shellcheck disable=SC2086
-if ! $APT install -y --no-install-recommends $PACKAGES >&2; then
-  echo "ensure-python-grpc: first attempt failed; running apt-get update and retrying" >&2
-  # shellcheck disable=SC2086
-  if ! { $APT update >&2 && $APT install -y --no-install-recommends $PACKAGES >&2; }; then
-    echo "ensure-python-grpc: apt-get could not install $PACKAGES" >&2
-    exit 1
-  fi
-fi
+sh "$(dirname "$0")/apt-install.sh" ensure-python-grpc \
+  "install them yourself (e.g. 'python3 -m pip install grpcio grpcio-tools') or set PYTHON=/path/to/python3" \
+  $PACKAGES || exit $?
 
 if find_python; then
   exit 0
