@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import { hashKey, storageKey } from '../auth/key-hash';
 import { candidateKeyNames, newKeyName } from '../auth/key-names';
-import type { SessionState } from '../auth/session';
+import type { SessionState } from '../pipeline/session';
 import { validateSessionBody } from '../auth/session-validate';
 import type { GatewayConfig } from '../config/gateway-config-types';
 import type { EventSink } from '../events/event';

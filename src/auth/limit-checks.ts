@@ -1,4 +1,4 @@
-import type { SessionState } from './session';
+import type { SessionState } from '../pipeline/session';
 
 /**
  * Tyk's post-auth checks that need no state besides the session: key inactive/expired

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { AllowListError, HttpAllowList } from '../coprocess/drivers/jsvm/allow-list';
+import { AllowListError, HttpAllowList } from './host-allow-list';
 import { EventConfigError, parseEventHandlers } from '../events';
 import { logger } from '../log/logger';
 import { ConfigError } from './config-error';

@@ -1,5 +1,5 @@
-import './protobuf-setup';
-import { coprocess } from '../generated/coprocess';
+import '../protocol/protobuf-setup';
+import { coprocess } from '../protocol/generated/coprocess';
 import type { CoprocessObject } from './dispatcher';
 
 /**

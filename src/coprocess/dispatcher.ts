@@ -1,4 +1,4 @@
-import type { coprocess } from '../generated/coprocess';
+import type { coprocess } from '../protocol/generated/coprocess';
 
 /** The coprocess message exchanged with every driver, as a plain object with proto field names. */
 export type CoprocessObject = coprocess.IObject;

@@ -1,10 +1,11 @@
 import type { HookEntry } from '../config/api-spec';
 import type { EventSink } from '../events/event';
-import { GatewayError } from '../gateway/error-responder';
+import { GatewayError } from '../pipeline/errors';
 import { middlewareErrorEvent } from '../events';
-import { fireKeyFailure } from '../gateway/request-events';
-import type { RequestState, Step } from '../gateway/request-state';
+import { fireKeyFailure } from '../auth/key-failure';
+import type { RequestState, Step } from '../pipeline/request-state';
 import { logger } from '../log/logger';
+import { sendReply } from '../pipeline/respond';
 import { type CoprocessObject, DispatchError, type Dispatcher } from './dispatcher';
 import { saveSessionMeta, shareSession, type TykJsvmSemantics } from './drivers/jsvm/session-exchange';
 import { applyHookResult, applyResponseResult, buildHookObject, buildResponseObject, type HookOutcome } from './message';
@@ -44,12 +45,9 @@ export function handleOutcome(state: RequestState, ctx: HookStepContext, outcome
   if (outcome.kind === 'continue') return;
   if (outcome.kind === 'error') {
     fireKeyFailure(ctx.events, 'AuthFailure', ctx, state, state.sessionKey ?? '');
-    throw new GatewayError(outcome.status, outcome.message, outcome.headers);
+    throw new GatewayError(outcome.status, outcome.message, outcome.headers as Record<string, string>);
   }
-  const { res } = state;
-  for (const [k, v] of Object.entries(outcome.headers)) res.setHeader(k, v);
-  res.statusCode = outcome.status;
-  res.end(outcome.body);
+  sendReply(state.res, { status: outcome.status, headers: outcome.headers, body: outcome.body });
   state.finished = true;
 }
 

@@ -1,5 +1,5 @@
 import type { AuthCache } from '../auth/auth-cache';
-import { coprocessAuthStep } from '../auth/coprocess-auth-step';
+import { coprocessAuthStep } from '../coprocess/auth-check-step';
 import { compileIdExtractor } from '../auth/id-extractor';
 import { normaliseHashFunction } from '../auth/key-hash';
 import { limitsStep } from '../auth/limits-step';
@@ -13,8 +13,8 @@ import { ConfigError } from '../config/config-error';
 import type { SessionLimiter } from '../auth/limits';
 import type { SessionStore } from '../storage/session-store';
 import { ApiRuntime } from './api-runtime';
-import { Messages } from './error-responder';
-import type { Step } from './request-state';
+import { Messages } from '../pipeline/errors';
+import type { Step } from '../pipeline/request-state';
 
 export interface GatewayServices {
   config: GatewayConfig;

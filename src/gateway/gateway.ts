@@ -16,10 +16,12 @@ import { connectSessionStore, createSessionStore } from '../storage/index';
 import type { SessionStore } from '../storage/session-store';
 import { ApiRuntime } from './api-runtime';
 import { buildApiRuntime, type GatewayServices } from './build-runtime';
-import { Messages, sendError, setGeneratorHeader } from './error-responder';
+import { Messages } from '../pipeline/errors';
+import { lastResort, sendError, setGeneratorHeader } from '../pipeline/respond';
 import { handleApiRequest, type RequestLimits } from './handle-request';
 import { closeUpstreamAgents } from './proxy';
 import { RouteTable } from './route-table';
+import { splitUrl } from '../pipeline/url';
 
 export interface ReloadReport {
   status: 'ok' | 'error';
@@ -86,9 +88,8 @@ export class Gateway {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
+    const url = splitUrl(req.url ?? '/');
+    const path = url.path;
     // The health check and the management API come first, even under a catch-all "/" listen path.
     if (path === this.healthPath) return this.health(res);
     if (this.admin && path.startsWith('/tyk/')) {
@@ -97,7 +98,7 @@ export class Gateway {
     }
     const api = this.table.match(path);
     if (api) {
-      void handleApiRequest(api, req, res, this.limits);
+      void handleApiRequest(api, req, res, url, this.limits).catch((err) => lastResort(res, err, 'request failed unexpectedly', api.spec.apiId));
       return;
     }
     sendError(res, 404, Messages.notFound);

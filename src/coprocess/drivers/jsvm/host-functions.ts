@@ -1,9 +1,9 @@
 import type { GatewayConfig } from '../../../config/gateway-config-types';
 import type { HostFunctions } from '../isolate';
-import type { HttpAllowList } from './allow-list';
+import type { HttpAllowList } from '../../../config/host-allow-list';
 import { makeHttpRequest } from './http-request';
 import { getKeyData, type KeyDataServices, setKeyData } from './key-data';
-import { JSVM_HOST_FUNCTIONS } from './protocol';
+import { JSVM_HOST_FUNCTIONS } from '../../../protocol/jsvm';
 
 export interface JsvmHostDeps {
   config: Pick<GatewayConfig, 'hash_keys' | 'hash_key_function' | 'isolate_options'>;

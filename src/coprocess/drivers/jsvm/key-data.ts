@@ -1,6 +1,6 @@
 import { storageKey } from '../../../auth/key-hash';
 import { candidateStorageKeys } from '../../../auth/key-names';
-import type { SessionState } from '../../../auth/session';
+import type { SessionState } from '../../../pipeline/session';
 import type { GatewayConfig } from '../../../config/gateway-config-types';
 import type { SessionStore } from '../../../storage/session-store';
 

@@ -1,9 +1,9 @@
-import type { SessionState } from '../../../auth/session';
+import type { SessionState } from '../../../pipeline/session';
 import type { HookEntry } from '../../../config/api-spec';
-import type { RequestState } from '../../../gateway/request-state';
+import type { RequestState } from '../../../pipeline/request-state';
 import type { SessionStore } from '../../../storage/session-store';
 import { type CoprocessObject, DispatchError } from '../../dispatcher';
-import { JSVM_METADATA } from './protocol';
+import { JSVM_METADATA } from '../../../protocol/jsvm';
 
 /**
  * Set on a hook step context (`tykJsvm`) for drivers otto and javascript: how Tyk's JSVM

@@ -1,17 +1,17 @@
 import type { ApiSpec, HookEntry } from '../config/api-spec';
 import type { GatewayConfig } from '../config/gateway-config-types';
-import { applyHookResult, buildHookObject, type HookOutcome } from '../coprocess/message';
-import { handleOutcome, hookFailure, type HookStepContext } from '../coprocess/hook-step';
-import { sessionFromProto } from '../coprocess/session-convert';
-import { authResult, lifetimeOf } from '../coprocess/drivers/jsvm/session-exchange';
-import { GatewayError, Messages } from '../gateway/error-responder';
-import { fireKeyFailure } from '../gateway/request-events';
-import type { RequestState, Step } from '../gateway/request-state';
-import { type AuthCache, carryOverQuota, lookupIdentity, readThrough, writeThrough } from './auth-cache';
-import { ExtractError, type IdExtractor } from './id-extractor';
-import { isIgnoredPath } from './ignored-paths';
-import { storageKey } from './key-hash';
-import type { SessionState } from './session';
+import { applyHookResult, buildHookObject, type HookOutcome } from './message';
+import { handleOutcome, hookFailure, type HookStepContext } from './hook-step';
+import { sessionFromProto } from './session-convert';
+import { authResult, lifetimeOf } from './drivers/jsvm/session-exchange';
+import { GatewayError, Messages } from '../pipeline/errors';
+import { fireKeyFailure } from '../auth/key-failure';
+import type { RequestState, Step } from '../pipeline/request-state';
+import { type AuthCache, carryOverQuota, lookupIdentity, readThrough, writeThrough } from '../auth/auth-cache';
+import { ExtractError, type IdExtractor } from '../auth/id-extractor';
+import { isIgnoredPath } from '../auth/ignored-paths';
+import { storageKey } from '../auth/key-hash';
+import type { SessionState } from '../pipeline/session';
 import type { SessionStore } from '../storage/session-store';
 
 const EMPTY = Buffer.alloc(0);
@@ -45,14 +45,13 @@ export function coprocessAuthStep(deps: CoprocessAuthDeps): Step {
   return {
     name: `auth_check:${hook.name}`,
     async run(state) {
-      if (isIgnoredPath(spec, state.url)) return;
+      if (isIgnoredPath(spec, state.path)) return;
       let cacheKey: string | undefined;
       let previous: SessionState | undefined;
       if (extractor) {
         let identity: string;
         try {
-          const q = state.url.indexOf('?');
-          identity = extractor.extract({ headers: state.headers, query: q < 0 ? '' : state.url.slice(q + 1), method: state.method, body: state.body ?? EMPTY });
+          identity = extractor.extract({ headers: state.headers, query: state.query, method: state.method, body: state.body ?? EMPTY });
         } catch (err) {
           if (err instanceof ExtractError) throw new GatewayError(400, Messages.authFieldMissing);
           throw err;
