@@ -1,5 +1,8 @@
 import type { EventHandlersSection } from '../events/event';
 
+/** Names of the hook lists in `custom_middleware`, as Tyk spells them. */
+export type HookKind = 'pre' | 'auth_check' | 'post_key_auth' | 'post' | 'response';
+
 /** One entry of a hook list in `custom_middleware` (Tyk's MiddlewareDefinition). */
 export interface MiddlewareDefinition {
   name: string;

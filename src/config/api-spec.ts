@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import { md5Hex } from '../auth/token';
-import type { HookKind } from '../coprocess/dispatcher';
-import type { ApiDefinition, IdExtractorConfig, MiddlewareDefinition } from './api-definition';
+import type { ApiDefinition, HookKind, IdExtractorConfig, MiddlewareDefinition } from './api-definition';
 import { apiDefinitionSchema } from './api-definition-schema';
 import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config-types';
@@ -50,8 +48,6 @@ export interface ApiSpec {
 }
 
 const validateDefinition = compileSchema<ApiDefinition>(apiDefinitionSchema);
-
-export const ISOLATE_DRIVERS = new Set(['isolate', 'otto', 'javascript']);
 
 /** Schema-check a parsed definition; errors name the file and key. Does not touch the disk. */
 export function checkDefinition(raw: unknown, file: string): ApiDefinition {
@@ -111,12 +107,6 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     : undefined;
   const anyHook = authCheck || Object.values(hooks).some((l) => l.length > 0);
   if (anyHook && !driver) throw new ConfigError(`${where}: custom_middleware.driver: is required when hooks are configured`);
-  if (anyHook && !['isolate', 'otto', 'javascript', 'grpc'].includes(driver)) {
-    throw new ConfigError(`${where}: custom_middleware.driver: "${driver}" is not supported by isogate (use isolate, otto, javascript or grpc)`);
-  }
-  if (driver === 'grpc' && anyHook && !config.coprocess_options.coprocess_grpc_server) {
-    throw new ConfigError(`${where}: custom_middleware.driver: "grpc" needs coprocess_options.coprocess_grpc_server in ${config.source}`);
-  }
   const authHeaderName = def.auth_configs?.authToken?.auth_header_name || def.auth?.auth_header_name || 'Authorization';
   const authParam = def.auth_configs?.authToken?.use_param ? def.auth_configs.authToken.param_name || authHeaderName
     : def.auth?.use_param ? def.auth.param_name || authHeaderName : undefined;
@@ -148,7 +138,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     memoryLimitMb,
     hookTimeoutMs,
     configDataJson,
-    bundleHash: md5Hex(def.custom_middleware_bundle ?? ''),
+    bundleHash: createHash('md5').update(def.custom_middleware_bundle ?? '').digest('hex'),
     ignoredPaths: ignoredPaths(def),
     sessionLifetime: def.session_lifetime ?? 0,
     sources,

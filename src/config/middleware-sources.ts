@@ -12,6 +12,12 @@ export function apiMiddlewareDir(config: GatewayConfig, apiId: string): string {
   return join(config.middleware_path, apiId);
 }
 
+/** What the loader needs to know of drivers (src/coprocess/drivers implements it). */
+export interface SourcePolicy {
+  /** Whether hooks of this `custom_middleware.driver` come from middleware files. */
+  needsSources(driver: string): boolean;
+}
+
 /**
  * Pending changes to middleware files (absolute path → new code, or null for a deletion): an
  * upload is validated against the sources it *would* produce before anything touches the disk.
@@ -48,10 +54,9 @@ async function listApiDir(apiDir: string, overlay?: SourceOverlay): Promise<stri
  * then each entry `path`, looked up in the API's folder, then `middleware_path/`, then the
  * config's folder (Tyk definitions often say `middleware/x.js` relative to the gateway).
  */
-export async function resolveMiddlewareSources(def: ApiDefinition, file: string, config: GatewayConfig, baseDir: string, overlay?: SourceOverlay): Promise<MiddlewareSource[]> {
+export async function resolveMiddlewareSources(def: ApiDefinition, file: string, config: GatewayConfig, baseDir: string, drivers: SourcePolicy, overlay?: SourceOverlay): Promise<MiddlewareSource[]> {
   const cm = def.custom_middleware;
-  const driver = cm?.driver ?? '';
-  if (driver === 'grpc') return [];
+  if (cm?.driver && !drivers.needsSources(cm.driver)) return [];
   const apiDir = apiMiddlewareDir(config, def.api_id);
   const files = await listApiDir(apiDir, overlay);
   const lists = [cm?.pre, cm?.post_key_auth, cm?.post, cm?.response, cm?.auth_check ? [cm.auth_check] : []];

@@ -1,22 +1,22 @@
 import type { ApiSpec, HookEntry } from '../config/api-spec';
 import type { GatewayConfig } from '../config/gateway-config-types';
-import { applyHookResult, buildHookObject, type HookOutcome } from './message';
-import { handleOutcome, hookFailure, type HookStepContext } from './hook-step';
-import { sessionFromProto } from './session-convert';
-import { authResult, lifetimeOf } from './drivers/jsvm/session-exchange';
-import { GatewayError, Messages } from '../pipeline/errors';
-import { fireKeyFailure } from '../auth/key-failure';
-import type { RequestState, Step } from '../pipeline/request-state';
 import { type AuthCache, carryOverQuota, lookupIdentity, readThrough, writeThrough } from '../auth/auth-cache';
 import { ExtractError, type IdExtractor } from '../auth/id-extractor';
 import { isIgnoredPath } from '../auth/ignored-paths';
+import { fireKeyFailure } from '../auth/key-failure';
 import { storageKey } from '../auth/key-hash';
+import { GatewayError, Messages } from '../pipeline/errors';
+import type { RequestState, Step } from '../pipeline/request-state';
 import type { SessionState } from '../pipeline/session';
 import type { SessionStore } from '../storage/session-store';
+import type { CoprocessObject } from './dispatcher';
+import { handleOutcome, hookFailure, type HookStepContext } from './hook-step';
+import { applyHookResult, buildHookObject, type HookOutcome } from './message';
+import { sessionFromProto } from './session-convert';
 
 const EMPTY = Buffer.alloc(0);
 
-export interface CoprocessAuthDeps {
+export interface AuthCheckDeps {
   spec: ApiSpec;
   config: GatewayConfig;
   hook: HookEntry;
@@ -28,16 +28,33 @@ export interface CoprocessAuthDeps {
 }
 
 /**
+ * Call the auth_check hook and apply its result. Undefined when return_overrides answered the
+ * request. A failed call answers `failStatus`/`failMessage`; a result that cannot be applied, 500.
+ */
+export async function callAuthHook(state: RequestState, ctx: HookStepContext, hook: HookEntry, failStatus: number, failMessage: string): Promise<CoprocessObject | undefined> {
+  let result: CoprocessObject;
+  try {
+    result = await ctx.dispatcher.dispatch(buildHookObject(state, hook, ctx.specMap), { signal: state.signal });
+  } catch (err) {
+    throw hookFailure(state, ctx, hook, err, failStatus, failMessage);
+  }
+  let outcome: HookOutcome;
+  try {
+    outcome = applyHookResult(state, result);
+  } catch (err) {
+    throw hookFailure(state, ctx, hook, err);
+  }
+  handleOutcome(state, ctx, outcome);
+  return state.finished ? undefined : result;
+}
+
+/**
  * auth_check with Tyk's ID extractor: a proven identity whose `id_extractor_deadline` is still
  * ahead is served from the LRU/store without entering the plugin; otherwise the plugin decides,
  * and the session it returns is stored under the extractor's key (or the token).
  */
-export function coprocessAuthStep(deps: CoprocessAuthDeps): Step {
-  const { spec, config, hook, ctx, cache, store } = deps;
-  // Tyk's JS auth has no ID extractor, and a failed call is a 500 like any JS middleware.
-  const extractor = ctx.tykJsvm ? undefined : deps.extractor;
-  const failStatus = ctx.tykJsvm ? 500 : 403;
-  const failMessage = ctx.tykJsvm ? ctx.failureMessage : Messages.keyNotAuthorised;
+export function authCheckStep(deps: AuthCheckDeps): Step {
+  const { spec, config, hook, ctx, cache, store, extractor } = deps;
   const forbidden = (state: RequestState, key: string): GatewayError => {
     fireKeyFailure(ctx.events, 'AuthFailure', spec, state, key);
     return new GatewayError(403, Messages.forbidden);
@@ -67,40 +84,8 @@ export function coprocessAuthStep(deps: CoprocessAuthDeps): Step {
         previous = found.previous;
       }
 
-      let result;
-      try {
-        result = await ctx.dispatcher.dispatch(buildHookObject(state, hook, ctx.specMap), { signal: state.signal });
-      } catch (err) {
-        throw hookFailure(state, ctx, hook, err, failStatus, failMessage);
-      }
-      let outcome: HookOutcome;
-      try {
-        outcome = applyHookResult(state, result);
-      } catch (err) {
-        throw hookFailure(state, ctx, hook, err);
-      }
-      handleOutcome(state, ctx, outcome);
-      if (state.finished) return;
-      if (ctx.tykJsvm) {
-        let jsvm;
-        try {
-          jsvm = authResult(result);
-        } catch (err) {
-          throw hookFailure(state, ctx, hook, err);
-        }
-        // Without AuthValue the session serves this request only, unstored (Tyk: no key id).
-        if (!jsvm.authValue) {
-          state.session = jsvm.session;
-          return;
-        }
-        const key = storageKey(jsvm.authValue, config);
-        const session = carryOverQuota(jsvm.session, await readThrough(cache, store, key));
-        await writeThrough(cache, store, key, session, lifetimeOf(session, ctx.tykJsvm));
-        state.session = session;
-        state.sessionKey = key;
-        return;
-      }
-
+      const result = await callAuthHook(state, ctx, hook, 403, Messages.keyNotAuthorised);
+      if (!result) return;
       const metadata = result.metadata ?? {};
       const token = metadata.token || result.session?.metadata?.token;
       if (!result.session || !token) throw forbidden(state, cacheKey ?? '');
