@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { ApiDefinition, HookKind, IdExtractorConfig, MiddlewareDefinition } from './api-definition';
-import { apiDefinitionSchema } from './api-definition-schema';
+import { type ApiDefinition, ApiDefinitionSchema, type HookKind, type IdExtractorConfig, type MiddlewareDefinition } from './api-definition';
 import { ConfigError } from './config-error';
-import type { GatewayConfig } from './gateway-config-types';
+import type { GatewayConfig } from './gateway-config';
 import { compileSchema } from './schema-validator';
 
 /** A middleware file as loaded into an API's isolate. */
@@ -47,7 +46,7 @@ export interface ApiSpec {
   readonly contentHash: string;
 }
 
-const validateDefinition = compileSchema<ApiDefinition>(apiDefinitionSchema);
+const validateDefinition = compileSchema<ApiDefinition>(ApiDefinitionSchema);
 
 /** Schema-check a parsed definition; errors name the file and key. Does not touch the disk. */
 export function checkDefinition(raw: unknown, file: string): ApiDefinition {

@@ -4,7 +4,7 @@ import { logger } from '../log/logger';
 import type { ApiDefinition } from './api-definition';
 import { type ApiSpec, checkDefinition, compileApiSpec } from './api-spec';
 import { ConfigError } from './config-error';
-import type { GatewayConfig } from './gateway-config-types';
+import type { GatewayConfig } from './gateway-config';
 import { resolveMiddlewareSources, type SourceOverlay, type SourcePolicy } from './middleware-sources';
 
 export interface LoadedDefinitions {

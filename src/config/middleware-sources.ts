@@ -3,7 +3,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ApiDefinition } from './api-definition';
 import type { MiddlewareSource } from './api-spec';
 import { ConfigError } from './config-error';
-import type { GatewayConfig } from './gateway-config-types';
+import type { GatewayConfig } from './gateway-config';
 
 export const MIDDLEWARE_FILE = /\.(m?js)$/;
 

@@ -1,5 +1,5 @@
 import type { ApiSpec, HookEntry } from '../config/api-spec';
-import type { GatewayConfig } from '../config/gateway-config-types';
+import type { GatewayConfig } from '../config/gateway-config';
 import { type AuthCache, carryOverQuota, lookupIdentity, readThrough, writeThrough } from '../auth/auth-cache';
 import { ExtractError, type IdExtractor } from '../auth/id-extractor';
 import { isIgnoredPath } from '../auth/ignored-paths';

@@ -4,7 +4,7 @@ import { normaliseHashFunction } from '../auth/key-hash';
 import { limitsStep } from '../auth/limits-step';
 import { tokenAuthStep } from '../auth/token-auth-step';
 import type { ApiSpec } from '../config/api-spec';
-import type { GatewayConfig } from '../config/gateway-config-types';
+import type { GatewayConfig } from '../config/gateway-config';
 import { authCheckStep } from '../coprocess/auth-check-step';
 import type { Drivers } from '../coprocess/drivers';
 import { type HookStepContext, requestHookStep, responseHookStep } from '../coprocess/hook-step';

@@ -6,7 +6,7 @@ import type { ApiSpec } from '../config/api-spec';
 import { buildSpec, loadApiDefinitions, readDefinitionFile } from '../config/load-apps';
 import type { SourceOverlay } from '../config/middleware-sources';
 import { join } from 'node:path';
-import type { GatewayConfig } from '../config/gateway-config-types';
+import type { GatewayConfig } from '../config/gateway-config';
 import { Drivers } from '../coprocess/drivers';
 import { EventBus } from '../events';
 import { SessionLimiter } from '../auth/limits';

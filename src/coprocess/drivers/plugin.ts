@@ -1,5 +1,5 @@
 import type { ApiSpec } from '../../config/api-spec';
-import type { GatewayConfig } from '../../config/gateway-config-types';
+import type { GatewayConfig } from '../../config/gateway-config';
 import type { EventSink } from '../../events/event';
 import type { Step } from '../../pipeline/request-state';
 import type { KeyDataServices } from './jsvm/key-data';

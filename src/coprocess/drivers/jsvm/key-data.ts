@@ -1,7 +1,7 @@
 import { storageKey } from '../../../auth/key-hash';
 import { candidateStorageKeys } from '../../../auth/key-names';
 import type { SessionState } from '../../../pipeline/session';
-import type { GatewayConfig } from '../../../config/gateway-config-types';
+import type { GatewayConfig } from '../../../config/gateway-config';
 import type { SessionStore } from '../../../storage/session-store';
 
 /** What TykGetKeyData / TykSetKeyData need from the gateway. */
