@@ -118,7 +118,9 @@ export function incompleteTail(bytes: Uint8Array, start: number, end: number): n
 /** Decode bytes[start, end) replacing invalid sequences with U+FFFD. */
 export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): string {
   const parts: string[] = [];
-  const units = new Uint16Array(CHUNK + 64);
+  // A byte yields at most one UTF-16 unit, so a short input needs only a short buffer (most
+  // strings are header names and values: a fixed 16 KB buffer would dominate their cost).
+  const units = new Uint16Array(Math.min(CHUNK, end - start) + 64);
   let n = 0;
   let i = start;
   const flush = (): void => {
