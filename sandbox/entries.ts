@@ -103,5 +103,19 @@ export function createEntries(adapter: HookAdapter, context: HookAdapterContext,
     });
   }
 
-  return { dispatch, event, registerModule, checkHooks };
+  const entries: GuestEntries = { dispatch, event, registerModule, checkHooks };
+  const { loadSources, warmUp } = adapter;
+  if (loadSources) {
+    entries.loadSources = (sources) => {
+      try {
+        return loadSources(Array.isArray(sources) ? sources : []);
+      } catch (error) {
+        // The adapter reports the user's problems as data; a throw here is the runtime's own.
+        const message = failure(error, 'exception', 'cannot load the middleware').message;
+        return { filename: '', phase: 'compile', message };
+      }
+    };
+  }
+  if (warmUp) entries.warmUp = () => warmUp();
+  return entries;
 }

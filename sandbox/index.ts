@@ -1,30 +1,13 @@
-// The runtime every API isolate loads before the API's middleware (bundled by scripts/build.mjs
+// The runtime every JS API isolate loads before the API's middleware (bundled by scripts/build.mjs
 // into dist/sandbox/runtime.js). Order matters: text codecs exist before protobufjs loads, host
 // bindings are taken off the global object before anything else can see them.
 import './text/text-codec';
 import './host';
-import { ENTRIES_GLOBAL } from '../src/protocol/isolate';
 import './adapters/coprocess';
 import './jsvm';
-import { getHookAdapter } from './adapters/registry';
-import type { HookAdapterContext } from './adapters/types';
-import { createEntries } from './entries';
-import { installGlobals } from './globals/install';
-import { boot } from './host';
-import { lookup, registerModule, resolveFunction } from './hooks/lookup';
+import { startRuntime } from './start';
 
 // Adapters (coprocess, Tyk JSVM) are imported above so they share this bundle and its V8 code
-// cache; each registers itself with registerHookAdapter().
-
-installGlobals();
-
-const context: HookAdapterContext = { lookup, resolveFunction };
-const adapter = getHookAdapter(boot.adapter);
-adapter.install?.(context);
-
-Object.defineProperty(globalThis, ENTRIES_GLOBAL, {
-  value: createEntries(adapter, context, registerModule),
-  configurable: true,
-  enumerable: false,
-  writable: false,
-});
+// cache; each registers itself with registerHookAdapter(). Lua has its own bundle
+// (sandbox/lua/index.ts), so APIs without Lua never load the Lua VM.
+startRuntime();

@@ -7,8 +7,7 @@ import { BadResultError } from '../errors';
 import { functionProblem } from '../hooks/lookup';
 import { coprocess, type DecodedObject } from '../wire/codec';
 import { releaseUntouchedBody } from '../wire/lazy-body';
-import { isEmptyMessage, normaliseMessage } from '../wire/normalise';
-import { SessionStateSchema } from '../wire/schema';
+import { sessionToSend } from '../wire/session';
 import { registerHookAdapter } from './registry';
 import type { EventPayload, HookAdapter, HookAdapterContext, ObjectLike } from './types';
 
@@ -38,16 +37,9 @@ function has(value: Plain, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(value, key);
 }
 
-/**
- * The session goes back if the gateway sent one, the hook returned one, or the hook filled in
- * the empty one it was given; an untouched placeholder is dropped so that "no session" stays
- * "no session" on the wire.
- */
+/** The session goes back if the gateway sent one, the hook returned one, or the hook filled it in. */
 function sessionOut(state: CallState, explicit: boolean): unknown {
-  if (state.session === null || state.session === undefined) return null;
-  if (state.sessionExpected || explicit) return state.session;
-  const normalised = normaliseMessage(SessionStateSchema, state.session, 'session');
-  return isEmptyMessage(normalised) ? null : normalised;
+  return sessionToSend(state.session, state.sessionExpected || explicit);
 }
 
 function finishRequestHook(state: CallState, result: unknown): ObjectLike {

@@ -2,6 +2,7 @@
 // convention. `coprocess` is the native isolate driver; Tyk's JSVM compatibility layer
 // (sandbox/jsvm/) registers another adapter that turns the same decoded Object into Tyk's
 // PascalCase JSVM objects and back. The host picks the adapter per isolate (BootConfig.adapter).
+import type { GuestSource, GuestSourceFailure } from '../../src/protocol/isolate';
 import type { DecodedObject } from '../wire/codec';
 
 /** Tyk's DispatchEvent payload (coprocess `Event.payload`, parsed). */
@@ -38,4 +39,11 @@ export interface HookAdapter {
   event(event: EventPayload, context: HookAdapterContext): void | Promise<void>;
   /** Why `name` cannot serve as a hook ('' if it can): used to validate uploads. */
   checkHook(name: string, context: HookAdapterContext): string;
+  /**
+   * For adapters of another language (Lua): compile and run the API's middleware files, and
+   * return the first problem. JS adapters leave this out: the host has V8 compile JS files.
+   */
+  loadSources?(sources: readonly GuestSource[]): GuestSourceFailure | undefined;
+  /** Exercise the adapter on sample input while the host builds the runtime's code cache. */
+  warmUp?(): void;
 }

@@ -15,6 +15,8 @@ interface MessageType {
 
 interface LazyState {
   written: boolean;
+  /** The UTF-8 bytes of the string, as they arrived. */
+  bytes: Uint8Array;
 }
 
 const lazyBodies = new WeakMap<object, LazyState>();
@@ -77,7 +79,7 @@ function findField(buf: Uint8Array, start: number, stop: number, field: number):
 }
 
 function defineLazy(message: object, name: string, buf: Uint8Array, start: number, end: number): void {
-  const state: LazyState = { written: false };
+  const state: LazyState = { written: false, bytes: buf.subarray(start, end) };
   let value: string | undefined;
   Object.defineProperty(message, name, {
     configurable: true,
@@ -124,4 +126,14 @@ export function releaseUntouchedBody(message: unknown): boolean {
   if (!state || state.written) return false;
   delete (message as { body?: unknown }).body;
   return true;
+}
+
+/**
+ * The UTF-8 bytes of `message.body` while it is still the lazily decoded original, without
+ * decoding it; undefined otherwise. A runtime whose strings are bytes (Lua) takes them as they are.
+ */
+export function untouchedBodyBytes(message: unknown): Uint8Array | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const state = lazyBodies.get(message);
+  return state && !state.written ? state.bytes : undefined;
 }

@@ -45,6 +45,23 @@ export interface GuestFailure {
   stack?: string;
 }
 
+/** A middleware file handed to a runtime that compiles middleware itself (Lua). */
+export interface GuestSource {
+  filename: string;
+  code: string;
+}
+
+/** Why a middleware file compiled by the guest did not load (the first problem found). */
+export interface GuestSourceFailure {
+  filename: string;
+  phase: 'compile' | 'run';
+  /** The language's own message, without the file and line prefix. */
+  message: string;
+  line?: number;
+  /** The language's traceback, for problems while running top-level code. */
+  traceback?: string;
+}
+
 export interface GuestEntries {
   /** Coprocess `Object` bytes in (Uint8Array, or an ArrayBuffer when transferred), bytes out. */
   dispatch(bytes: Uint8Array | ArrayBuffer): Uint8Array | GuestFailure | Promise<Uint8Array | GuestFailure>;
@@ -54,5 +71,17 @@ export interface GuestEntries {
   registerModule(namespace: object): void;
   /** For each name, why it cannot serve as a hook, or '' when it can. */
   checkHooks(names: string[]): string[];
+  /**
+   * Only in runtimes that compile middleware themselves (Lua): compile every file, then run them
+   * in order. The JS runtime has none: V8 compiles JS files on the host's behalf
+   * (src/coprocess/drivers/isolate/middleware-loader.ts).
+   */
+  loadSources?(sources: GuestSource[]): GuestSourceFailure | undefined;
+  /**
+   * Only in runtimes whose V8 code cache is made by running them once on the host
+   * (src/coprocess/drivers/isolate/runtime-script.ts): runs the runtime's own paths on built-in
+   * sample input, so that the functions they use are compiled into the cache.
+   */
+  warmUp?(): void;
 }
 

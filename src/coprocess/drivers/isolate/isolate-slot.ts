@@ -3,6 +3,7 @@ import { createIsolate, releaseIsolate } from './live-isolates';
 import { BOOT_GLOBALS, ENTRIES_GLOBAL, type BootConfig, type GuestEntries, type GuestFailure, type GuestLogLevel } from '../../../protocol/isolate';
 import { withDeadline } from './deadline';
 import { HostCalls } from './host-calls';
+import { loadGuestSources } from './guest-sources';
 import { MiddlewareLoader } from './middleware-loader';
 import type { ResolvedOptions } from './options';
 import { compileRuntime } from './runtime-script';
@@ -85,7 +86,7 @@ export class IsolateSlot {
       await global.set(BOOT_GLOBALS.emit, bindings.emit);
       if (hostCalls) await global.set(BOOT_GLOBALS.call, hostCalls.reference);
 
-      const runtime = await compileRuntime(isolate);
+      const runtime = await compileRuntime(isolate, options.runtime);
       try {
         await withDeadline(runtime.run(context, { timeout: options.startupTimeoutMs }), options.startupTimeoutMs, 'runtime start');
       } finally {
@@ -101,11 +102,15 @@ export class IsolateSlot {
       };
       const entries = { dispatch: await take('dispatch'), event: await take('event'), checkHooks: await take('checkHooks') };
       const registerModule = await take('registerModule');
+      // Only a runtime for another language (Lua) compiles the middleware itself.
+      const loadSources = await take('loadSources');
       await global.delete(ENTRIES_GLOBAL);
 
       // Top-level middleware code may call the host too, within the startup budget.
       hostCalls?.begin(options.startupTimeoutMs);
-      await new MiddlewareLoader(isolate, context, options.sources, registerModule, options.startupTimeoutMs).loadAll();
+      if (loadSources.typeof === 'function') await loadGuestSources(loadSources, options.sources, options.startupTimeoutMs);
+      else await new MiddlewareLoader(isolate, context, options.sources, registerModule, options.startupTimeoutMs).loadAll();
+      loadSources.release();
       registerModule.release();
       entriesRef.release();
       const slot = new IsolateSlot(isolate, context, entries, generation, hostCalls);

@@ -1,5 +1,6 @@
 import type { Logger } from '../../../log/logger';
 import type { HostFunctions } from './host-calls';
+import { JS_RUNTIME, type SandboxRuntime } from './runtime-script';
 
 /** One middleware file of an API, loaded into the API's isolate in list order. */
 export interface IsolateSource {
@@ -28,6 +29,11 @@ export interface IsolateDispatcherOptions {
   mode?: string;
   /** The Dispatcher's `driver` name. Default `isolate` for mode `coprocess`, else the mode. */
   driver?: string;
+  /**
+   * The sandbox runtime bundle the isolate loads: the JS one by default; the Lua driver's own
+   * (drivers/lua/plugin.ts), so that APIs without Lua never load the Lua VM.
+   */
+  runtime?: SandboxRuntime;
   /** The gateway's version number of this API, reported in stats(). */
   generation?: number;
   /** `TykTriggerEvent(name, payload)` from middleware. Must not throw (errors are logged). */
@@ -58,6 +64,7 @@ export interface ResolvedOptions {
   startupTimeoutMs: number;
   mode: string;
   driver: string;
+  runtime: SandboxRuntime;
   generation: number;
   onEvent?: (name: string, payload: string) => void;
   hostFunctions?: HostFunctions;
@@ -101,6 +108,7 @@ export function resolveOptions(options: IsolateDispatcherOptions, rootLogger: Lo
     startupTimeoutMs: positive('startupTimeoutMs', options.startupTimeoutMs, Math.max(2000, hookTimeoutMs)),
     mode,
     driver: options.driver ?? (mode === 'coprocess' ? 'isolate' : mode),
+    runtime: options.runtime ?? JS_RUNTIME,
     generation: options.generation ?? 0,
     onEvent: options.onEvent,
     hostFunctions: options.hostFunctions,

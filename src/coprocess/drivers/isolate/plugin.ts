@@ -4,6 +4,7 @@ import type { Dispatcher } from '../../dispatcher';
 import type { DriverHost, DriverPlugin } from '../plugin';
 import type { HostFunctions } from './host-calls';
 import { IsolateDispatcher } from './isolate-dispatcher';
+import type { SandboxRuntime } from './runtime-script';
 
 /** Hook function names an API's custom_middleware refers to: each must be a function in its isolate. */
 export function hookNames(spec: ApiSpec): string[] {
@@ -13,11 +14,22 @@ export function hookNames(spec: ApiSpec): string[] {
   return [...names];
 }
 
+/** What runs inside an API's isolate, when it is not the isolate driver's JS coprocess adapter. */
+export interface GuestKind {
+  /** The hook adapter (sandbox/adapters/registry.ts): `jsvm`, `lua`. */
+  mode: string;
+  /** The runtime bundle that has the adapter (default: the JS runtime). */
+  runtime?: SandboxRuntime;
+  /** Synchronous host calls the guest may make (Tyk JSVM natives). */
+  hostFunctions?: HostFunctions;
+}
+
 /**
  * The per-API isolate for `spec`, validated in the isolate that will serve: a bad upload never
- * goes live, a good one is warm. `jsvm` mode loads Tyk's JSVM shim and its host natives.
+ * goes live, a good one is warm. Other drivers run their own adapter in it (`guest`): Tyk's JSVM
+ * shim with its host natives, or the Lua VM.
  */
-export function createApiIsolate(spec: ApiSpec, host: DriverHost, generation: number, jsvm?: { hostFunctions: HostFunctions }): Promise<Dispatcher> {
+export function createApiIsolate(spec: ApiSpec, host: DriverHost, generation: number, guest?: GuestKind): Promise<Dispatcher> {
   return IsolateDispatcher.create({
     apiId: spec.apiId,
     orgId: spec.orgId,
@@ -25,12 +37,23 @@ export function createApiIsolate(spec: ApiSpec, host: DriverHost, generation: nu
     hookNames: hookNames(spec),
     memoryLimitMb: spec.memoryLimitMb,
     hookTimeoutMs: spec.hookTimeoutMs,
-    mode: jsvm ? 'jsvm' : 'coprocess',
-    hostFunctions: jsvm?.hostFunctions,
+    mode: guest?.mode ?? 'coprocess',
+    runtime: guest?.runtime,
+    hostFunctions: guest?.hostFunctions,
     generation,
     logger: logger.child({ api_id: spec.apiId }),
     onEvent: (name: string, payload: string) => host.events.fire({ type: name, apiId: spec.apiId, orgId: spec.orgId, meta: { Message: payload } }),
   });
+}
+
+/**
+ * Coprocess drivers (isolate, lua) obey coprocess_options.enable_coprocess. Tyk then skips their
+ * hooks silently; isogate refuses the API instead (fail closed).
+ */
+export function requireCoprocess(host: DriverHost, driver: string): void {
+  if (!host.config.coprocess_options.enable_coprocess) {
+    throw new Error(`custom_middleware.driver: "${driver}" hooks are configured but coprocess_options.enable_coprocess is false in ${host.config.source}; the API is not served without its hooks`);
+  }
 }
 
 /** `isolate`: our native driver, coprocess Objects into a V8 isolate per API. */
@@ -39,11 +62,7 @@ export const isolateDriver: DriverPlugin = {
   needsSources: true,
   open(host) {
     return {
-      validate() {
-        if (!host.config.coprocess_options.enable_coprocess) {
-          throw new Error(`custom_middleware.driver: "isolate" hooks are configured but coprocess_options.enable_coprocess is false in ${host.config.source}; the API is not served without its hooks`);
-        }
-      },
+      validate: (spec) => requireCoprocess(host, spec.driver),
       create: (spec, generation) => createApiIsolate(spec, host, generation),
     };
   },

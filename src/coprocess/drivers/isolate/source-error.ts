@@ -1,3 +1,5 @@
+import type { GuestSourceFailure } from '../../../protocol/isolate';
+
 /**
  * A middleware file that does not compile, fails while running its top-level code, or lacks a
  * hook function. Carries the position so the management API can answer "line 3, column 10".
@@ -47,4 +49,13 @@ export function sourceErrorFrom(err: unknown, file: string, phase: 'compile' | '
   const where = line !== undefined ? `${file}:${line}:${column}` : file;
   const verb = phase === 'compile' ? 'does not compile' : 'failed while loading';
   return new MiddlewareSourceError(`${where}: ${verb}: ${name}: ${message}`, file, line, column, { cause: error });
+}
+
+/** A problem a runtime reported while compiling or running middleware it loads itself (Lua). */
+export function guestSourceError(failure: GuestSourceFailure): MiddlewareSourceError {
+  const file = failure.filename || undefined;
+  const where = file ? (failure.line !== undefined ? `${file}:${failure.line}` : file) : 'middleware';
+  const verb = failure.phase === 'compile' ? 'does not compile' : 'failed while loading';
+  const traceback = failure.traceback ? `\n${failure.traceback}` : '';
+  return new MiddlewareSourceError(`${where}: ${verb}: ${failure.message}${traceback}`, file, failure.line);
 }

@@ -22,7 +22,7 @@ export const jsvmDriver: DriverPlugin = {
           throw new Error(`custom_middleware.driver: "${spec.driver}" needs enable_jsvm, which is false in ${host.config.source}; the API is not served without its hooks`);
         }
       },
-      create: (spec, generation) => createApiIsolate(spec, host, generation, { hostFunctions }),
+      create: (spec, generation) => createApiIsolate(spec, host, generation, { mode: 'jsvm', hostFunctions }),
       steps: {
         failureMessage: Messages.jsvmError,
         sessionExchange: (spec) => {
