@@ -24,9 +24,7 @@ run(bin('tsc'), ['-p', 'tsconfig.json']);
 run(bin('tsc'), ['-p', join('sandbox', 'tsconfig.json')]);
 
 mkdirSync(join(root, 'dist', 'sandbox'), { recursive: true });
-await esbuild.build({
-  entryPoints: [join(root, 'sandbox', 'index.ts')],
-  outfile: join(root, 'dist', 'sandbox', 'runtime.js'),
+const sandboxBundle = {
   bundle: true,
   format: 'iife',
   platform: 'neutral',
@@ -37,13 +35,40 @@ await esbuild.build({
   minifyWhitespace: true,
   legalComments: 'none',
   logLevel: 'warning',
-  // protobufjs probes for the `long` package; the sandbox runs without it (int64 as numbers), so
-  // 50 KB that every isolate would parse is left out.
-  plugins: [{
-    name: 'no-long',
+};
+// protobufjs probes for the `long` package; the sandbox runs without it (int64 as numbers), so
+// 50 KB that every isolate would parse is left out.
+const noLong = {
+  name: 'no-long',
+  setup(build) {
+    build.onResolve({ filter: /^long$/ }, () => ({ path: 'long', namespace: 'no-long' }));
+    build.onLoad({ filter: /.*/, namespace: 'no-long' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
+  },
+};
+await esbuild.build({
+  ...sandboxBundle,
+  entryPoints: [join(root, 'sandbox', 'index.ts')],
+  outfile: join(root, 'dist', 'sandbox', 'runtime.js'),
+  plugins: [noLong],
+});
+// The Lua runtime (sandbox/lua/): fengari is written for Node and browsers; in an isolate it
+// takes its browser paths. `process` is absent there, so defining it away drops the Node-only
+// branches; the Node modules those branches require are stubbed out.
+await esbuild.build({
+  ...sandboxBundle,
+  entryPoints: [join(root, 'sandbox', 'lua', 'index.ts')],
+  outfile: join(root, 'dist', 'sandbox', 'lua-runtime.js'),
+  define: {
+    process: 'undefined',
+    // fengari's compile-time settings: full file names in messages (LUA_IDSIZE), and a Lua stack
+    // small enough that runaway recursion is a Lua "stack overflow" well before the memory limit.
+    'process.env.FENGARICONF': JSON.stringify(JSON.stringify({ LUA_IDSIZE: 1000, LUAI_MAXSTACK: 200000 })),
+  },
+  plugins: [noLong, {
+    name: 'no-node',
     setup(build) {
-      build.onResolve({ filter: /^long$/ }, () => ({ path: 'long', namespace: 'no-long' }));
-      build.onLoad({ filter: /.*/, namespace: 'no-long' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
+      build.onResolve({ filter: /^(fs|os|path|tmp|child_process|readline-sync)$/ }, (args) => ({ path: args.path, namespace: 'no-node' }));
+      build.onLoad({ filter: /.*/, namespace: 'no-node' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
     },
   }],
 });

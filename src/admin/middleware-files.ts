@@ -8,7 +8,7 @@ import { apiMiddlewareDir, MIDDLEWARE_FILE } from '../config/middleware-sources'
 import type { Gateway } from '../gateway/gateway';
 import { writeFileAtomic } from '../storage/atomic-file';
 
-/** One plain file name: no separators, no `..`, no dot files; a JS script or module. */
+/** One plain file name: no separators, no `..`, no dot files; a JS script or module, or Lua. */
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 function status(res: Response, code: number, message: string): void {
@@ -22,8 +22,8 @@ function validName(name: string): boolean {
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
 /**
- * Middleware upload (our extension): `PUT /tyk/apis/{api_id}/middleware/{file}` with the JS source
- * as the body. The API is rebuilt with the change in memory and validated in a scratch isolate
+ * Middleware upload (our extension): `PUT /tyk/apis/{api_id}/middleware/{file}` with the source
+ * (JS, or Lua for driver `lua`) as the body. The API is rebuilt with the change in memory and validated in a scratch isolate
  * first (syntax errors answer 400 with file, line and column; a hook name that is not a function
  * answers 400 naming it); only then is the file written (atomically) and the API's isolate swapped.
  */
@@ -31,12 +31,14 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
   const router = Router({ mergeParams: true });
   const raw = express.raw({ type: () => true, limit: gateway.config.isolate_options.max_upload_bytes });
 
-  async function knownApi(req: Request, res: Response): Promise<string | undefined> {
+  /** The API's id and its custom_middleware.driver ('' when it names none yet), or a 404. */
+  async function knownApi(req: Request, res: Response): Promise<{ apiId: string; driver: string } | undefined> {
     const apiId = req.params.apiId as string;
-    if (gateway.getApi(apiId)) return apiId;
+    const running = gateway.getApi(apiId);
+    if (running) return { apiId, driver: running.spec.definition.custom_middleware?.driver ?? '' };
     try {
-      await readDefinitionFile(join(gateway.config.app_path, `${apiId}.json`));
-      return apiId;
+      const def = await readDefinitionFile(join(gateway.config.app_path, `${apiId}.json`));
+      return { apiId, driver: def.custom_middleware?.driver ?? '' };
     } catch {
       status(res, 404, 'API not found');
       return undefined;
@@ -46,7 +48,7 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
   function fileParam(req: Request, res: Response): string | undefined {
     const name = req.params.file as string;
     if (validName(name)) return name;
-    status(res, 400, `invalid middleware file name "${name}": use letters, digits, ".", "_" or "-", ending in .js or .mjs`);
+    status(res, 400, `invalid middleware file name "${name}": use letters, digits, ".", "_" or "-", ending in .js, .mjs or .lua`);
     return undefined;
   }
 
@@ -62,7 +64,7 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
   }
 
   router.get('/', async (req, res) => {
-    const apiId = await knownApi(req, res);
+    const apiId = (await knownApi(req, res))?.apiId;
     if (!apiId) return;
     const dir = apiMiddlewareDir(gateway.config, apiId);
     let names: string[] = [];
@@ -79,21 +81,26 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
   });
 
   router.get('/:file', async (req, res) => {
-    const apiId = await knownApi(req, res);
+    const apiId = (await knownApi(req, res))?.apiId;
     const name = apiId && fileParam(req, res);
     if (!apiId || !name) return;
     try {
       const data = await readFile(join(apiMiddlewareDir(gateway.config, apiId), name));
-      res.type('application/javascript').set('X-Content-Sha256', sha256(data)).send(data);
+      res.type(name.endsWith('.lua') ? 'text/x-lua' : 'application/javascript').set('X-Content-Sha256', sha256(data)).send(data);
     } catch {
       status(res, 404, 'Middleware file not found');
     }
   });
 
   router.put('/:file', raw, async (req, res) => {
-    const apiId = await knownApi(req, res);
-    const name = apiId && fileParam(req, res);
-    if (!apiId || !name) return;
+    const api = await knownApi(req, res);
+    const name = api && fileParam(req, res);
+    if (!api || !name) return;
+    const { apiId, driver } = api;
+    // A file the API's driver would not load is refused rather than stored unused.
+    if (!gateway.drivers.sourceFiles(driver).test(name)) {
+      return status(res, 400, `${name}: custom_middleware.driver "${driver || 'isolate'}" does not load this kind of file`);
+    }
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const code = body.toString('utf8');
     if (code.trim() === '') return status(res, 400, `${name}: the upload is empty`);
@@ -102,7 +109,7 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
   });
 
   router.delete('/:file', async (req, res) => {
-    const apiId = await knownApi(req, res);
+    const apiId = (await knownApi(req, res))?.apiId;
     const name = apiId && fileParam(req, res);
     if (!apiId || !name) return;
     const path = join(apiMiddlewareDir(gateway.config, apiId), name);

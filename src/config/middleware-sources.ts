@@ -5,7 +5,10 @@ import type { MiddlewareSource } from './api-spec';
 import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config';
 
-export const MIDDLEWARE_FILE = /\.(m?js)$/;
+/** Middleware files of the JS drivers (isolate, JSVM): scripts and ES modules. */
+export const JS_MIDDLEWARE_FILE = /\.m?js$/;
+/** Every kind of middleware file some driver loads (drivers say which are theirs). */
+export const MIDDLEWARE_FILE = /\.(m?js|lua)$/;
 
 /** Folder of an API's uploaded middleware files. */
 export function apiMiddlewareDir(config: GatewayConfig, apiId: string): string {
@@ -16,6 +19,8 @@ export function apiMiddlewareDir(config: GatewayConfig, apiId: string): string {
 export interface SourcePolicy {
   /** Whether hooks of this `custom_middleware.driver` come from middleware files. */
   needsSources(driver: string): boolean;
+  /** Which files of an API's upload folder this driver loads (JS_MIDDLEWARE_FILE unless it says). */
+  sourceFiles(driver: string): RegExp;
 }
 
 /**
@@ -34,7 +39,7 @@ async function exists(path: string, overlay?: SourceOverlay): Promise<boolean> {
   }
 }
 
-async function listApiDir(apiDir: string, overlay?: SourceOverlay): Promise<string[]> {
+async function listApiDir(apiDir: string, pattern: RegExp, overlay?: SourceOverlay): Promise<string[]> {
   const names = new Set<string>();
   try {
     for (const name of await readdir(apiDir)) names.add(name);
@@ -46,19 +51,21 @@ async function listApiDir(apiDir: string, overlay?: SourceOverlay): Promise<stri
     if (code === null) names.delete(basename(path));
     else names.add(basename(path));
   }
-  return [...names].filter((n) => MIDDLEWARE_FILE.test(n)).sort().map((n) => join(apiDir, n));
+  return [...names].filter((n) => pattern.test(n)).sort().map((n) => join(apiDir, n));
 }
 
 /**
- * The files an API's isolate loads: every uploaded file in `middleware_path/{api_id}/` (sorted),
- * then each entry `path`, looked up in the API's folder, then `middleware_path/`, then the
- * config's folder (Tyk definitions often say `middleware/x.js` relative to the gateway).
+ * The files an API's isolate loads: every uploaded file of its driver's kind in
+ * `middleware_path/{api_id}/` (sorted), then each entry `path`, looked up in the API's folder,
+ * then `middleware_path/`, then the config's folder (Tyk definitions often say `middleware/x.js`
+ * relative to the gateway).
  */
 export async function resolveMiddlewareSources(def: ApiDefinition, file: string, config: GatewayConfig, baseDir: string, drivers: SourcePolicy, overlay?: SourceOverlay): Promise<MiddlewareSource[]> {
   const cm = def.custom_middleware;
   if (cm?.driver && !drivers.needsSources(cm.driver)) return [];
   const apiDir = apiMiddlewareDir(config, def.api_id);
-  const files = await listApiDir(apiDir, overlay);
+  // Only the driver's own kind: a `.lua` upload is no JS API's script, nor a `.js` one a Lua chunk.
+  const files = await listApiDir(apiDir, drivers.sourceFiles(cm?.driver ?? ''), overlay);
   const lists = [cm?.pre, cm?.post_key_auth, cm?.post, cm?.response, cm?.auth_check ? [cm.auth_check] : []];
   for (const [kind, list] of ['pre', 'post_key_auth', 'post', 'response', 'auth_check'].map((k, i) => [k, lists[i]] as const)) {
     for (const [i, entry] of (list ?? []).entries()) {

@@ -25,6 +25,8 @@ export interface DriverPlugin {
   readonly names: readonly string[];
   /** Hooks come from middleware files (isolate, JSVM) rather than a remote server (gRPC). */
   readonly needsSources: boolean;
+  /** Which uploaded files are its middleware (default: JS scripts and modules, `.js` / `.mjs`). */
+  readonly sourceFiles?: RegExp;
   open(host: DriverHost): Driver;
 }
 
