@@ -7,7 +7,7 @@
 //   response (isogate):         fn(request, response, session, metadata, spec) -> response
 // A value the hook does not return is taken from the table it was given, so changes made in
 // place (`tyk.req.set_header`, `request.add_params.x = …`) count; a returned nil is "none".
-import { LUA_TFUNCTION, lua_getglobal, lua_gettop, lua_settop } from 'fengari/src/lua.js';
+import { LUA_TFUNCTION, lua_getglobal, lua_gettop, lua_settop } from './fengari';
 import type { GuestSource } from '../../src/protocol/isolate';
 import { registerHookAdapter } from '../adapters/registry';
 import type { EventPayload, HookAdapter, ObjectLike } from '../adapters/types';
@@ -23,7 +23,7 @@ import { loadLuaSources } from './loader';
 import { ModuleTable } from './modules';
 import type { lua_State } from './stack';
 import { type LuaRuntime, newLuaRuntime } from './state';
-import { bytesValue, describe, getField, name, newTable, NIL, push, registryValue, setField, tableOf, tableValue, type TValue, Type, typeOf, valueAt } from './tables';
+import { bytesValue, describe, getField, name, newTable, NIL, push, setField, tableOf, tableValue, type TValue, Type, typeOf, valueAt } from './tables';
 import { WARM_UP } from './warm-up';
 
 const { HookType } = coprocess;
@@ -65,11 +65,8 @@ function bodiedTable(L: lua_State, schema: MessageSchema, message: object): TVal
 
 /** Point `tyk.req` at this call's request and set `tyk.session` / `tyk.header` (NIL clears). */
 function bindCall(rt: LuaRuntime, request: TValue, session: TValue): void {
-  const { L } = rt;
-  const current = tableOf(registryValue(L, rt.current));
-  const tyk = tableOf(registryValue(L, rt.tyk));
-  setField(L, current, name(L, 'request').value, request);
-  setField(L, current, name(L, 'session').value, session);
+  const { L, tyk } = rt;
+  rt.call.request = request;
   setField(L, tyk, name(L, 'session').value, session);
   const headers = typeOf(request) === Type.table ? getField(tableOf(request), name(L, 'headers')) : NIL;
   setField(L, tyk, name(L, 'header').value, headers);

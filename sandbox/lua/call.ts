@@ -2,7 +2,7 @@
 // becomes a LuaError carrying Lua's message and traceback (the host logs both); a JS exception
 // inside the VM that means exhausted memory is rethrown as itself, so the runtime reports
 // `memory` and the host replaces the isolate (sandbox/entries.ts).
-import { LUA_MULTRET, LUA_OK, LUA_REGISTRYINDEX, lua_gettop, lua_insert, lua_pcall, lua_rawgeti, lua_remove } from 'fengari/src/lua.js';
+import { LUA_MULTRET, LUA_OK, LUA_REGISTRYINDEX, lua_gettop, lua_insert, lua_pcall, lua_rawgeti, lua_remove } from './fengari';
 import { type lua_State, textAt } from './stack';
 import type { LuaRuntime } from './state';
 

@@ -17,8 +17,8 @@ import {
   lua_toboolean,
   lua_tointeger,
   lua_type,
-} from 'fengari/src/lua.js';
-import { luaL_checkany, luaL_checklstring } from 'fengari/src/lauxlib.js';
+} from './fengari';
+import { luaL_checkany, luaL_checklstring } from './fengari';
 import { decodeJson, defaultJsonSettings, encodeJson, JsonError, jsonNullValue, type JsonSettings } from './json';
 import { type lua_State, pushText, raise, textAt } from './stack';
 import { bytesValue, push, valueAt } from './tables';

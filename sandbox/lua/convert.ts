@@ -6,7 +6,7 @@
 // out only the schema's fields are read, without metamethods; the normaliser then coerces types
 // exactly as for JS hooks. Values that cannot be meant (a function for a header) are a
 // BadResultError naming the field.
-import type { lua_State } from 'fengari/src/lua.js';
+import type { lua_State } from './fengari';
 import { BadResultError } from '../errors';
 import { encodeUtf8 } from '../text/utf8';
 import type { FieldSchema, MessageSchema, ScalarKind } from '../wire/schema';

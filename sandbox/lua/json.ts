@@ -2,7 +2,7 @@
 // payloads and event handlers. Encoding works on bytes: a Lua string goes out byte for byte
 // (only quotes, backslashes, `/` and control bytes are escaped, as lua-cjson does), so binary
 // data survives. Decoding parses the text with V8's JSON.parse and builds the tables.
-import type { lua_State } from 'fengari/src/lua.js';
+import type { lua_State } from './fengari';
 import { decodeUtf8 } from '../text/utf8';
 import {
   booleanValue,

@@ -3,8 +3,8 @@
 // file before it already `require`d it. All files share the state's globals, as Tyk's Lua
 // bundles do. Problems are returned as data naming the file and line (the host turns them into
 // the upload's 400 or the API's load error).
-import { LUA_OK, LUA_REGISTRYINDEX, lua_gettop, lua_pushcfunction, lua_settop } from 'fengari/src/lua.js';
-import { luaL_loadbufferx, luaL_ref } from 'fengari/src/lauxlib.js';
+import { LUA_OK, LUA_REGISTRYINDEX, lua_gettop, lua_pushcfunction, lua_settop } from './fengari';
+import { luaL_loadbufferx, luaL_ref } from './fengari';
 import type { GuestSource, GuestSourceFailure } from '../../src/protocol/isolate';
 import { encodeUtf8 } from '../text/utf8';
 import { LuaError, protectedCall } from './call';

@@ -21,8 +21,8 @@ import {
   lua_setglobal,
   lua_settop,
   lua_type,
-} from 'fengari/src/lua.js';
-import { luaL_checklstring } from 'fengari/src/lauxlib.js';
+} from './fengari';
+import { luaL_checklstring } from './fengari';
 import { decodeUtf8 } from '../text/utf8';
 import { CJSON_MODULES } from './cjson';
 import { type lua_State, pushText, raise } from './stack';

@@ -2,8 +2,8 @@
 // functions' arguments). Lua strings are bytes (Uint8Array); the gateway's strings are UTF-8,
 // decoded and encoded with the runtime's own codec (no TextDecoder in an isolate). Bulk work on
 // tables goes through tables.ts instead.
-import { type LuaString, type lua_State, lua_pushstring, lua_tolstring } from 'fengari/src/lua.js';
-import { luaL_error } from 'fengari/src/lauxlib.js';
+import { type LuaString, type lua_State, lua_pushstring, lua_tolstring } from './fengari';
+import { luaL_error } from './fengari';
 import { decodeUtf8, encodeUtf8 } from '../text/utf8';
 
 export type { lua_State };

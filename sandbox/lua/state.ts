@@ -2,9 +2,9 @@
 // coroutine), a time-only `os`, `debug.traceback`, and Tyk's globals. There is no io, no
 // package loading from disk, no os.execute/getenv/exit, and `load` takes text chunks only
 // (bytecode can be forged). Output goes to the gateway log through the same guest log path as
-// JS `log` / `console` (sandbox/host.ts), events through TykTriggerEvent.
+// JS `log` / `console` (sandbox/host.ts), events through TykTriggerEvent; `tyk` is tyk.ts's.
 import {
-  LUA_OK,
+  LUA_MULTRET,
   LUA_REGISTRYINDEX,
   LUA_TNIL,
   LUA_TNONE,
@@ -12,11 +12,10 @@ import {
   LUA_TTABLE,
   type lua_CFunction,
   lua_atnativeerror,
-  lua_createtable,
+  lua_call,
   lua_getglobal,
   lua_gettop,
   lua_next,
-  lua_pcall,
   lua_pop,
   lua_pushcfunction,
   lua_pushnil,
@@ -29,8 +28,8 @@ import {
   lua_tolstring,
   lua_touserdata,
   lua_type,
-} from 'fengari/src/lua.js';
-import { luaL_loadbufferx, luaL_newstate, luaL_ref, luaL_requiref, luaL_tolstring, luaL_traceback } from 'fengari/src/lauxlib.js';
+} from './fengari';
+import { luaL_newstate, luaL_ref, luaL_requiref, luaL_tolstring, luaL_traceback } from './fengari';
 import { luaopen_base } from 'fengari/src/lbaselib.js';
 import { luaopen_coroutine } from 'fengari/src/lcorolib.js';
 import { luaopen_debug } from 'fengari/src/ldblib.js';
@@ -46,7 +45,8 @@ import { decodeUtf8, encodeUtf8 } from '../text/utf8';
 import { defaultJsonSettings, encodeJson, JsonError } from './json';
 import { installRequire, type ModuleTable } from './modules';
 import { luaName, type lua_State, raise, textAt } from './stack';
-import { valueAt } from './tables';
+import { NIL, push, type Table, type TValue, valueAt } from './tables';
+import { type CurrentCall, installTyk } from './tyk';
 
 const LIBRARIES: readonly [string, lua_CFunction][] = [
   ['_G', luaopen_base],
@@ -68,44 +68,24 @@ const KEEP: Readonly<Record<string, readonly string[]>> = {
 /** Base functions that would reach a filesystem (they cannot here; better they do not exist). */
 const REMOVED_GLOBALS = ['dofile', 'loadfile'];
 
-// Tyk's Lua helpers, in Lua (TykTechnologies/tyk coprocess/lua/bundle.lua names them):
-// `tyk.req` edits the request the current hook was given. `current` is the adapter's per-call
-// state (adapter.ts sets `request` and `session` around every call).
-const PRELUDE = `
-local current = ...
-local tyk = { req = {} }
-
-local function request()
-  local r = current.request
-  if r == nil then error("tyk.req is only available while a hook runs", 3) end
-  return r
-end
-
-function tyk.req.set_header(key, value)
-  local r = request()
-  if r.set_headers == nil then r.set_headers = {} end
-  r.set_headers[key] = value
-end
-
-function tyk.req.clear_header(key)
-  local r = request()
-  if r.set_headers ~= nil then r.set_headers[key] = nil end
-  if r.delete_headers == nil then r.delete_headers = {} end
-  r.delete_headers[#r.delete_headers + 1] = key
-end
-
-function tyk.req.get_headers()
-  return request().headers
-end
-
-_G.tyk = tyk
-
--- Text chunks only: a forged bytecode chunk is the classic way out of a Lua sandbox.
-local text_load = load
-function load(chunk, chunkname, mode, ...)
-  return text_load(chunk, chunkname, "t", ...)
-end
-`;
+/**
+ * `load` for text chunks only (a forged bytecode chunk is the classic way out of a Lua sandbox):
+ * the base library's load, called with mode "t" whatever the caller asked for.
+ */
+function textOnlyLoad(original: TValue): lua_CFunction {
+  return (L) => {
+    const n = lua_gettop(L);
+    push(L, original);
+    for (let i = 1; i <= Math.max(n, 3); i++) {
+      if (i === 3) lua_pushstring(L, luaName('t'));
+      else if (i <= n) lua_pushvalue(L, i);
+      else lua_pushnil(L);
+    }
+    const base = n + 1;
+    lua_call(L, Math.max(n, 3), LUA_MULTRET);
+    return lua_gettop(L) - base + 1;
+  };
+}
 
 function logLevel(text: string): GuestLogLevel {
   switch (text) {
@@ -199,10 +179,10 @@ export const traceback: lua_CFunction = (L) => {
 
 export interface LuaRuntime {
   readonly L: lua_State;
-  /** Registry reference of the adapter's per-call state table (request, session). */
-  readonly current: number;
-  /** Registry reference of the `tyk` table (tyk.session, tyk.header are set per call). */
-  readonly tyk: number;
+  /** The hook call in progress (tyk.req edits its request). */
+  readonly call: CurrentCall;
+  /** The `tyk` table (tyk.session, tyk.header are set per call). */
+  readonly tyk: Table;
   /** Registry reference of the traceback message handler. */
   readonly traceback: number;
   readonly native: NativeErrors;
@@ -224,13 +204,18 @@ export function newLuaRuntime(modules: ModuleTable): LuaRuntime {
   lua_pushcfunction(L, clockFrom(Date.now()));
   lua_setfield(L, -2, 'clock');
   lua_pop(L, 1);
+  lua_getglobal(L, 'load');
+  const load = textOnlyLoad(valueAt(L, -1));
+  lua_pop(L, 1);
 
-  const globals: Record<string, lua_CFunction> = { print, log, TykTriggerEvent: triggerEvent };
+  const globals: Record<string, lua_CFunction> = { print, log, load, TykTriggerEvent: triggerEvent };
   for (const [name, fn] of Object.entries(globals)) {
     lua_pushcfunction(L, fn);
     lua_setglobal(L, name);
   }
   installRequire(L, modules);
+  const call: CurrentCall = { request: NIL };
+  const tyk = installTyk(L, call);
 
   // A JS exception inside fengari (a RangeError when an allocation fails, a stack overflow)
   // becomes a Lua error with its message; the adapter keeps the original to classify it.
@@ -245,16 +230,6 @@ export function newLuaRuntime(modules: ModuleTable): LuaRuntime {
 
   lua_pushcfunction(L, traceback);
   const tracebackRef = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_createtable(L, 0, 2);
-  lua_pushvalue(L, -1);
-  const currentRef = luaL_ref(L, LUA_REGISTRYINDEX);
-  if (luaL_loadbufferx(L, encodeUtf8(PRELUDE), null, luaName('=isogate'), luaName('t')) !== LUA_OK) {
-    throw new Error(`isogate's Lua prelude does not compile: ${textAt(L, -1)}`);
-  }
-  lua_pushvalue(L, -2);
-  if (lua_pcall(L, 1, 0, 0) !== LUA_OK) throw new Error(`isogate's Lua prelude failed: ${textAt(L, -1)}`);
   lua_settop(L, 0);
-  lua_getglobal(L, 'tyk');
-  const tykRef = luaL_ref(L, LUA_REGISTRYINDEX);
-  return { L, current: currentRef, tyk: tykRef, traceback: tracebackRef, native };
+  return { L, call, tyk, traceback: tracebackRef, native };
 }

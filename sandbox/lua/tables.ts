@@ -7,7 +7,7 @@ import { constant_types as T } from 'fengari/src/defs.js';
 import { luaO_nilobject, TValue } from 'fengari/src/lobject.js';
 import { luaS_bless, type TString } from 'fengari/src/lstring.js';
 import { invalidateTMcache, luaH_getint, luaH_getn, luaH_getstr, luaH_new, luaH_setfrom, type Table, type TableEntry } from 'fengari/src/ltable.js';
-import { lua_checkstack, type lua_State } from 'fengari/src/lua.js';
+import { lua_checkstack, type lua_State } from './fengari';
 import { decodeUtf8, encodeUtf8 } from '../text/utf8';
 
 export type { Table, TableEntry, TValue };
