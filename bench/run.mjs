@@ -83,6 +83,14 @@ function medianRound(rounds) {
   };
 }
 
+/** A system's per-round ratio to the one it names in `relativeTo` (driver lua: to (c)), median. */
+function ratioTo(system, rounds, perSystem) {
+  const other = system.relativeTo && perSystem.get(system.relativeTo);
+  if (!other?.length) return undefined;
+  const ratios = rounds.map((r, i) => (other[i] ? r.reqPerSec / other[i].reqPerSec : NaN)).filter(Number.isFinite);
+  return ratios.length ? { id: system.relativeTo, median: median(ratios), ratios } : undefined;
+}
+
 async function runSystems(opts, upstream) {
   // The load generator (this process) and the upstream get faster as their JIT warms up; left
   // cold, the first system measured would be handicapped, and the floor comes first.
@@ -110,7 +118,7 @@ async function runSystems(opts, upstream) {
     // that background load drifting during a long run skews numerator and denominator alike.
     const ratios = rounds.map((r, i) => (floorRounds[i] ? r.reqPerSec / floorRounds[i].reqPerSec : NaN)).filter(Number.isFinite);
     const m = medianRound(rounds);
-    return { ...base, ...m, ratio: ratios.length ? median(ratios) : NaN, ratios, cpuUsPerReq: cpuPerRequestUs(m) };
+    return { ...base, ...m, ratio: ratios.length ? median(ratios) : NaN, ratios, cpuUsPerReq: cpuPerRequestUs(m), ratioTo: ratioTo(s, rounds, perSystem) };
   });
 }
 

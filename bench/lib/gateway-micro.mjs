@@ -79,14 +79,17 @@ async function settledRss(pid, settleMs) {
   return rssOf(pid);
 }
 
+/** The hooked API of the RSS figure: one middleware file and the definition using it. */
+const ISOLATE_RSS_VARIANT = { file: 'bench-plugin.js', code: ISOLATE_PLUGIN, api: preHookApi };
+
 /**
  * A gateway with `count` hooked APIs (one pre hook each, one shared middleware file), after one
  * request to each so every isolate exists. Baseline: the same gateway with one keyless API.
  */
-export async function rssPerApi(upstreamUrl, count, baselineRss, settleMs) {
+export async function rssPerApi(upstreamUrl, count, baselineRss, settleMs, variant = ISOLATE_RSS_VARIANT) {
   const ws = makeWorkspace();
-  ws.writeMiddleware('bench-plugin.js', ISOLATE_PLUGIN);
-  for (let i = 0; i < count; i++) ws.writeApi(preHookApi(`rss-${i}`, `/rss-${i}/`, upstreamUrl));
+  ws.writeMiddleware(variant.file, variant.code);
+  for (let i = 0; i < count; i++) ws.writeApi(variant.api(`rss-${i}`, `/rss-${i}/`, upstreamUrl));
   let gw;
   try {
     gw = await startGateway(ws, { logLevel: 'warn', readyTimeoutMs: 15 * 60_000 });

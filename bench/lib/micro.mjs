@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { spawnNode } from './child.mjs';
 import { baselineRss, coldStartViaAdmin, rssPerApi } from './gateway-micro.mjs';
+import { luaMicroFigures } from './lua.mjs';
 import { BENCH_DIR } from './paths.mjs';
 import { RESULT_TAG } from '../micro/emit.mjs';
 
@@ -39,5 +40,7 @@ export async function runMicroFigures(opts, upstreamUrl, progress) {
     progress(`RSS with ${count} hooked APIs`);
     rss.push(await rssPerApi(upstreamUrl, count, baseline, opts.settleMs));
   }
-  return { dispatch, coldInProcess, coldViaAdmin, events, rss };
+  // Driver lua: its bring-up and RSS beside the JS figures above.
+  const lua = await luaMicroFigures(opts, upstreamUrl, progress, { runMicro, rssPerApi, baseline, settleMs: opts.settleMs });
+  return { dispatch, coldInProcess, coldViaAdmin, events, rss, lua };
 }

@@ -27,7 +27,8 @@ export function systemsTable(results) {
     // With several rounds, the spread of the per-round ratios shows how far the machine let the
     // median be trusted.
     const spread = r.ratios?.length > 1 && r.id !== 'a' ? ` (${Math.min(...r.ratios).toFixed(2)}–${Math.max(...r.ratios).toFixed(2)})` : '';
-    return [`(${r.id})`, r.label, fmt(r.reqPerSec), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), `${r.ratio.toFixed(2)}${spread}`, target, status, fmt(cpuPerRequestUs(r)), `${cpu}${failures ? `; ${failures} failed` : ''}`];
+    const label = r.ratioTo ? `${r.label}; ${r.ratioTo.median.toFixed(2)} × (${r.ratioTo.id})` : r.label;
+    return [`(${r.id})`, label, fmt(r.reqPerSec), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), `${r.ratio.toFixed(2)}${spread}`, target, status, fmt(cpuPerRequestUs(r)), `${cpu}${failures ? `; ${failures} failed` : ''}`];
   });
   return table(['', 'system', 'req/s', 'p50 ms', 'p99 ms', '× (a), median (range)', 'target', '', 'CPU µs/req', 'CPU: system / upstream / load gen / other'], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'l']);
 }
@@ -63,8 +64,23 @@ export function microTable(micro) {
       add(`${fmt(r.apis)} hooked APIs load and serve`, r.loaded ? `yes: ready in ${fmt((r.loadMs ?? 0) / 1000, 1)} s, first requests ${fmt((r.firstRequestsMs ?? 0) / 1000, 1)} s, a no-op reload ${fmt(r.noopReloadMs ?? NaN)} ms` : `no: ${r.error ?? `${r.failures} APIs failed: ${r.firstFailure}`}`, 'loads', r.loaded);
     }
   }
+  if (micro.lua) luaRows(micro, add);
   const e = micro.events;
   add(`TykTriggerEvent → EventBus → log handler, flat out (${e.perCall} per call)`, `${fmt(e.flatOut.reachedHostPerSec)} /s reach the host, ${fmt(e.flatOut.deliveredPerSec)} /s delivered, ${fmt(e.flatOut.dropped)} dropped`);
   add('  sustained without drops', e.sustainablePerSec ? `${fmt(e.sustainablePerSec)} events/s (paced at ${Math.round(e.paced.share * 100)}% of flat-out delivery)` : 'drops even at 30% of flat-out delivery');
   return { text: table(['micro figure', 'value', 'target', ''], rows, ['l', 'l', 'r', 'l']), targets };
+}
+
+/** Driver lua's micro rows: what a Lua API adds over a JS one, measured side by side. */
+function luaRows(micro, add) {
+  const { cold, rss } = micro.lua;
+  add(`Lua API bring-up, in process: driver create + first call, median of ${cold.samples}`, `${fmt(cold.lua.medianTotalMs, 1)} ms vs JS ${fmt(cold.js.medianTotalMs, 1)} ms: +${fmt(cold.lua.medianTotalMs - cold.js.medianTotalMs, 1)} ms (first Lua API of a process ${fmt(cold.firstInProcess.lua.totalMs, 1)} ms, code cache warmed off the event loop)`);
+  if (!rss.loaded) {
+    add(`RSS per Lua API at ${fmt(rss.apis)} APIs`, `did not load: ${rss.error ?? `${rss.failures} APIs failed: ${rss.firstFailure}`}`);
+    return;
+  }
+  const js = micro.rss.find((r) => r.apis === rss.apis && r.loaded);
+  const mb = (rss.perApiMiB * 2 ** 20) / 1e6;
+  const vs = js ? ` vs JS ${fmt((js.perApiMiB * 2 ** 20) / 1e6, 2)} MB: +${fmt(mb - (js.perApiMiB * 2 ** 20) / 1e6, 2)} MB` : '';
+  add(`RSS per Lua API at ${fmt(rss.apis)} APIs (after 1 request each)`, `${fmt(mb, 2)} MB${vs} (total ${fmt(rss.rssMiB)} MiB)`);
 }

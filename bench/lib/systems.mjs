@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { startServer } from './child.mjs';
 import { makeWorkspace, startGateway } from './gateway.mjs';
+import { LUA_PLUGIN, LUA_PLUGIN_FILE, luaPreHookApi } from './lua.mjs';
 import { BENCH_DIR } from './paths.mjs';
 import { AUTH_TOKEN, ISOLATE_PLUGIN, JSVM_PLUGIN, apiDefinition, authChainApi, jsvmApi, preHookApi } from './plugins.mjs';
 
@@ -91,6 +92,16 @@ export const SYSTEMS = [
     probes: [{ 'x-bench': true }],
   },
 ];
+
+// Driver lua (issue 19): the pre hook of (c) written as a Tyk Lua plugin, in the same isolate
+// model; reported against the floor and against (c), the JS hook.
+SYSTEMS.push({
+  id: 'l',
+  label: 'isogate, 1 Lua pre hook (driver lua)',
+  relativeTo: 'c',
+  start: (upstream, opts) => gatewaySystem(luaPreHookApi('bench-l', '/l/', upstream.url), { [LUA_PLUGIN_FILE]: LUA_PLUGIN }, opts),
+  probes: [{ 'x-bench': true }],
+});
 
 /**
  * Send the system's probe requests to `/probe` (the upstream echoes what it received) and throw

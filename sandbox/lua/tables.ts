@@ -17,7 +17,6 @@ interface StateInternals {
   stack: TValue[];
   top: number;
   ci: { funcOff: number; top: number };
-  l_G: { l_registry: TValue };
 }
 
 function internals(L: lua_State): StateInternals {
@@ -164,7 +163,7 @@ export function describe(v: TValue): string {
   return /^[aeiou]/.test(text) ? `an ${text}` : `a ${text}`;
 }
 
-// --- the stack and the registry ------------------------------------------------------------
+// --- the stack ------------------------------------------------------------------------
 
 /** Push a copy of `v` (the VM overwrites stack slots in place: never push a shared value). */
 export function push(L: lua_State, v: TValue): void {
@@ -179,9 +178,4 @@ export function valueAt(L: lua_State, idx: number): TValue {
   if (idx < 0) return s.top + idx >= 0 ? s.stack[s.top + idx] : NIL;
   const o = s.ci.funcOff + idx;
   return o < s.top ? s.stack[o] : NIL;
-}
-
-/** registry[ref] (a luaL_ref reference). */
-export function registryValue(L: lua_State, ref: number): TValue {
-  return luaH_getint(internals(L).l_G.l_registry.value as Table, ref);
 }

@@ -1,0 +1,64 @@
+// Micro: what a Lua API adds to bring-up. Builds APIs the way the gateway does (the drivers'
+// create: new isolate, runtime from the V8 code cache, middleware, hook check) plus the first
+// hooked call, alternating a JS API (driver isolate) and the same hook as a Lua API (driver lua)
+// so that both see the same machine. Median of N each.
+// Run as: node --no-node-snapshot bench/micro/lua-cold-start.mjs [samples]
+import { distModule, fakeRequestState } from '../lib/dist.mjs';
+import { median } from '../lib/load.mjs';
+import { LUA_PLUGIN, LUA_PLUGIN_FILE } from '../lib/lua.mjs';
+import { ISOLATE_PLUGIN } from '../lib/plugins.mjs';
+import { emitResult } from './emit.mjs';
+
+const samples = Number(process.argv[2] ?? 20);
+const { Drivers } = distModule('coprocess/drivers/index.js');
+const { buildHookObject, applyHookResult } = distModule('coprocess/message.js');
+
+const config = { source: 'bench', coprocess_options: { enable_coprocess: true }, enable_jsvm: true, jsvm_http_allow: [] };
+const drivers = new Drivers({ config, events: { fire() {} } });
+
+const VARIANTS = {
+  js: { driver: 'isolate', file: 'bench-plugin.js', code: ISOLATE_PLUGIN },
+  lua: { driver: 'lua', file: LUA_PLUGIN_FILE, code: LUA_PLUGIN },
+};
+
+function specFor(kind, i) {
+  const v = VARIANTS[kind];
+  const hook = { name: 'benchPre', path: v.file, kind: 'pre' };
+  return {
+    hook,
+    spec: {
+      apiId: `cold-${kind}-${i}`,
+      orgId: 'bench',
+      driver: v.driver,
+      sources: [{ filename: v.file, code: v.code }],
+      hooks: { pre: [hook], post_key_auth: [], post: [], response: [] },
+      memoryLimitMb: 128,
+      hookTimeoutMs: 1000,
+    },
+  };
+}
+
+const ms = (t0) => performance.now() - t0;
+
+async function one(kind, i) {
+  const { spec, hook } = specFor(kind, i);
+  const t0 = performance.now();
+  const dispatcher = await drivers.create(spec, 1);
+  const loadMs = ms(t0);
+  const state = fakeRequestState();
+  applyHookResult(state, await dispatcher.dispatch(buildHookObject(state, hook, { OrgID: 'bench', APIID: spec.apiId })));
+  const totalMs = ms(t0);
+  if (state.headers['x-bench'] !== '1') throw new Error(`the ${kind} hook did not run`);
+  await dispatcher.dispose();
+  return { loadMs, firstCallMs: totalMs - loadMs, totalMs };
+}
+
+// The first isolate of each runtime compiles it and makes its code cache (Lua: on the host).
+const first = { js: await one('js', 0), lua: await one('lua', 0) };
+const runs = { js: [], lua: [] };
+for (let i = 1; i <= samples; i++) {
+  runs.js.push(await one('js', i));
+  runs.lua.push(await one('lua', i));
+}
+const summary = (list) => ({ medianTotalMs: median(list.map((r) => r.totalMs)), medianLoadMs: median(list.map((r) => r.loadMs)), medianFirstCallMs: median(list.map((r) => r.firstCallMs)) });
+emitResult({ samples, firstInProcess: first, js: summary(runs.js), lua: summary(runs.lua) });
