@@ -40,7 +40,8 @@ export const apiDefinitionSchema = {
   type: 'object',
   required: ['api_id', 'proxy'],
   properties: {
-    api_id: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9._~-]+$' },
+    // Its characters are checked by safe-names.ts (checkDefinition), the one rule for api ids.
+    api_id: { type: 'string', minLength: 1 },
     org_id: { type: 'string' },
     name: { type: 'string' },
     active: { type: 'boolean' },
