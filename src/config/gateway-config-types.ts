@@ -19,6 +19,8 @@ export interface GatewayConfig {
   enable_jsvm: boolean;
   jsvm_timeout: number;
   jsvm_http_allow?: string[];
+  /** TykGetKeyData/TykSetKeyData see the calling API's org only ("org"), or every key as in Tyk ("global"). */
+  jsvm_key_access: 'org' | 'global';
   coprocess_options: {
     enable_coprocess: boolean;
     coprocess_grpc_server?: string;
@@ -32,7 +34,11 @@ export interface GatewayConfig {
     max_body_bytes: number;
     max_upload_bytes: number;
   };
-  auth_cache: { max_entries: number; max_bytes: number };
+  /**
+   * `id_extractor_scope`: an identity approved by auth_check is cached for that API ("api"), or
+   * for every API of the org as in Tyk ("org").
+   */
+  auth_cache: { max_entries: number; max_bytes: number; id_extractor_scope: 'api' | 'org' };
   event_handlers?: EventHandlersSection;
   enable_bundle_downloader: boolean;
   bundle_base_url?: string;

@@ -41,6 +41,8 @@ export const gatewayConfigSchema = {
     enable_jsvm: { type: 'boolean', default: true },
     jsvm_timeout: { type: 'number', default: 5 },
     jsvm_http_allow: { type: 'array', items: { type: 'string' } },
+    // "global" is Tyk's: any JSVM plugin reads and writes every org's keys (unsafe with tenants).
+    jsvm_key_access: { enum: ['org', 'global'], default: 'org' },
     coprocess_options: {
       type: 'object',
       default: {},
@@ -68,6 +70,8 @@ export const gatewayConfigSchema = {
       properties: {
         max_entries: { type: 'integer', minimum: 1, default: 10000 },
         max_bytes: { type: 'integer', minimum: 1024, default: 32 * MiB },
+        // "org" is Tyk's: an identity one API's auth_check approved skips every auth_check of the org.
+        id_extractor_scope: { enum: ['api', 'org'], default: 'api' },
       },
     },
     event_handlers: eventHandlersSchema,

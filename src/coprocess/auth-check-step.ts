@@ -11,6 +11,7 @@ import { type AuthCache, carryOverQuota, lookupIdentity, readThrough, writeThrou
 import { ExtractError, type IdExtractor } from '../auth/id-extractor';
 import { isIgnoredPath } from '../auth/ignored-paths';
 import { storageKey } from '../auth/key-hash';
+import { ForeignKeyError, type OwnKey, orgMayUse, ownedBy, resolveOwnKey, stampOrg } from '../auth/key-org';
 import type { SessionState } from '../pipeline/session';
 import type { SessionStore } from '../storage/session-store';
 
@@ -31,6 +32,8 @@ export interface CoprocessAuthDeps {
  * auth_check with Tyk's ID extractor: a proven identity whose `id_extractor_deadline` is still
  * ahead is served from the LRU/store without entering the plugin; otherwise the plugin decides,
  * and the session it returns is stored under the extractor's key (or the token).
+ * Keys belong to the API's org (auth/key-org.ts): the session is stamped with it, a token or
+ * AuthValue names a key of this org only, and a session of another org is refused.
  */
 export function coprocessAuthStep(deps: CoprocessAuthDeps): Step {
   const { spec, config, hook, ctx, cache, store } = deps;
@@ -41,6 +44,19 @@ export function coprocessAuthStep(deps: CoprocessAuthDeps): Step {
   const forbidden = (state: RequestState, key: string): GatewayError => {
     fireKeyFailure(ctx.events, 'AuthFailure', spec, state, key);
     return new GatewayError(403, Messages.forbidden);
+  };
+  const otherOrg = (state: RequestState, key: string): GatewayError => {
+    fireKeyFailure(ctx.events, 'AuthFailure', spec, state, key);
+    return new GatewayError(403, Messages.accessDisallowed);
+  };
+  /** Where the plugin's token (or AuthValue) is stored: a key of this API's org, never another's. */
+  const ownKey = async (state: RequestState, token: string): Promise<OwnKey> => {
+    try {
+      return await resolveOwnKey(token, spec.orgId, config, (k) => readThrough(cache, store, k));
+    } catch (err) {
+      if (err instanceof ForeignKeyError) throw otherOrg(state, token);
+      throw err;
+    }
   };
   return {
     name: `auth_check:${hook.name}`,
@@ -60,6 +76,7 @@ export function coprocessAuthStep(deps: CoprocessAuthDeps): Step {
         cacheKey = storageKey(extractor.cacheKey(identity), config);
         const found = await lookupIdentity(cache, store, cacheKey, Math.floor(Date.now() / 1000));
         if (found.fresh) {
+          if (!orgMayUse(found.fresh, spec.orgId)) throw otherOrg(state, cacheKey);
           state.session = found.fresh;
           state.sessionKey = cacheKey;
           return;
@@ -88,26 +105,35 @@ export function coprocessAuthStep(deps: CoprocessAuthDeps): Step {
         } catch (err) {
           throw hookFailure(state, ctx, hook, err);
         }
+        stampOrg(jsvm.session, spec.orgId);
         // Without AuthValue the session serves this request only, unstored (Tyk: no key id).
         if (!jsvm.authValue) {
           state.session = jsvm.session;
           return;
         }
-        const key = storageKey(jsvm.authValue, config);
-        const session = carryOverQuota(jsvm.session, await readThrough(cache, store, key));
-        await writeThrough(cache, store, key, session, lifetimeOf(session, ctx.tykJsvm));
+        const own = await ownKey(state, jsvm.authValue);
+        const session = carryOverQuota(jsvm.session, own.previous);
+        await writeThrough(cache, store, own.storedKey, session, lifetimeOf(session, ctx.tykJsvm));
         state.session = session;
-        state.sessionKey = key;
+        state.sessionKey = own.storedKey;
         return;
       }
 
       const metadata = result.metadata ?? {};
       const token = metadata.token || result.session?.metadata?.token;
       if (!result.session || !token) throw forbidden(state, cacheKey ?? '');
-      const key = cacheKey ?? storageKey(token, config);
+      let key: string;
+      if (cacheKey !== undefined) {
+        // The extractor's name is fixed: it can only be refused if another org holds it.
+        if (previous && !ownedBy(previous, spec.orgId)) throw otherOrg(state, cacheKey);
+        key = cacheKey;
+      } else {
+        const own = await ownKey(state, token);
+        key = own.storedKey;
+        previous = own.previous;
+      }
       let session = sessionFromProto(result.session, metadata);
-      session.org_id = spec.orgId;
-      if (!extractor) previous = await readThrough(cache, store, key);
+      stampOrg(session, spec.orgId);
       session = carryOverQuota(session, previous);
       const lifetime = session.session_lifetime && session.session_lifetime > 0 ? session.session_lifetime : spec.sessionLifetime;
       await writeThrough(cache, store, key, session, lifetime > 0 ? lifetime : 0);

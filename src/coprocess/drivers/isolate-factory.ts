@@ -29,7 +29,7 @@ export async function createIsolateDispatcher(spec: ApiSpec, _config: GatewayCon
     memoryLimitMb: spec.memoryLimitMb,
     hookTimeoutMs: spec.hookTimeoutMs,
     mode,
-    hostFunctions: mode === 'jsvm' && jsvm ? jsvmHostFunctions(jsvm) : undefined,
+    hostFunctions: mode === 'jsvm' && jsvm ? jsvmHostFunctions(jsvm, { apiId: spec.apiId, orgId: spec.orgId }) : undefined,
     generation,
     logger: logger.child({ api_id: spec.apiId }),
     onEvent: (name: string, payload: string) => events.fire({ type: name, apiId: spec.apiId, orgId: spec.orgId, meta: { Message: payload } }),
