@@ -72,6 +72,7 @@ describe('paths confined to app_path and middleware_path (real gateway)', functi
     encodeURIComponent(path.join(outside, name)), // absolute
     `..%5Coutside%5C${name}`, // backslash
     `${name}%00`, // NUL
+    `${name}%0D%0Ax`, // CR/LF
     `..%2Foutside%2F${name}%00`,
     '..',
     '.',
@@ -177,7 +178,7 @@ describe('paths confined to app_path and middleware_path (real gateway)', functi
   });
 
   it('POST /tyk/apis with a traversing api_id in the body writes nothing', async () => {
-    for (const apiId of ['../outside/new', '..', '.', '/abs/new', 'a\\..\\b', 'new\u0000', '..hidden', 'a/b']) {
+    for (const apiId of ['../outside/new', '..', '.', '/abs/new', 'a\\..\\b', 'new\u0000', 'new\r\nx', '..hidden', 'a/b', 'a'.repeat(129)]) {
       const res = await rawRequest(gw.port, 'POST', '/tyk/apis', JSON.stringify({ api_id: apiId, use_keyless: true, proxy: { listen_path: '/new/', target_url: upstream.url } }));
       expect(res.status, apiId).to.equal(400);
       expect(JSON.parse(res.body).message, apiId).to.include('api_id');
