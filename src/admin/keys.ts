@@ -5,7 +5,7 @@ import { candidateKeyNames, newKeyName } from '../auth/key-names';
 import { applyKeyWrite, positive } from '../auth/key-update';
 import type { SessionState } from '../pipeline/session';
 import { validateSessionBody } from '../auth/session-validate';
-import type { GatewayConfig } from '../config/gateway-config-types';
+import type { GatewayConfig } from '../config/gateway-config';
 import type { EventSink } from '../events/event';
 import type { SessionStore } from '../storage/session-store';
 import { sendError, sendJson, sendModified } from './respond';

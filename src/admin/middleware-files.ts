@@ -19,9 +19,9 @@ const sha256 = (data: string | Buffer): string => createHash('sha256').update(da
 
 /**
  * Middleware upload (our extension): `PUT /tyk/apis/{api_id}/middleware/{file}` with the JS source
- * as the body. The API is rebuilt with the change in memory and validated in a scratch isolate
- * first (syntax errors answer 400 with file, line and column; a hook name that is not a function
- * answers 400 naming it); only then is the file written (atomically) and the API's isolate swapped.
+ * as the body. The API is rebuilt with the change in memory, in the isolate that will serve it
+ * (syntax errors answer 400 with file, line and column; a hook name that is not a function
+ * answers 400 naming it); only then is the file written (atomically) and that isolate swapped in.
  */
 export function createMiddlewareRouter(gateway: Gateway): Router {
   const router = Router({ mergeParams: true });

@@ -1,4 +1,4 @@
-import type { GatewayConfig } from '../config/gateway-config-types';
+import type { GatewayConfig } from '../config/gateway-config';
 import type { SessionState } from '../pipeline/session';
 import { candidateStorageKeys } from './key-names';
 

@@ -1,5 +1,5 @@
 import type { ApiSpec } from '../config/api-spec';
-import type { GatewayConfig } from '../config/gateway-config-types';
+import type { GatewayConfig } from '../config/gateway-config';
 import type { EventSink } from '../events/event';
 import { GatewayError, Messages } from '../pipeline/errors';
 import { headerValue } from '../pipeline/headers';

@@ -4,12 +4,18 @@ import type { ApiDefinition } from './api-definition';
 import type { MiddlewareSource } from './api-spec';
 import { ConfigError } from './config-error';
 import { isInside, realPathOf, relativePathProblem } from './confined-path';
-import type { GatewayConfig } from './gateway-config-types';
+import type { GatewayConfig } from './gateway-config';
 import { middlewareFileProblem } from './safe-names';
 
 /** Folder of an API's uploaded middleware files (`api_id` is checked by safe-names.ts). */
 export function apiMiddlewareDir(config: GatewayConfig, apiId: string): string {
   return join(config.middleware_path, apiId);
+}
+
+/** What the loader needs to know of drivers (src/coprocess/drivers implements it). */
+export interface SourcePolicy {
+  /** Whether hooks of this `custom_middleware.driver` come from middleware files. */
+  needsSources(driver: string): boolean;
 }
 
 /**
@@ -69,10 +75,9 @@ async function listApiDir(apiDir: string, overlay?: SourceOverlay): Promise<stri
  * that is absolute or has `..`, NUL or `\` is refused, and so is one found through the config's
  * folder or a symlink elsewhere — another tenant's files, or the host's, are never loaded.
  */
-export async function resolveMiddlewareSources(def: ApiDefinition, file: string, config: GatewayConfig, baseDir: string, overlay?: SourceOverlay): Promise<MiddlewareSource[]> {
+export async function resolveMiddlewareSources(def: ApiDefinition, file: string, config: GatewayConfig, baseDir: string, drivers: SourcePolicy, overlay?: SourceOverlay): Promise<MiddlewareSource[]> {
   const cm = def.custom_middleware;
-  const driver = cm?.driver ?? '';
-  if (driver === 'grpc') return [];
+  if (cm?.driver && !drivers.needsSources(cm.driver)) return [];
   const where = `${file} (api ${def.api_id})`;
   const apiDir = await confinedApiDir(config, def.api_id, where);
   const files = await listApiDir(apiDir, overlay);

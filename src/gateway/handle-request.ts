@@ -7,14 +7,9 @@ import { lastResort, sendError, sendGatewayError } from '../pipeline/respond';
 import type { SplitUrl } from '../pipeline/url';
 import { StoreUnavailableError } from '../storage/index';
 import type { ApiRuntime } from './api-runtime';
-import { proxyRequest, sendUpstream } from './proxy';
+import { proxyRequest, type RequestLimits, sendUpstream } from './proxy';
 
 const NEVER_ABORTED = new AbortController().signal;
-
-export interface RequestLimits {
-  maxBodyBytes: number;
-  proxyTimeoutMs: number;
-}
 
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);

@@ -7,8 +7,13 @@ import { stripHopByHop } from '../pipeline/headers';
 import type { RequestState, UpstreamResponse } from '../pipeline/request-state';
 import { sendReply, startStream } from '../pipeline/respond';
 import { joinUrl } from '../pipeline/url';
-import type { RequestLimits } from './handle-request';
 import { logger } from '../log/logger';
+
+/** Per-request limits the gateway config sets. */
+export interface RequestLimits {
+  maxBodyBytes: number;
+  proxyTimeoutMs: number;
+}
 
 /** Keep-alive agents shared by every API: upstream connections are reused across requests. */
 const agents = {

@@ -1,4 +1,4 @@
-import type { GatewayConfig } from '../../../config/gateway-config-types';
+import type { GatewayConfig } from '../../../config/gateway-config';
 import type { HostFunctions } from '../isolate';
 import type { HttpAllowList } from '../../../config/host-allow-list';
 import { makeHttpRequest } from './http-request';

@@ -3,7 +3,7 @@ import { candidateStorageKeys } from '../../../auth/key-names';
 import { findOwnKey, resolveOwnKey, stampOrg } from '../../../auth/key-org';
 import { applyKeyWrite, positive } from '../../../auth/key-update';
 import type { SessionState } from '../../../pipeline/session';
-import type { GatewayConfig } from '../../../config/gateway-config-types';
+import type { GatewayConfig } from '../../../config/gateway-config';
 import type { SessionStore } from '../../../storage/session-store';
 
 /** What TykGetKeyData / TykSetKeyData need from the gateway. */
