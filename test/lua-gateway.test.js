@@ -99,6 +99,16 @@ function sandboxReport(request, session)
   return request, session
 end
 
+function tykGlobals(request, session)
+  tyk.req.set_header("X-UA", tyk.header["User-Agent"])
+  tyk.req.set_header("X-Custom", tyk.req.get_headers()["X-Custom"])
+  tyk.req.set_header("X-Same-Session", tostring(tyk.session == session))
+  tyk.req.set_header("X-Number", 42)
+  log("lua warning line", "warning")
+  print("lua print", 1, 2.5, true, nil)
+  return request, session
+end
+
 function fireEvent(request, session)
   TykTriggerEvent("LuaEvent", { from = "lua", url = request.url })
   TykTriggerEvent("LuaText", "plain payload")
@@ -178,6 +188,7 @@ describe('driver lua through a real gateway', function () {
     writeApi(dir, at(api('lua-json', pre('jsonRoundTrip'))));
     writeApi(dir, at(api('lua-resp', { response: [{ name: 'respond', path: 'plugin.lua' }] })));
     writeApi(dir, at(api('lua-sandbox', pre('sandboxReport'))));
+    writeApi(dir, at(api('lua-globals', pre('tykGlobals'))));
     writeApi(dir, at(api('lua-require', { pre: [{ name: 'useModules', path: 'main.lua' }], post: [{ name: 'nestedNoop', path: 'shared/lib/helpers.lua' }] })));
     const webhook = (p) => ({ handler_name: 'eh_web_hook_handler', handler_meta: { method: 'POST', target_path: `${receiver.url}${p}`, event_timeout: 30 } });
     writeApi(dir, at(api('lua-event', pre('fireEvent'), {
@@ -296,6 +307,27 @@ describe('driver lua through a real gateway', function () {
     expect(res.status).to.equal(201);
     expect(res.headers.get('x-response-hook')).to.equal('lua');
     expect(await res.text()).to.equal('lua response hook (200)');
+  });
+
+  it('tyk.header, tyk.session and tyk.req.get_headers see the running hook; print and log reach the gateway log', async () => {
+    expect((await get('/lua-globals/x', { headers: { 'User-Agent': 'lua-test-agent', 'X-Custom': 'custom value' } })).status).to.equal(200);
+    const seen = upstream.requests.at(-1);
+    expect(seen.headers['x-ua']).to.equal('lua-test-agent');
+    expect(seen.headers['x-custom']).to.equal('custom value');
+    expect(seen.headers['x-same-session']).to.equal('true');
+    expect(seen.headers['x-number']).to.equal('42');
+    const lines = async (test) => {
+      for (let i = 0; i < 100; i++) {
+        const found = gw.logs.join('').split('\n').filter((l) => l.includes('"api_id":"lua-globals"') && test(l));
+        if (found.length) return found;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return [];
+    };
+    const warning = await lines((l) => l.includes('lua warning line'));
+    expect(JSON.parse(warning[0]).level).to.equal(40);
+    const printed = await lines((l) => l.includes('lua print'));
+    expect(JSON.parse(printed[0]).msg).to.equal('lua print\t1\t2.5\ttrue\tnil');
   });
 
   it('the sandbox has no io, os.execute, getenv, files or bytecode loading; text chunks load', async () => {

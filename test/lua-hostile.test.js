@@ -146,6 +146,7 @@ describe('driver lua: misbehaving plugins and hostile input', function () {
     writeMiddleware(dir, 'broken.lua', 'function broken(request)\n  if then\nend\n');
     writeMiddleware(dir, 'throws-at-load.lua', 'local x = 1\nerror("top-level failure")\n');
     writeMiddleware(dir, 'spins-at-load.lua', 'while true do end\n');
+    writeMiddleware(dir, 'tyk-at-load.lua', 'function x() end\ntyk.req.set_header("X", "1")\n');
     writeMiddleware(dir, 'js-plugin.js', 'function jsTag(request) { request.set_headers["X-Js"] = "1"; }\n');
     const at = (def) => ({ ...def, proxy: { ...def.proxy, target_url: upstream.url } });
     writeApi(dir, at(api('ok', pre('ok'))));
@@ -167,6 +168,7 @@ describe('driver lua: misbehaving plugins and hostile input', function () {
     writeApi(dir, at(api('syntax', { pre: [{ name: 'broken', path: 'broken.lua' }] })));
     writeApi(dir, at(api('throws-at-load', { pre: [{ name: 'x', path: 'throws-at-load.lua' }] })));
     writeApi(dir, at(api('spins-at-load', { pre: [{ name: 'x', path: 'spins-at-load.lua' }], limits: { hook_timeout_ms: 200 } })));
+    writeApi(dir, at(api('tyk-at-load', { pre: [{ name: 'x', path: 'tyk-at-load.lua' }] })));
     gw = await startGateway({ dir, config: { isolate_options: { max_upload_bytes: 64 * 1024 } } });
   });
 
@@ -327,7 +329,8 @@ describe('driver lua: misbehaving plugins and hostile input', function () {
     expect(errors).to.match(/broken\.lua:2: does not compile: unexpected symbol near 'then'/);
     expect(errors).to.match(/throws-at-load\.lua:2: failed while loading: top-level failure/);
     expect(errors).to.match(/spins-at-load\.lua: failed while loading: .*timed out|spins-at-load\.lua[^\n]*did not finish/);
-    for (const id of ['missing-hook', 'syntax', 'throws-at-load', 'spins-at-load']) {
+    expect(errors).to.match(/tyk-at-load\.lua:2: failed while loading: tyk\.req is only available while a hook runs/);
+    for (const id of ['missing-hook', 'syntax', 'throws-at-load', 'spins-at-load', 'tyk-at-load']) {
       expect((await get(`/${id}/x`)).status, id).to.equal(404);
     }
     await neighbourServes();
@@ -341,5 +344,22 @@ describe('driver lua: misbehaving plugins and hostile input', function () {
     const twin = Number(upstream.requests.at(-1).headers['x-calls']);
     expect(twin).to.equal(1);
     expect(mine).to.be.above(1);
+  });
+});
+
+describe('driver lua with coprocess switched off', function () {
+  let gw;
+  after(async () => {
+    if (gw) await gw.stop();
+  });
+
+  it('refuses the Lua API (fail closed) and says why; the rest of the gateway serves', async () => {
+    const dir = makeWorkspace();
+    writeMiddleware(dir, 'p.lua', 'function p(request, session) return request, session end\n');
+    writeApi(dir, api('off', { pre: [{ name: 'p', path: 'p.lua' }] }));
+    gw = await startGateway({ dir, config: { coprocess_options: { enable_coprocess: false } } });
+    expect((await fetch(`${gw.url}/off/x`)).status).to.equal(404);
+    expect(gw.logs.join('')).to.include('custom_middleware.driver: \\"lua\\" hooks are configured but coprocess_options.enable_coprocess is false');
+    expect((await fetch(`${gw.url}/hello`)).status).to.equal(200);
   });
 });
