@@ -115,8 +115,17 @@ export function incompleteTail(bytes: Uint8Array, start: number, end: number): n
   return 0;
 }
 
+/** Inputs up to this size that are all ASCII take a path without buffers. */
+const SHORT_ASCII = 64;
+
 /** Decode bytes[start, end) replacing invalid sequences with U+FFFD. */
 export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  if (end - start <= SHORT_ASCII) {
+    // Header names and values, methods, URLs: most strings are short ASCII.
+    let i = start;
+    while (i < end && bytes[i] < 0x80) i++;
+    if (i === end) return start === end ? '' : String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  }
   const parts: string[] = [];
   // A byte yields at most one UTF-16 unit, so a short input needs only a short buffer (most
   // strings are header names and values: a fixed 16 KB buffer would dominate their cost).
