@@ -34,6 +34,13 @@ function binary(request, session)
   return request, session
 end
 
+function bigBody(request, session)
+  tyk.req.set_header("X-Len", tostring(#request.raw_body))
+  tyk.req.set_header("X-Text-Len", tostring(#request.body))
+  request.raw_body = request.raw_body .. "!"
+  return request, session
+end
+
 function overrideRaw(request, session)
   request.return_overrides.response_code = 200
   request.return_overrides.response_error = '{"foo": "bar"}'
@@ -182,6 +189,7 @@ describe('driver lua through a real gateway', function () {
     writeApi(dir, at(api('lua-rewrite', pre('rewrite'))));
     writeApi(dir, at(api('lua-inplace', pre('inPlace'))));
     writeApi(dir, at(api('lua-binary', pre('binary'))));
+    writeApi(dir, at(api('lua-big', pre('bigBody'))));
     writeApi(dir, at(api('lua-ovr-raw', pre('overrideRaw'))));
     writeApi(dir, at(api('lua-ovr-err', pre('overrideError'))));
     writeApi(dir, at(api('lua-ovr-err-raw', pre('overrideErrorRaw'))));
@@ -260,6 +268,18 @@ describe('driver lua through a real gateway', function () {
     await get('/lua-binary/x', { method: 'POST', body: 'héllo' });
     expect(upstream.requests.at(-1).headers['x-body-text']).to.equal('text');
     expect(upstream.requests.at(-1).body.toString('latin1')).to.equal(Buffer.concat([Buffer.from('héllo'), Buffer.from([0, 255])]).toString('latin1'));
+  });
+
+  it('carries a 5 MB body through a Lua hook', async () => {
+    const body = Buffer.alloc(5 * 1024 * 1024, 'lua body ');
+    const res = await get('/lua-big/x', { method: 'POST', body });
+    expect(res.status).to.equal(200);
+    const seen = upstream.requests.at(-1);
+    expect(seen.headers['x-len']).to.equal(String(body.length));
+    expect(seen.headers['x-text-len']).to.equal(String(body.length));
+    expect(seen.body.length).to.equal(body.length + 1);
+    expect(seen.body.subarray(0, body.length).equals(body)).to.equal(true);
+    expect(seen.body.at(-1)).to.equal(0x21);
   });
 
   it('return_overrides: 200 answers raw with headers, >= 400 uses the error template, override_error answers raw', async () => {
