@@ -7,7 +7,7 @@
 //   response (isogate):         fn(request, response, session, metadata, spec) -> response
 // A value the hook does not return is taken from the table it was given, so changes made in
 // place (`tyk.req.set_header`, `request.add_params.x = …`) count; a returned nil is "none".
-import { LUA_TFUNCTION, lua_getglobal, lua_gettop, lua_settop } from './fengari';
+import { lua_gettop, lua_pop, lua_pushglobaltable, lua_settop } from './fengari';
 import type { GuestSource } from '../../src/protocol/isolate';
 import { registerHookAdapter } from '../adapters/registry';
 import type { EventPayload, HookAdapter, ObjectLike } from '../adapters/types';
@@ -51,10 +51,23 @@ function hookProblem(value: TValue, hook: string): string {
   return `Lua hook "${hook}" is ${describe(value)}, not a function`;
 }
 
-/** Push the global function `hook` (looked up as Tyk does, `_G[hook_name]`). */
+/**
+ * The global `name` (Tyk looks hooks up as `_G[hook_name]`), read without metamethods: no plugin
+ * code runs outside a protected call.
+ */
+function globalValue(L: lua_State, key: string): TValue {
+  lua_pushglobaltable(L);
+  const value = getField(tableOf(valueAt(L, -1)), name(L, key));
+  lua_pop(L, 1);
+  return value;
+}
+
+/** Push the global function `hook`, or throw naming it. */
 function pushHook(L: lua_State, hook: string): void {
-  if (lua_getglobal(L, hook) === LUA_TFUNCTION) return;
-  throw new Error(hookProblem(valueAt(L, -1), hook));
+  const fn = globalValue(L, hook);
+  const problem = hookProblem(fn, hook);
+  if (problem) throw new Error(problem);
+  push(L, fn);
 }
 
 /** A request or response table; a body that arrived lazily goes in as its bytes, undecoded. */
@@ -131,7 +144,9 @@ function event(payload: EventPayload): void {
   const { L } = rt;
   const base = lua_gettop(L);
   try {
-    if (lua_getglobal(L, payload.handler_name) !== LUA_TFUNCTION) throw new Error(`Lua event handler "${payload.handler_name}" is not defined in the API's .lua files`);
+    const fn = globalValue(L, payload.handler_name);
+    if (typeOf(fn) !== Type.function) throw new Error(`Lua event handler "${payload.handler_name}" is not defined in the API's .lua files`);
+    push(L, fn);
     push(L, jsonValue(L, payload.message, 0, eventSettings, NIL));
     push(L, jsonValue(L, payload.spec, 0, eventSettings, NIL));
     protectedCall(rt, 2);
@@ -141,14 +156,7 @@ function event(payload: EventPayload): void {
 }
 
 function checkHook(hook: string): string {
-  const { L } = lua();
-  const base = lua_gettop(L);
-  try {
-    lua_getglobal(L, hook);
-    return hookProblem(valueAt(L, -1), hook);
-  } finally {
-    lua_settop(L, base);
-  }
+  return hookProblem(globalValue(lua().L, hook), hook);
 }
 
 function loadSources(sources: readonly GuestSource[]) {

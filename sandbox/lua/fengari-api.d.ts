@@ -69,6 +69,7 @@ declare module 'fengari/src/lua.js' {
   export function lua_rawseti(L: lua_State, idx: number, n: number): void;
   export function lua_next(L: lua_State, idx: number): boolean;
   export function lua_getglobal(L: lua_State, name: LuaString | string): number;
+  export function lua_pushglobaltable(L: lua_State): void;
   export function lua_setglobal(L: lua_State, name: LuaString | string): void;
 
   export function lua_call(L: lua_State, nargs: number, nresults: number): void;
