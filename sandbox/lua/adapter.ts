@@ -172,7 +172,7 @@ function warmUp(): void {
   event({ handler_name: 'warm_event', message: { Type: 'Warm', Meta: {}, TimeStamp: '' }, spec: { APIID: 'warm', OrgID: 'warm' } });
 }
 
-export const luaAdapter: HookAdapter = {
+const luaAdapter: HookAdapter = {
   install: () => {
     runtime = newLuaRuntime(modules);
   },

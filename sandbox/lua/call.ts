@@ -48,7 +48,7 @@ export function protectedCall(rt: LuaRuntime, nargs: number): number {
 }
 
 /** The error value at idx (a message handled by the traceback handler) as a LuaError. */
-export function luaErrorAt(L: lua_State, idx: number): LuaError {
+function luaErrorAt(L: lua_State, idx: number): LuaError {
   const text = textAt(L, idx) || '(error object is not a string)';
   const cut = text.indexOf(TRACEBACK_START);
   return cut < 0 ? new LuaError(text, '') : new LuaError(text.slice(0, cut), text.slice(cut + 1));

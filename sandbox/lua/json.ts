@@ -27,7 +27,7 @@ import {
 } from './tables';
 
 /** `cjson.null`: a light userdata that encodes as JSON null and is what null decodes to. */
-export const JSON_NULL: object = Object.freeze({ name: 'cjson.null' });
+const JSON_NULL: object = Object.freeze({ name: 'cjson.null' });
 
 export function jsonNullValue(): TValue {
   return lightValue(JSON_NULL);

@@ -150,7 +150,7 @@ function clockFrom(start: number): lua_CFunction {
 }
 
 /** The JS error behind the last native failure (see onNativeError), for the adapter to classify. */
-export interface NativeErrors {
+interface NativeErrors {
   last: unknown;
 }
 

@@ -4,7 +4,7 @@ import { withDeadline } from './deadline';
 import type { IsolateSource } from './options';
 import { guestSourceError, sourceErrorFrom } from './source-error';
 
-export type LoadSourcesRef = ivm.Reference<NonNullable<GuestEntries['loadSources']>>;
+type LoadSourcesRef = ivm.Reference<NonNullable<GuestEntries['loadSources']>>;
 
 /**
  * Hand an API's middleware to a runtime that compiles it itself (Lua: V8 cannot). One call for

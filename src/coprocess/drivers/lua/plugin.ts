@@ -7,7 +7,7 @@ import type { DriverPlugin } from '../plugin';
  * Its code cache is made by running it once on the host: the VM is mostly functions that a
  * compile-time cache leaves out (runtime-script.ts).
  */
-export const LUA_RUNTIME: SandboxRuntime = { file: 'lua-runtime.js', warmCache: { adapter: 'lua' } };
+const LUA_RUNTIME: SandboxRuntime = { file: 'lua-runtime.js', warmCache: { adapter: 'lua' } };
 
 /**
  * `lua`: Tyk's Lua plugins (a global function per hook, `tyk.req`, `cjson`) run by a Lua VM
