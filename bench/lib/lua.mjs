@@ -24,12 +24,13 @@ export function luaPreHookApi(apiId, listenPath, target) {
 export const LUA_RSS_VARIANT = { file: LUA_PLUGIN_FILE, code: LUA_PLUGIN, api: luaPreHookApi };
 
 /**
- * Bring-up of a Lua API against a JS one in the same process (interleaved), and RSS per Lua
- * API at the first of `opts.rssApis` counts, beside the JS figure already measured.
+ * Bring-up and hook round trip of a Lua API against a JS one in the same process (interleaved,
+ * bench/micro/lua.mjs), and RSS per Lua API at the first of `opts.rssApis` counts, beside the JS
+ * figure already measured.
  */
 export async function luaMicroFigures(opts, upstreamUrl, progress, { runMicro, rssPerApi, baseline, settleMs }) {
-  progress('Lua bring-up (in process)');
-  const cold = await runMicro('lua-cold-start.mjs', [opts.coldSamples]);
+  progress('Lua bring-up and round trip (in process)');
+  const cold = await runMicro('lua.mjs', [opts.coldSamples, opts.dispatchIterations]);
   const count = opts.rssApis[0];
   progress(`RSS with ${count} Lua APIs`);
   const rss = await rssPerApi(upstreamUrl, count, baseline, settleMs, LUA_RSS_VARIANT);

@@ -75,6 +75,8 @@ export function microTable(micro) {
 function luaRows(micro, add) {
   const { cold, rss } = micro.lua;
   add(`Lua API bring-up, in process: driver create + first call, median of ${cold.samples}`, `${fmt(cold.lua.medianTotalMs, 1)} ms vs JS ${fmt(cold.js.medianTotalMs, 1)} ms: +${fmt(cold.lua.medianTotalMs - cold.js.medianTotalMs, 1)} ms (first Lua API of a process ${fmt(cold.firstInProcess.lua.totalMs, 1)} ms, code cache warmed off the event loop)`);
+  const rt = cold.roundTrip;
+  add('  Lua hook round trip, median (one tyk.req.set_header), vs the same JS hook', `${fmt(rt.lua.medianUs, 1)} µs vs ${fmt(rt.js.medianUs, 1)} µs; isolate CPU ${fmt(rt.lua.isolateCpuUs, 1)} vs ${fmt(rt.js.isolateCpuUs, 1)} µs per call`);
   if (!rss.loaded) {
     add(`RSS per Lua API at ${fmt(rss.apis)} APIs`, `did not load: ${rss.error ?? `${rss.failures} APIs failed: ${rss.firstFailure}`}`);
     return;

@@ -1,8 +1,9 @@
-// Micro: what a Lua API adds to bring-up. Builds APIs the way the gateway does (the drivers'
-// create: new isolate, runtime from the V8 code cache, middleware, hook check) plus the first
-// hooked call, alternating a JS API (driver isolate) and the same hook as a Lua API (driver lua)
-// so that both see the same machine. Median of N each.
-// Run as: node --no-node-snapshot bench/micro/lua-cold-start.mjs [samples]
+// Micro: what a Lua API adds over a JS one, each measured beside the other so that both see the
+// same machine. Bring-up as the gateway does it (the drivers' create: new isolate, runtime from
+// the V8 code cache, middleware, hook check) plus the first hooked call, median of N each; then
+// the hook round trip (build, encode, isolate, decode, apply) of one API of each, in alternating
+// blocks, with the isolate's own CPU time per call.
+// Run as: node --no-node-snapshot bench/micro/lua.mjs [samples] [calls]
 import { distModule, fakeRequestState } from '../lib/dist.mjs';
 import { median } from '../lib/load.mjs';
 import { LUA_PLUGIN, LUA_PLUGIN_FILE } from '../lib/lua.mjs';
@@ -10,6 +11,7 @@ import { ISOLATE_PLUGIN } from '../lib/plugins.mjs';
 import { emitResult } from './emit.mjs';
 
 const samples = Number(process.argv[2] ?? 20);
+const calls = Number(process.argv[3] ?? 5000);
 const { Drivers } = distModule('coprocess/drivers/index.js');
 const { buildHookObject, applyHookResult } = distModule('coprocess/message.js');
 
@@ -61,4 +63,33 @@ for (let i = 1; i <= samples; i++) {
   runs.lua.push(await one('lua', i));
 }
 const summary = (list) => ({ medianTotalMs: median(list.map((r) => r.totalMs)), medianLoadMs: median(list.map((r) => r.loadMs)), medianFirstCallMs: median(list.map((r) => r.firstCallMs)) });
-emitResult({ samples, firstInProcess: first, js: summary(runs.js), lua: summary(runs.lua) });
+
+/** Round trips on one warm API of each kind, in alternating blocks: median µs and isolate CPU µs per call. */
+async function roundTrips() {
+  const apis = {};
+  for (const kind of ['js', 'lua']) {
+    const { spec, hook } = specFor(kind, 'warm');
+    apis[kind] = { hook, spec, dispatcher: await drivers.create(spec, 1), times: [], cpuMs: 0 };
+  }
+  const block = Math.max(1, Math.floor(calls / 10));
+  for (let done = 0; done < calls; done += block) {
+    for (const api of Object.values(apis)) {
+      const cpu0 = api.dispatcher.stats().cpuTimeMs;
+      for (let i = 0; i < block; i++) {
+        const state = fakeRequestState();
+        const t0 = performance.now();
+        applyHookResult(state, await api.dispatcher.dispatch(buildHookObject(state, api.hook, { OrgID: 'bench', APIID: api.spec.apiId })));
+        api.times.push((performance.now() - t0) * 1000);
+      }
+      api.cpuMs += api.dispatcher.stats().cpuTimeMs - cpu0;
+    }
+  }
+  const out = {};
+  for (const [kind, api] of Object.entries(apis)) {
+    await api.dispatcher.dispose();
+    out[kind] = { medianUs: median(api.times), isolateCpuUs: (api.cpuMs * 1000) / api.times.length };
+  }
+  return out;
+}
+
+emitResult({ samples, firstInProcess: first, js: summary(runs.js), lua: summary(runs.lua), calls, roundTrip: await roundTrips() });
