@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import express, { type Request, type Response, Router } from 'express';
 import { ConfigError } from '../config/config-error';
 import { readDefinitionFile } from '../config/load-apps';
-import { apiMiddlewareDir, MIDDLEWARE_FILE } from '../config/middleware-sources';
+import { ANY_MIDDLEWARE_FILE, apiMiddlewareDir } from '../config/middleware-sources';
 import type { Gateway } from '../gateway/gateway';
 import { writeFileAtomic } from '../storage/atomic-file';
 
-/** One plain file name: no separators, no `..`, no dot files; a JS script or module. */
+/** One plain file name: no separators, no `..`, no dot files; a JS script or module, or a Python file. */
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 function status(res: Response, code: number, message: string): void {
@@ -16,13 +16,13 @@ function status(res: Response, code: number, message: string): void {
 }
 
 function validName(name: string): boolean {
-  return FILE_NAME.test(name) && !name.includes('..') && MIDDLEWARE_FILE.test(name);
+  return FILE_NAME.test(name) && !name.includes('..') && ANY_MIDDLEWARE_FILE.test(name);
 }
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
 /**
- * Middleware upload (our extension): `PUT /tyk/apis/{api_id}/middleware/{file}` with the JS source
+ * Middleware upload (our extension): `PUT /tyk/apis/{api_id}/middleware/{file}` with the JS or Python source
  * as the body. The API is rebuilt with the change in memory, in the isolate that will serve it
  * (syntax errors answer 400 with file, line and column; a hook name that is not a function
  * answers 400 naming it); only then is the file written (atomically) and that isolate swapped in.
@@ -46,7 +46,7 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
   function fileParam(req: Request, res: Response): string | undefined {
     const name = req.params.file as string;
     if (validName(name)) return name;
-    status(res, 400, `invalid middleware file name "${name}": use letters, digits, ".", "_" or "-", ending in .js or .mjs`);
+    status(res, 400, `invalid middleware file name "${name}": use letters, digits, ".", "_" or "-", ending in .js, .mjs or .py`);
     return undefined;
   }
 
@@ -84,7 +84,7 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
     if (!apiId || !name) return;
     try {
       const data = await readFile(join(apiMiddlewareDir(gateway.config, apiId), name));
-      res.type('application/javascript').set('X-Content-Sha256', sha256(data)).send(data);
+      res.type(name.endsWith('.py') ? 'text/x-python' : 'application/javascript').set('X-Content-Sha256', sha256(data)).send(data);
     } catch {
       status(res, 404, 'Middleware file not found');
     }

@@ -5,7 +5,10 @@ import type { MiddlewareSource } from './api-spec';
 import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config';
 
+/** JavaScript middleware (isolate, JSVM drivers): the default kind of middleware file. */
 export const MIDDLEWARE_FILE = /\.(m?js)$/;
+/** Every kind of middleware file a driver may load (a driver's `sourceFiles` is one of these). */
+export const ANY_MIDDLEWARE_FILE = /\.(m?js|py)$/;
 
 /** Folder of an API's uploaded middleware files. */
 export function apiMiddlewareDir(config: GatewayConfig, apiId: string): string {
@@ -16,6 +19,8 @@ export function apiMiddlewareDir(config: GatewayConfig, apiId: string): string {
 export interface SourcePolicy {
   /** Whether hooks of this `custom_middleware.driver` come from middleware files. */
   needsSources(driver: string): boolean;
+  /** Which files of the API's folder are this driver's middleware (default MIDDLEWARE_FILE). */
+  sourceFiles?(driver: string): RegExp | undefined;
 }
 
 /**
@@ -34,7 +39,7 @@ async function exists(path: string, overlay?: SourceOverlay): Promise<boolean> {
   }
 }
 
-async function listApiDir(apiDir: string, overlay?: SourceOverlay): Promise<string[]> {
+async function listApiDir(apiDir: string, pattern: RegExp, overlay?: SourceOverlay): Promise<string[]> {
   const names = new Set<string>();
   try {
     for (const name of await readdir(apiDir)) names.add(name);
@@ -46,7 +51,7 @@ async function listApiDir(apiDir: string, overlay?: SourceOverlay): Promise<stri
     if (code === null) names.delete(basename(path));
     else names.add(basename(path));
   }
-  return [...names].filter((n) => MIDDLEWARE_FILE.test(n)).sort().map((n) => join(apiDir, n));
+  return [...names].filter((n) => pattern.test(n)).sort().map((n) => join(apiDir, n));
 }
 
 /**
@@ -58,7 +63,8 @@ export async function resolveMiddlewareSources(def: ApiDefinition, file: string,
   const cm = def.custom_middleware;
   if (cm?.driver && !drivers.needsSources(cm.driver)) return [];
   const apiDir = apiMiddlewareDir(config, def.api_id);
-  const files = await listApiDir(apiDir, overlay);
+  const pattern = (cm?.driver && drivers.sourceFiles?.(cm.driver)) || MIDDLEWARE_FILE;
+  const files = await listApiDir(apiDir, pattern, overlay);
   const lists = [cm?.pre, cm?.post_key_auth, cm?.post, cm?.response, cm?.auth_check ? [cm.auth_check] : []];
   for (const [kind, list] of ['pre', 'post_key_auth', 'post', 'response', 'auth_check'].map((k, i) => [k, lists[i]] as const)) {
     for (const [i, entry] of (list ?? []).entries()) {
