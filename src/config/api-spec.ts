@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type ApiDefinition, ApiDefinitionSchema, type HookKind, type IdExtractorConfig, type MiddlewareDefinition } from './api-definition';
 import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config';
+import { apiIdProblem } from './safe-names';
 import { compileSchema } from './schema-validator';
 
 /** A middleware file as loaded into an API's isolate. */
@@ -58,6 +59,9 @@ export function checkDefinition(raw: unknown, file: string): ApiDefinition {
     const id = (raw as { api_id?: unknown }).api_id;
     throw new ConfigError(`${file}${typeof id === 'string' ? ` (api ${id})` : ''}: ${result.errors.join('; ')}`);
   }
+  // The id names files (app_path/{api_id}.json, middleware_path/{api_id}/): one rule, everywhere.
+  const problem = apiIdProblem(result.value.api_id);
+  if (problem) throw new ConfigError(`${file}: api_id: ${JSON.stringify(result.value.api_id)} ${problem}`);
   return result.value;
 }
 
