@@ -106,6 +106,14 @@ describe('python driver: failures cost only their own API', function () {
     expect((await runtimeOf(gw, 'py-bad')).lastExit.code).to.equal(3);
   });
 
+  it('hook_timeout_ms measures the hook, not the wait behind the API\'s other calls', async () => {
+    const before = await pidOf('py-bad');
+    // Eight 200 ms hooks at once: the last waits ~1.4 s in line, each runs well within 500 ms.
+    const statuses = await Promise.all(Array.from({ length: 8 }, () => fetch(`${gw.url}/py-bad/x?sleep=0.2`).then((r) => r.status)));
+    expect(statuses).to.deep.equal(Array(8).fill(200));
+    expect(await pidOf('py-bad')).to.equal(before);
+  });
+
   it('an exception is a 500 with the traceback in the log; the process stays', async () => {
     const before = await pidOf('py-bad');
     const res = await fetch(`${gw.url}/py-bad/x?raise=1`);

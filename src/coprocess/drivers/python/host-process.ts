@@ -108,8 +108,9 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
 export class HostProcess {
   ready?: ReadyInfo;
   dispatcher?: GrpcDispatcher;
+  /** The gRPC connection to this process (hooks go through `dispatcher`, events straight here). */
+  connection?: GrpcConnection;
   exited = false;
-  private connection?: GrpcConnection;
   private killedFor?: string;
   private readonly startedAt = Date.now();
   private readonly channel: HostChannel;

@@ -1,5 +1,7 @@
 import type { Logger } from '../../../log/logger';
+import { encodeEvent } from '../../codec';
 import { type CoprocessObject, DispatchError, type DispatchFailure, type Dispatcher, type DispatchOptions } from '../../dispatcher';
+import { CallQueue, QueueRejection } from '../isolate/call-queue';
 import type { GatewayCalls } from './gateway-calls';
 import { type ExitInfo, type HostInit, HostProcess, type ReadyInfo } from './host-process';
 import type { PythonInterpreter } from './interpreter';
@@ -24,6 +26,8 @@ const BACKOFF_FIRST_MS = 100;
 const BACKOFF_MAX_MS = 5_000;
 /** A process that ran this long before it died starts the back-off from the beginning again. */
 const STABLE_MS = 10_000;
+/** Calls waiting for the API's process beyond this many are refused (`unavailable`). */
+const MAX_QUEUE = 10_000;
 
 export type PythonStats = {
   apiId: string;
@@ -44,6 +48,7 @@ export type PythonStats = {
   restarts: number;
   calls: number;
   events: number;
+  queued: number;
   failures: Record<DispatchFailure, number>;
   lastFailure?: { reason: DispatchFailure; message: string; at: string };
   lastExit?: { code: number | null; signal: string | null; killedFor?: string; output?: string; at: string };
@@ -76,6 +81,12 @@ export class PythonDispatcher implements Dispatcher {
   private lastExit: PythonStats['lastExit'];
   private lastStartError?: string;
   private readonly failures: Record<DispatchFailure, number> = { exception: 0, timeout: 0, memory: 0, bad_result: 0, unavailable: 0, too_large: 0 };
+  /**
+   * One call in flight per API, as the host runs one hook at a time: a call's deadline then
+   * starts when the hook does, so `hook_timeout_ms` measures the hook and not the wait behind
+   * others, and a timeout means the process itself is stuck.
+   */
+  private readonly queue = new CallQueue(MAX_QUEUE);
 
   private constructor(private readonly options: PythonDispatcherOptions) {}
 
@@ -107,8 +118,19 @@ export class PythonDispatcher implements Dispatcher {
     return host;
   }
 
-  async dispatch(object: CoprocessObject, options: DispatchOptions = {}): Promise<CoprocessObject> {
+  dispatch(object: CoprocessObject, options: DispatchOptions = {}): Promise<CoprocessObject> {
     this.calls++;
+    return this.enqueue(() => this.callHook(object, options), options.signal);
+  }
+
+  private enqueue<T>(run: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.queue.push(run, signal).catch((err: unknown) => {
+      if (err instanceof QueueRejection) throw this.record(new DispatchError(`api ${this.options.apiId}: ${err.message}`, 'unavailable', { cause: err }));
+      throw err;
+    });
+  }
+
+  private async callHook(object: CoprocessObject, options: DispatchOptions): Promise<CoprocessObject> {
     const host = this.current;
     if (this.disposed || !host?.dispatcher || host.exited) {
       throw this.record(new DispatchError(`api ${this.options.apiId}: the Python plugin process is ${this.disposed ? 'stopped' : 'restarting'}`, 'unavailable'));
@@ -138,14 +160,25 @@ export class PythonDispatcher implements Dispatcher {
     return error;
   }
 
+  /**
+   * An event for an @Event handler (cp_dynamic_handler), in line with the hooks and under the same
+   * deadline; failures are only logged, as Tyk does for DispatchEvent.
+   */
   async dispatchEvent(payload: string): Promise<void> {
     this.events++;
-    const host = this.current;
-    if (this.disposed || !host?.dispatcher || host.exited) {
-      this.options.logger.warn('event not delivered: the Python plugin process is restarting');
-      return;
+    try {
+      await this.enqueue(async () => {
+        const host = this.current;
+        if (this.disposed || !host?.connection || host.exited) throw new DispatchError('the Python plugin process is restarting', 'unavailable');
+        try {
+          await host.connection.call('DispatchEvent', encodeEvent(payload), { timeoutMs: this.options.hookTimeoutMs });
+        } catch (err) {
+          throw this.record(this.classify(err, host));
+        }
+      });
+    } catch (err) {
+      this.options.logger.warn({ err: (err as Error).message }, 'event not delivered to the Python plugin');
     }
-    await host.dispatcher.dispatchEvent(payload);
   }
 
   /** As Tyk's Python dispatcher: nothing to do; a changed plugin is a new API version (a new process). */
@@ -157,6 +190,8 @@ export class PythonDispatcher implements Dispatcher {
     this.disposed = true;
     this.options.onDisposed?.(this);
     if (this.restartTimer) clearTimeout(this.restartTimer);
+    // The gateway retires a version once its requests are done; anything still queued is abandoned.
+    this.queue.rejectWaiting(new QueueRejection('dispatcher disposed before the call could run'));
     const host = this.current;
     this.current = undefined;
     await host?.stop();
@@ -230,6 +265,7 @@ export class PythonDispatcher implements Dispatcher {
       restarts: this.restarts,
       calls: this.calls,
       events: this.events,
+      queued: this.queue.length,
       failures: { ...this.failures },
       lastFailure: this.lastFailure,
       lastExit: this.lastExit,
