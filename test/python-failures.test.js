@@ -151,8 +151,11 @@ describe('python driver: failures cost only their own API', function () {
     expect(upstream.requests.filter((r) => /code1000|crlf/.test(r.url)), 'nothing went upstream').to.deep.equal([]);
     const resp = await fetch(`${gw.url}/py-resp/x`);
     expect(resp.status).to.equal(500);
-    const refused = gw.logs.join('').split('\n').filter((l) => l.includes('"reason":"bad_result"') && /"api_id":"py-(bad|resp)"/.test(l));
-    expect(refused.length, 'refusals logged as bad_result').to.be.at.least(4);
+    // Log lines arrive over the gateway's stdout, possibly after the response.
+    await eventually(() => {
+      const refused = gw.logs.join('').split('\n').filter((l) => l.includes('"reason":"bad_result"') && /"api_id":"py-(bad|resp)"/.test(l));
+      expect(refused.length, 'refusals logged as bad_result').to.be.at.least(4);
+    });
   });
 
   it('a plugin printing a flood loses lines past its budget; the gateway log stays bounded', async () => {
