@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { AuthCache, CachedSessionStore, DEFAULT_AUTH_CACHE_OPTIONS, carryOverQuota, isDeadlineAhead, lookupCachedIdentity, lookupIdentity, writeThrough, } from '../src/auth/auth-cache';
 import type { AccessDefinition, SessionState } from '../src/auth/session';
 import type { SessionStore } from '../src/storage/session-store';
+import { sleep } from './helpers/poll';
 
 /** A Map-backed SessionStore that counts reads, so tests can see when the LRU answered. */
 class CountingStore implements SessionStore {
@@ -94,7 +95,7 @@ describe('AuthCache', () => {
     const noTtl = new AuthCache({ ttlMs: 0 });
     noTtl.set('store-ttl', { a: 1 }, 0.02);
     noTtl.set('forever', { a: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await sleep(60);
     expect(cache.get('short')).to.equal(undefined);
     expect(noTtl.get('store-ttl')).to.equal(undefined);
     expect(noTtl.get('forever')).to.deep.equal({ a: 1 });

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { SessionState } from '../src/auth/session';
 import { startGateway, makeWorkspace, writeApi, writeMiddleware, type ApiDef, type RunningGateway } from './helpers/gateway';
 import { startRecordingServer, type RecordingServer, echoed, readJson, tykError, type Echoed } from './helpers/http';
+import { sleep } from './helpers/poll';
 
 const PLUGIN = `
 let calls = 0;
@@ -188,7 +189,7 @@ describe('isolate coprocess engine through a real gateway', function () {
 
   it('a spinning hook times out with 500 while other APIs keep answering fast', async () => {
     const spinning = fetch(`${gw.url}/spin/x`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const t0 = Date.now();
     const other = await fetch(`${gw.url}/plain/x`);
     const otherMs = Date.now() - t0;

@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { SessionState } from '../src/auth/session';
 import { startGateway, makeWorkspace, writeApi, keylessApi, runCli, type ApiDef, type RunningGateway } from './helpers/gateway';
 import { startRecordingServer, type RecordingServer, echo, echoed, readJson, tykError, tykReply, type Echoed } from './helpers/http';
+import { sleep } from './helpers/poll';
 
 const TYK_FORBIDDEN = { status: 'error', message: 'Attempted administrative access with invalid or missing key!' };
 
@@ -268,7 +269,7 @@ describe('gateway startup and shutdown', function () {
     writeApi(dir, keylessApi('slowish', '/s/', upstream.url));
     const gw = await startGateway({ dir });
     const inflight = fetch(`${gw.url}/s/x`).then(async (r) => ({ status: r.status, text: await r.text() }));
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     const exitCode = await gw.stop();
     const result = await inflight;
     expect(result).to.deep.equal({ status: 200, text: 'finished' });

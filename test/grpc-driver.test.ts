@@ -291,7 +291,7 @@ describe('grpc driver', function () {
       first.stop();
       expect((await failureOf(dispatcher.dispatch(hookObject('echo')))).reason).to.equal('unavailable');
       // Long enough for grpc-js to back off a few times before the server returns.
-      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await sleep(2500);
       expect((await failureOf(dispatcher.dispatch(hookObject('echo')))).reason).to.equal('unavailable');
 
       const second = await startServer({ port: first.port });
@@ -585,7 +585,7 @@ describe('grpc driver through a real gateway', function () {
       expect(authDown.status).to.equal(403);
       expect(await authDown.text()).to.equal(tykErrorBody('Key not authorised'));
 
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await sleep(1500);
       plugin = await startNodePluginServer({ port });
       const restartedAt = Date.now();
       await until(async () => expect((await fetch(`${gw.url}/echo/x`)).status).to.equal(200), { timeoutMs: 5000, stepMs: 100 });

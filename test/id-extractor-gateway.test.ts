@@ -1,6 +1,8 @@
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import { startGateway, makeWorkspace, writeApi, writeMiddleware, type RunningGateway } from './helpers/gateway';
-import { startRecordingServer, type RecordingServer, echoed, tykError } from './helpers/http';
+import { startRecordingServer, type RecordingServer, echoed, readJson, tykError } from './helpers/http';
+import { sleep } from './helpers/poll';
 
 // The plugin succeeds only the first time it sees a credential (Tyk's own test case), counts its
 // calls in a header-visible session field, and lets a query flag choose the deadline.
@@ -32,7 +34,7 @@ function post(request, session) {
 }
 `;
 
-function api(apiId, extractor, extra = {}) {
+function api(apiId: string, extractor: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   return {
     api_id: apiId, org_id: 'org1', use_keyless: false, custom_plugin_auth_enabled: true,
     proxy: { listen_path: `/${apiId}/`, target_url: 'http://127.0.0.1:1', strip_listen_path: true },
@@ -44,13 +46,13 @@ function api(apiId, extractor, extra = {}) {
 describe('ID extractor and auth cache through a real gateway', function () {
   let upstream: RecordingServer;
   let gw: RunningGateway;
-  const get = (path, headers = {}) => fetch(`${gw.url}${path}`, { headers });
+  const get = (path: string, headers: Record<string, string> = {}) => fetch(`${gw.url}${path}`, { headers });
 
   before(async () => {
     upstream = await startRecordingServer();
     const dir = makeWorkspace();
     writeMiddleware(dir, 'idx.js', PLUGIN);
-    const withTarget = (def) => ({ ...def, proxy: { ...def.proxy, target_url: upstream.url } });
+    const withTarget = (def: ReturnType<typeof api>) => ({ ...def, proxy: { ...def.proxy, target_url: upstream.url } });
     writeApi(dir, withTarget(api('hv', { extract_from: 'header', extract_with: 'value', extractor_config: { header_name: 'Authorization' } })));
     const once = api('once', { extract_from: 'header', extract_with: 'value', extractor_config: { header_name: 'Authorization' } });
     once.custom_middleware.auth_check.name = 'authOnce';
@@ -72,10 +74,10 @@ describe('ID extractor and auth cache through a real gateway', function () {
   it('header/value: the second request is served from cache though the plugin would refuse; another credential is 403', async () => {
     const first = await get('/hv/x', { authorization: 'cred-1' });
     expect(first.status).to.equal(200);
-    const calls = (await first.json()).headers['x-auth-calls'];
+    const calls = (await echoed(first)).headers['x-auth-calls'];
     const second = await get('/hv/x', { authorization: 'cred-1' });
     expect(second.status).to.equal(200);
-    expect((await second.json()).headers['x-auth-calls']).to.equal(calls);
+    expect((await echoed(second)).headers['x-auth-calls']).to.equal(calls);
     const other = await get('/hv/x', { authorization: 'cred-2' });
     expect(other.status).to.equal(200);
     const otherAgain = await get('/hv/x', { authorization: 'cred-2' });
@@ -132,8 +134,8 @@ describe('ID extractor and auth cache through a real gateway', function () {
   it('after the deadline passes the plugin is called again, and quota carries over', async () => {
     const first = await get('/hv/x?short=1', { authorization: 'short-cred' });
     expect(first.status).to.equal(200);
-    const q1 = Number((await first.json()).headers['x-quota-remaining']);
-    await new Promise((r) => setTimeout(r, 2100));
+    const q1 = Number((await echoed(first)).headers['x-quota-remaining']);
+    await sleep(2100);
     const again = await get('/hv/x?short=1&again=1', { authorization: 'short-cred' });
     expect(again.status).to.equal(200);
     const seen = await echoed(again);
@@ -148,8 +150,8 @@ describe('ID extractor and auth cache through a real gateway', function () {
 
   it('deleting the key through /tyk/keys evicts the cached identity at once', async () => {
     expect((await get('/hv/x', { authorization: 'evict-me' })).status).to.equal(200);
-    const keys = await (await gw.admin('/tyk/keys')).json();
-    const md5 = require('node:crypto').createHash('md5').update('evict-me').digest('hex');
+    const keys = await readJson<{ keys: string[] }>(await gw.admin('/tyk/keys'));
+    const md5 = createHash('md5').update('evict-me').digest('hex');
     const key = keys.keys.find((k) => k.endsWith(md5));
     expect(key, 'cache key org1+md5').to.equal(`org1${md5}`);
     expect((await gw.admin(`/tyk/keys/${key}`, { method: 'DELETE' })).status).to.equal(200);

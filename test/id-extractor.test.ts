@@ -1,38 +1,51 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { compileIdExtractor, ExtractError } from '../src/auth/id-extractor';
+import { compileIdExtractor, ExtractError, type ExtractInput, type IdExtractor, type IdExtractorContext } from '../src/auth/id-extractor';
+import { thrownBy } from './helpers/errors';
 
-const ctx = { apiId: 'api-1', orgId: 'org1' };
-const md5 = (s) => createHash('md5').update(s).digest('hex');
+/** The config compileIdExtractor takes; tests also hand it wrong types on purpose. */
+type Config = NonNullable<Parameters<typeof compileIdExtractor>[0]>;
 
-function compile(extract_from, extract_with, extractor_config, extra = {}) {
-  return compileIdExtractor({ extract_from, extract_with, extractor_config, ...extra }, extra.ctx ?? ctx);
+const ctx: IdExtractorContext = { apiId: 'api-1', orgId: 'org1' };
+const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+
+type Extra = Record<string, unknown> & { ctx?: IdExtractorContext };
+
+/** compileIdExtractor over the three settings (plus `extra` keys, and `extra.ctx` for the context). */
+function compileMaybe(extract_from: string, extract_with: string, extractor_config: Record<string, unknown>, extra: Extra = {}) {
+  const { ctx: context, ...rest } = extra;
+  return compileIdExtractor({ extract_from, extract_with, extractor_config, ...rest } as Config, context ?? ctx);
 }
 
-function request({ headers = {}, query = '', body = '', contentType, method } = {}) {
+/** An extractor that must compile. */
+function compile(extract_from: string, extract_with: string, extractor_config: Record<string, unknown>, extra: Extra = {}): IdExtractor {
+  const ex = compileMaybe(extract_from, extract_with, extractor_config, extra);
+  expect(ex, 'compiled extractor').to.not.equal(undefined);
+  return ex!;
+}
+
+interface RequestParts {
+  headers?: ExtractInput['headers'];
+  query?: string;
+  body?: string;
+  contentType?: string;
+  method?: string;
+}
+
+function request({ headers = {}, query = '', body = '', contentType, method }: RequestParts = {}): ExtractInput {
   return { headers, query, body: Buffer.from(body), contentType, method };
 }
 
-function extractFails(extractor, input) {
-  let caught;
-  try {
-    extractor.extract(input);
-  } catch (err) {
-    caught = err;
-  }
+function extractFails(extractor: IdExtractor, input: ExtractInput) {
+  const caught = thrownBy<ExtractError>(() => extractor.extract(input));
   expect(caught, 'extract should throw').to.be.instanceOf(ExtractError);
   expect(caught.status).to.equal(400);
   expect(caught.publicMessage).to.equal('Authorization field missing');
   return caught;
 }
 
-function configFails(cfg, key) {
-  let caught;
-  try {
-    compileIdExtractor(cfg, ctx);
-  } catch (err) {
-    caught = err;
-  }
+function configFails(cfg: Record<string, unknown>, key: string) {
+  const caught = thrownBy(() => compileIdExtractor(cfg as Config, ctx));
   expect(caught, 'compile should throw').to.be.instanceOf(Error);
   expect(caught.name).to.equal('ConfigError');
   expect(caught.message).to.contain(`api "api-1": custom_middleware.id_extractor.${key}:`);
@@ -43,9 +56,9 @@ describe('ID extractor', () => {
   describe('activation', () => {
     it('is absent without config, when disabled, or with an unknown extract_with', () => {
       expect(compileIdExtractor(undefined, ctx)).to.equal(undefined);
-      expect(compile('header', 'value', { header_name: 'Authorization' }, { disabled: true })).to.equal(undefined);
-      expect(compile('header', 'magic', { header_name: 'Authorization' })).to.equal(undefined);
-      expect(compileIdExtractor({ extract_from: 'header' }, ctx)).to.equal(undefined);
+      expect(compileMaybe('header', 'value', { header_name: 'Authorization' }, { disabled: true })).to.equal(undefined);
+      expect(compileMaybe('header', 'magic', { header_name: 'Authorization' })).to.equal(undefined);
+      expect(compileIdExtractor({ extract_from: 'header' } as Config, ctx)).to.equal(undefined);
     });
 
     it('reports what it compiled', () => {
@@ -209,7 +222,7 @@ describe('ID extractor', () => {
 
     it('turns malformed XML into an ExtractError, without console output', () => {
       const ex = compile('body', 'xpath', { xpath_expression: '//object/key' });
-      const written = [];
+      const written: unknown[][] = [];
       const saved = { error: console.error, warn: console.warn, log: console.log };
       console.error = console.warn = console.log = (...args) => written.push(args);
       try {

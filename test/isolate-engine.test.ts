@@ -8,6 +8,7 @@ import { present } from './helpers/coprocess';
 import { rejectionOf } from './helpers/errors';
 import { captureLogger } from './helpers/log';
 import { runToEnd } from './helpers/processes';
+import { sleep } from './helpers/poll';
 
 const SPEC = { OrgID: 'org1', APIID: 'api1', bundle_hash: 'd41d8cd98f00b204e9800998ecf8427e', config_data: '{"greeting":"hi"}' };
 
@@ -353,7 +354,7 @@ describe('isolate engine', function () {
       const second = await rejectionOf(d.dispatch(requestObject('H')));
       expect(second).to.equal(first);
       expect(Date.now() - started).to.be.below(50);
-      await new Promise((resolve) => setTimeout(resolve, 350));
+      await sleep(350);
       expect(await rejectionOf(d.dispatch(requestObject('H')))).to.not.equal(first);
       expect(d.stats().generation).to.equal(2);
     });

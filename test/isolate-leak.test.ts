@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import { startGateway, makeWorkspace, writeApi, writeMiddleware, type RunningGateway } from './helpers/gateway';
-import { startRecordingServer, type RecordingServer } from './helpers/http';
+import { echoed, readJson, startRecordingServer, type RecordingServer } from './helpers/http';
+import { sleep } from './helpers/poll';
+
+/** The part of /tyk/stats this test reads. */
+interface GatewayStats {
+  isolates: { created: number; live: number };
+  memory: { rss: number };
+}
 
 // Disposed isolates must really be released: after 200 upload/swap cycles the live isolate count
 // is back to one per hooked API and RSS is back near where it started.
@@ -22,22 +29,22 @@ describe('isolate release across 200 upload/reload cycles', function () {
     if (upstream) await upstream.close();
   });
 
-  const stats = async () => (await gw.admin('/tyk/stats')).json();
-  const cycle = async (i) => {
+  const stats = async () => readJson<GatewayStats>(await gw.admin('/tyk/stats'));
+  const cycle = async (i: number) => {
     // A 256 KB string literal makes every generation's heap worth leaking, so a leak would show.
     const code = `const ballast${i} = '${'x'.repeat(256 * 1024)}';\nfunction tag(request) { request.set_headers['X-Gen'] = '${i}' + ballast${i}.length; }\n`;
     const res = await gw.admin('/tyk/apis/churn/middleware/tag.js', { method: 'PUT', body: code });
     expect(res.status, `upload ${i}`).to.equal(200);
     const hit = await fetch(`${gw.url}/churn/x`);
-    expect((await hit.json()).headers['x-gen']).to.equal(`${i}${256 * 1024}`);
+    expect((await echoed(hit)).headers['x-gen']).to.equal(`${i}${256 * 1024}`);
   };
 
   it('returns to one live isolate and flat RSS', async () => {
     for (let i = 1; i <= 20; i++) await cycle(i); // warm-up: allocator pools and code caches settle
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const before = await stats();
     for (let i = 21; i <= 220; i++) await cycle(i);
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     const after = await stats();
     expect(after.isolates.created - before.isolates.created).to.be.at.least(200);
     expect(after.isolates.live).to.equal(1);

@@ -2,12 +2,13 @@
 // loopback servers. The plugins are the examples in middleware/jsvm/, written in Tyk's style.
 import { expect } from 'chai';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import { startGateway, makeWorkspace, writeApi, writeMiddleware, ROOT, type RunningGateway } from './helpers/gateway';
-import { startRecordingServer, type RecordingServer } from './helpers/http';
+import type { SessionState } from '../src/auth/session';
+import { startGateway, makeWorkspace, writeApi, writeMiddleware, type RunningGateway } from './helpers/gateway';
+import { echoed, readJson, startRecordingServer, tykError, tykReply, type RecordingServer } from './helpers/http';
+import { fromRoot } from './helpers/paths';
 
-const EXAMPLES = path.join(ROOT, 'middleware', 'jsvm');
+const EXAMPLES = fromRoot('middleware', 'jsvm');
 
 // Test-only plugins, also in Tyk's style.
 const EXTRAS = `
@@ -62,33 +63,23 @@ respHook.NewProcessResponse(function (response, request, session, config) {
 });
 `;
 
+/** The lookup service the example plugin calls: a redirect on /moved, else JSON naming the user. */
 function startLookupServer() {
-  const requests = [];
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      requests.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() });
-      if (req.url.startsWith('/moved')) {
-        res.writeHead(302, { location: '/users/lookup?id=9' });
-        res.end();
-        return;
-      }
-      const id = new URL(req.url, 'http://x').searchParams.get('id');
-      res.writeHead(200, { 'content-type': 'application/json', 'x-multi': ['1', '2'] });
-      res.end(JSON.stringify({ user: `user-${id}` }));
-    });
+  return startRecordingServer((seen, res) => {
+    if (seen.url.startsWith('/moved')) {
+      res.writeHead(302, { location: '/users/lookup?id=9' });
+      res.end();
+      return;
+    }
+    const id = new URL(seen.url, 'http://x').searchParams.get('id');
+    res.writeHead(200, { 'content-type': 'application/json', 'x-multi': ['1', '2'] });
+    res.end(JSON.stringify({ user: `user-${id}` }));
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    port: server.address().port,
-    requests,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
-  })));
 }
 
 describe('Tyk JSVM plugins through a real gateway', function () {
   let upstream: RecordingServer;
-  let lookup;
+  let lookup: RecordingServer;
   let gw: RunningGateway;
 
   before(async () => {
@@ -100,7 +91,7 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     // The event handler lives in the auth API's own folder, so that API's isolate loads it.
     writeMiddleware(dir, 'jsvm-auth/event-handler.js', fs.readFileSync(path.join(EXAMPLES, 'event-handler.js'), 'utf8'));
 
-    const api = (apiId, cm, extra = {}) => ({
+    const api = (apiId: string, cm: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
       api_id: apiId,
       org_id: 'org1',
       name: apiId,
@@ -109,8 +100,8 @@ describe('Tyk JSVM plugins through a real gateway', function () {
       custom_middleware: { driver: 'otto', ...cm },
       ...extra,
     });
-    const pre = (name, file) => ({ pre: [{ name, path: `jsvm/${file}` }] });
-    const lookupAt = (host) => ({ config_data: { lookup_service: `http://${host}:${lookup.port}` } });
+    const pre = (name: string, file: string) => ({ pre: [{ name, path: `jsvm/${file}` }] });
+    const lookupAt = (host: string) => ({ config_data: { lookup_service: `http://${host}:${lookup.port}` } });
 
     writeApi(dir, api('jsvm-pre', pre('samplePre', 'sample-pre.js'), { config_data: { greeting: 'hello from config_data' } }));
     writeApi(dir, api('jsvm-auth', { auth_check: { name: 'ottoAuthExample', path: 'jsvm/auth.js' } }, {
@@ -148,16 +139,9 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     if (lookup) await lookup.close();
   });
 
-  const seenBy = async (res) => {
+  const seenBy = async (res: Response) => {
     expect(res.status, await res.clone().text()).to.equal(200);
-    return res.json();
-  };
-  const errorOf = async (res) => JSON.parse(await res.text()).error;
-  // Log lines travel worker → supervisor → this process and may trail the response.
-  const waitForLog = async (text) => {
-    const deadline = Date.now() + 5000;
-    while (!gw.logs.join('').includes(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(gw.logs.join('')).to.include(text);
+    return echoed(res);
   };
 
   it('a pre plugin sets and deletes headers, adds and deletes params, replaces the body and reads config_data', async () => {
@@ -177,14 +161,14 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     const body = Buffer.from(seen.body, 'base64').toString();
     expect(JSON.parse(body)).to.deep.equal({ wrapped: { a: 1 }, by: 'samplePre' });
     expect(seen.headers['content-length']).to.equal(String(Buffer.byteLength(body)));
-    await waitForLog('samplePre initialised');
+    await gw.waitForLog('samplePre initialised');
   });
 
   it('ignores method changes, applies URL and ExtendedParams, and passes Params, Scheme, RequestURI and an empty session', async () => {
     const seen = await seenBy(await fetch(`${gw.url}/jsvm-extras/old/path?tag=z&multi=1&multi=2`));
     expect(seen.method).to.equal('GET');
     expect(seen.url).to.equal('/new/path?multi=1&multi=2&single=x+y&tag=z&tag=a&tag=b');
-    expect(JSON.parse(seen.headers['x-params'])).to.deep.equal({ tag: ['z'], multi: ['1', '2'] });
+    expect(JSON.parse(seen.headers['x-params'] as string)).to.deep.equal({ tag: ['z'], multi: ['1', '2'] });
     expect(seen.headers['x-session']).to.equal('{}');
     expect(seen.headers['x-config-keys']).to.equal('OrgID,APIID,config_data');
     expect(seen.headers['x-scheme']).to.equal('http');
@@ -216,7 +200,7 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     it('wrong header → 401 "Not authorized (JS middleware)"', async () => {
       const res = await fetch(`${gw.url}/jsvm-auth/x`, { headers: { authorization: 'nope' } });
       expect(res.status).to.equal(401);
-      expect(await errorOf(res)).to.equal('Not authorized (JS middleware)');
+      expect(await tykError(res)).to.equal('Not authorized (JS middleware)');
     });
 
     it('right header → 200 through to the upstream', async () => {
@@ -226,18 +210,18 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     });
 
     it('the AuthFailure events reach the TykJS event handler wired with cp_dynamic_handler', async () => {
-      await waitForLog('JSVM event handler: AuthFailure on API jsvm-auth (org org1): Auth Failure at /jsvm-auth/x');
+      await gw.waitForLog('JSVM event handler: AuthFailure on API jsvm-auth (org org1): Auth Failure at /jsvm-auth/x');
     });
   });
 
   it('a JS auth hook stores its session under AuthValue (JSON types kept); a require_session post hook sees it', async () => {
     const denied = await fetch(`${gw.url}/jsvm-keyed/x`, { headers: { 'x-api-token': 'robot' } });
     expect(denied.status).to.equal(403);
-    expect(await errorOf(denied)).to.equal('Unknown token');
+    expect(await tykError(denied)).to.equal('Unknown token');
     const seen = await seenBy(await fetch(`${gw.url}/jsvm-keyed/x`, { headers: { 'x-api-token': 'user-bob' } }));
     expect(seen.headers['x-user']).to.equal('bob');
     expect(seen.headers['x-visits']).to.equal('1');
-    const stored = await (await gw.admin('/tyk/keys/user-bob')).json();
+    const stored = await readJson<SessionState>(await gw.admin('/tyk/keys/user-bob'));
     expect(stored.rate).to.equal(1000);
     expect(stored.meta_data).to.deep.include({ user: 'bob', level: 3, tags: ['js'], visits: 1 });
   });
@@ -249,14 +233,14 @@ describe('Tyk JSVM plugins through a real gateway', function () {
       body: JSON.stringify({ rate: 100, per: 1, quota_max: -1, access_rights: {}, meta_data: { user: 'alice', plan: { tier: 'gold' } } }),
     });
     expect(created.status).to.equal(200);
-    const { key } = await created.json();
+    const key = (await tykReply(created)).key!;
     for (const n of [1, 2]) {
       const seen = await seenBy(await fetch(`${gw.url}/jsvm-session/visit/${n}`, { headers: { authorization: key } }));
       expect(seen.headers['x-visits']).to.equal(String(n));
       expect(seen.headers['x-user']).to.equal('alice');
       expect(seen.headers['x-session-keys']).to.equal('0');
     }
-    const stored = await (await gw.admin(`/tyk/keys/${key}`)).json();
+    const stored = await readJson<SessionState>(await gw.admin(`/tyk/keys/${key}`));
     expect(stored.meta_data).to.deep.equal({ user: 'alice', plan: { tier: 'gold' }, visits: 2, last_url: '/jsvm-session/visit/2' });
   });
 
@@ -294,16 +278,16 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     expect(call.method).to.equal('POST');
     expect(call.url).to.equal('/users/lookup?id=7');
     expect(call.headers['x-from']).to.equal('jsvm');
-    expect(JSON.parse(call.body)).to.deep.equal({ path: '/jsvm-lookup/x?id=7' });
+    expect(JSON.parse(call.text)).to.deep.equal({ path: '/jsvm-lookup/x?id=7' });
   });
 
   it('TykMakeHttpRequest refuses a target outside jsvm_http_allow (the plugin gets undefined)', async () => {
     const before = lookup.requests.length;
     const res = await fetch(`${gw.url}/jsvm-refused/x?id=7`);
     expect(res.status).to.equal(502);
-    expect(await errorOf(res)).to.equal('lookup failed');
+    expect(await tykError(res)).to.equal('lookup failed');
     expect(lookup.requests.length).to.equal(before);
-    await waitForLog('is not allowed by the gateway\'s jsvm_http_allow');
+    await gw.waitForLog('is not allowed by the gateway\'s jsvm_http_allow');
   });
 
   it('TykSetKeyData creates a key in the gateway store and TykGetKeyData reads it back', async () => {
@@ -311,7 +295,7 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     expect(seen.headers['x-made-by']).to.equal('keyMaker');
     expect(seen.headers['x-quota-remaining']).to.equal('100');
     expect(seen.headers['x-missing']).to.equal('Key not found');
-    const stored = await (await gw.admin('/tyk/keys/made-by-js')).json();
+    const stored = await readJson<SessionState>(await gw.admin('/tyk/keys/made-by-js'));
     expect(stored.meta_data).to.deep.equal({ made_by: 'keyMaker', api: 'jsvm-keys' });
     expect(stored.quota_max).to.equal(100);
   });
@@ -337,7 +321,7 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     const res = await fetch(`${gw.url}/jsvm-spin/x`);
     const ms = Date.now() - t0;
     expect(res.status).to.equal(500);
-    expect(await errorOf(res)).to.equal('Internal Server Error');
+    expect(await tykError(res)).to.equal('Internal Server Error');
     expect(ms).to.be.within(900, 3000);
     expect((await fetch(`${gw.url}/jsvm-pre/again`)).status).to.equal(200);
     expect((await fetch(`${gw.url}/jsvm-spin/x`)).status).to.equal(500);

@@ -3,35 +3,19 @@
 // that outlives the hook's budget, through a real gateway.
 import { expect } from 'chai';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { HttpAllowList, AllowListError } from '../src/coprocess/drivers/jsvm/allow-list';
 import { makeHttpRequest } from '../src/coprocess/drivers/jsvm/http-request';
-import { getKeyData, setKeyData } from '../src/coprocess/drivers/jsvm/key-data';
+import { getKeyData, setKeyData, type KeyDataServices } from '../src/coprocess/drivers/jsvm/key-data';
+import type { SessionState } from '../src/auth/session';
 import { MemorySessionStore } from '../src/storage/memory-store';
-import { startGateway, makeWorkspace, writeApi, writeMiddleware, runCli, ROOT, type RunningGateway } from './helpers/gateway';
-import { startRecordingServer, type RecordingServer } from './helpers/http';
-
-function serve(handler) {
-  const requests = [];
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      requests.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() });
-      handler(req, res);
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    port: server.address().port,
-    origin: `http://127.0.0.1:${server.address().port}`,
-    requests,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
-  })));
-}
+import { rejectionOf } from './helpers/errors';
+import { startGateway, makeWorkspace, writeApi, writeMiddleware, runCli, type RunningGateway } from './helpers/gateway';
+import { hang, readJson, startRecordingServer, tykError, type RecordingServer } from './helpers/http';
+import { fromRoot } from './helpers/paths';
 
 describe('jsvm_http_allow', () => {
-  const allows = (entries, url) => HttpAllowList.parse(entries).allows(new URL(url));
+  const allows = (entries: string[] | undefined, url: string) => HttpAllowList.parse(entries).allows(new URL(url));
 
   it('allows nothing by default', () => {
     expect(allows(undefined, 'http://127.0.0.1/')).to.equal(false);
@@ -81,25 +65,25 @@ describe('jsvm_http_allow', () => {
 });
 
 describe('TykMakeHttpRequest (host side)', () => {
-  let target;
-  let other;
+  let target: RecordingServer;
+  let other: RecordingServer;
   const signal = () => AbortSignal.timeout(2000);
 
   before(async () => {
-    other = await serve((req, res) => res.end('other'));
-    target = await serve((req, res) => {
-      if (req.url === '/redirect-out') {
-        res.writeHead(302, { location: `${other.origin}/x` });
-        return res.end();
-      }
-      if (req.url === '/see-other') {
+    other = await startRecordingServer((seen, res) => res.end('other'));
+    target = await startRecordingServer((seen, res) => {
+      if (seen.url === '/redirect-out') {
+        res.writeHead(302, { location: `${other.url}/x` });
+        res.end();
+      } else if (seen.url === '/see-other') {
         res.writeHead(303, { location: '/landing' });
-        return res.end();
+        res.end();
+      } else if (seen.url === '/big') {
+        res.end(Buffer.alloc(2048, 0x61));
+      } else if (seen.url !== '/hang') {
+        res.writeHead(201, [['Content-Type', 'text/plain'], ['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2']]);
+        res.end(`seen ${seen.method} ${seen.url}`);
       }
-      if (req.url === '/big') return res.end(Buffer.alloc(2048, 0x61));
-      if (req.url === '/hang') return undefined;
-      res.writeHead(201, [['Content-Type', 'text/plain'], ['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2']]);
-      return res.end(`seen ${req.method} ${req.url}`);
     });
   });
 
@@ -108,42 +92,41 @@ describe('TykMakeHttpRequest (host side)', () => {
     await other.close();
   });
 
-  const limits = (entries, maxBodyBytes = 1024) => ({ allow: HttpAllowList.parse(entries), maxBodyBytes });
+  const limits = (entries: string[], maxBodyBytes = 1024) => ({ allow: HttpAllowList.parse(entries), maxBodyBytes });
 
   it("returns Tyk's JSON: Code/Body/Headers with lowercase twins, multi-value headers as arrays", async () => {
-    const json = await makeHttpRequest(JSON.stringify({ Method: 'put', Domain: target.origin, Resource: '/r?q=1', Headers: { 'x-custom': 'v' }, Body: 'payload' }), signal(), limits([target.origin]));
-    const reply = JSON.parse(json);
+    const json = await makeHttpRequest(JSON.stringify({ Method: 'put', Domain: target.url, Resource: '/r?q=1', Headers: { 'x-custom': 'v' }, Body: 'payload' }), signal(), limits([target.url]));
+    const reply = JSON.parse(json) as Record<string, unknown> & { Headers: Record<string, string[]> };
     expect(Object.keys(reply)).to.deep.equal(['Code', 'Body', 'Headers', 'code', 'body', 'headers']);
     expect(reply.Code).to.equal(201);
     expect(reply.Body).to.equal('seen PUT /r?q=1');
     expect(reply.Headers['Set-Cookie']).to.deep.equal(['a=1', 'b=2']);
     expect(reply.headers).to.deep.equal(reply.Headers);
-    const seen = target.requests.at(-1);
+    const seen = target.requests.at(-1)!;
     expect(seen.headers['x-custom']).to.equal('v');
-    expect(seen.body).to.equal('payload');
+    expect(seen.text).to.equal('payload');
   });
 
   it('sends FormData form-encoded when there is no Body', async () => {
-    await makeHttpRequest(JSON.stringify({ Method: 'POST', Domain: target.origin, Resource: '/form', FormData: { b: '2 3', a: 'x&y' } }), signal(), limits([target.origin]));
-    expect(target.requests.at(-1).body).to.equal('a=x%26y&b=2+3');
+    await makeHttpRequest(JSON.stringify({ Method: 'POST', Domain: target.url, Resource: '/form', FormData: { b: '2 3', a: 'x&y' } }), signal(), limits([target.url]));
+    expect(target.requests.at(-1)!.text).to.equal('a=x%26y&b=2+3');
   });
 
   it('follows redirects, each hop checked against the allow-list', async () => {
-    const followed = JSON.parse(await makeHttpRequest(JSON.stringify({ Method: 'POST', Domain: target.origin, Resource: '/see-other', Body: 'x' }), signal(), limits([target.origin])));
+    const followed = JSON.parse(await makeHttpRequest(JSON.stringify({ Method: 'POST', Domain: target.url, Resource: '/see-other', Body: 'x' }), signal(), limits([target.url])));
     expect(followed.Body).to.equal('seen GET /landing');
-    let error;
-    await makeHttpRequest(JSON.stringify({ Domain: target.origin, Resource: '/redirect-out' }), signal(), limits([target.origin])).catch((e) => (error = e));
+    const error = await rejectionOf(makeHttpRequest(JSON.stringify({ Domain: target.url, Resource: '/redirect-out' }), signal(), limits([target.url])));
     expect(error.message).to.include('not allowed');
     expect(other.requests).to.have.length(0);
   });
 
   it('refuses non-http schemes, bad JSON, oversized bodies, and gives up when the signal aborts', async () => {
-    const fail = (json, l = limits(['*']), s = signal()) => makeHttpRequest(json, s, l).then(() => 'resolved', (e) => e.message);
+    const fail = (json: string, l = limits(['*']), s = signal()) => makeHttpRequest(json, s, l).then(() => 'resolved', (e: Error) => e.message);
     expect(await fail(JSON.stringify({ Domain: 'file:///etc/passwd' }))).to.include('only http and https');
     expect(await fail('{not json')).to.include('failed to deserialise');
-    expect(await fail(JSON.stringify({ Domain: target.origin, Resource: '/big' }), limits(['*'], 1024))).to.include('exceeds 1024 bytes');
+    expect(await fail(JSON.stringify({ Domain: target.url, Resource: '/big' }), limits(['*'], 1024))).to.include('exceeds 1024 bytes');
     const t0 = Date.now();
-    expect(await fail(JSON.stringify({ Domain: target.origin, Resource: '/hang' }), limits(['*']), AbortSignal.timeout(200))).to.not.equal('resolved');
+    expect(await fail(JSON.stringify({ Domain: target.url, Resource: '/hang' }), limits(['*']), AbortSignal.timeout(200))).to.not.equal('resolved');
     expect(Date.now() - t0).to.be.below(1000);
   });
 });
@@ -152,52 +135,51 @@ describe('TykGetKeyData / TykSetKeyData (host side)', () => {
   const config = { hash_keys: false };
 
   it('writes a key as given, resets its quota unless suppressReset is "1", and reads it back', async () => {
-    const changed = [];
-    const services = { store: new MemorySessionStore({ sweepIntervalMs: 0 }), orgForApi: () => 'org1', onKeyChanged: (k) => changed.push(k) };
+    const changed: string[] = [];
+    const services = { store: new MemorySessionStore({ sweepIntervalMs: 0 }), orgForApi: () => 'org1', onKeyChanged: (k: string) => changed.push(k) } satisfies KeyDataServices;
     await setKeyData('k1', JSON.stringify({ quota_max: 10, quota_renewal_rate: 60, meta_data: { n: 1 } }), '0', config, services);
-    let stored = JSON.parse(await getKeyData('k1', 'api1', config, services));
+    let stored = JSON.parse(await getKeyData('k1', 'api1', config, services)) as SessionState;
     expect(stored.quota_remaining).to.equal(10);
     expect(stored.meta_data).to.deep.equal({ n: 1 });
     expect(changed).to.deep.equal(['k1']);
 
     await services.store.set('k1', { ...stored, quota_remaining: 4 });
     await setKeyData('k1', JSON.stringify({ quota_max: 10, meta_data: { n: 2 } }), '1', config, services);
-    stored = JSON.parse(await getKeyData('k1', '', config, services));
+    stored = JSON.parse(await getKeyData('k1', '', config, services)) as SessionState;
     expect(stored.quota_remaining).to.equal(4);
     expect(stored.meta_data).to.deep.equal({ n: 2 });
 
     await setKeyData('k1', JSON.stringify({ quota_max: 10 }), '', config, services);
-    expect(JSON.parse(await getKeyData('k1', '', config, services)).quota_remaining).to.equal(10);
+    expect((JSON.parse(await getKeyData('k1', '', config, services)) as SessionState).quota_remaining).to.equal(10);
   });
 
   it("answers Tyk's not-found JSON, finds org-qualified custom keys, and rejects undecodable sessions", async () => {
-    const services = { store: new MemorySessionStore({ sweepIntervalMs: 0 }), orgForApi: (id) => (id === 'api1' ? 'org1' : undefined) };
+    const services: KeyDataServices = { store: new MemorySessionStore({ sweepIntervalMs: 0 }), orgForApi: (id) => (id === 'api1' ? 'org1' : undefined) };
     expect(JSON.parse(await getKeyData('nope', 'api1', config, services))).to.deep.equal({ status: 'error', message: 'Key not found' });
     await services.store.set('org1custom', { rate: 7 });
-    expect(JSON.parse(await getKeyData('custom', 'api1', config, services)).rate).to.equal(7);
-    let error;
-    await setKeyData('k', 'not json', '0', config, services).catch((e) => (error = e));
+    expect((JSON.parse(await getKeyData('custom', 'api1', config, services)) as SessionState).rate).to.equal(7);
+    const error = await rejectionOf(setKeyData('k', 'not json', '0', config, services));
     expect(error.message).to.include('failed to decode');
   });
 });
 
 describe('a host call that outlives jsvm_timeout', function () {
   let gw: RunningGateway;
-  let slow;
+  let slow: RecordingServer;
   let upstream: RecordingServer;
 
   before(async () => {
     upstream = await startRecordingServer();
-    slow = await serve(() => undefined); // never answers
+    slow = await startRecordingServer(hang); // never answers
     const dir = makeWorkspace();
-    writeMiddleware(dir, 'lookup.js', fs.readFileSync(path.join(ROOT, 'middleware', 'jsvm', 'lookup.js'), 'utf8'));
+    writeMiddleware(dir, 'lookup.js', fs.readFileSync(fromRoot('middleware', 'jsvm', 'lookup.js'), 'utf8'));
     writeApi(dir, {
       api_id: 'slow', org_id: 'org1', use_keyless: true,
       proxy: { listen_path: '/slow/', target_url: upstream.url, strip_listen_path: true },
-      config_data: { lookup_service: slow.origin },
+      config_data: { lookup_service: slow.url },
       custom_middleware: { driver: 'otto', pre: [{ name: 'lookupUser', path: 'lookup.js' }] },
     });
-    gw = await startGateway({ dir, config: { jsvm_timeout: 1, jsvm_http_allow: [slow.origin] } });
+    gw = await startGateway({ dir, config: { jsvm_timeout: 1, jsvm_http_allow: [slow.url] } });
   });
 
   after(async () => {
@@ -211,9 +193,9 @@ describe('a host call that outlives jsvm_timeout', function () {
     const res = await fetch(`${gw.url}/slow/x?id=1`);
     const ms = Date.now() - t0;
     expect(res.status).to.equal(502);
-    expect(JSON.parse(await res.text()).error).to.equal('lookup failed');
+    expect(await tykError(res)).to.equal('lookup failed');
     expect(ms).to.be.within(900, 2500);
-    const { dispatcher } = await (await gw.admin('/tyk/apis/slow/runtime')).json();
+    const { dispatcher } = await readJson<{ dispatcher: { failures: { timeout: number }; replacements: number } }>(await gw.admin('/tyk/apis/slow/runtime'));
     expect(dispatcher.failures.timeout).to.equal(0);
     expect(dispatcher.replacements).to.equal(0);
   });

@@ -1,31 +1,48 @@
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import path from 'node:path';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createKeysRouter } from '../src/admin/keys';
-import { MemorySessionStore, createSessionStore } from '../src/storage/index';
+import { createKeysRouter, type KeysRouterOptions } from '../src/admin/keys';
+import { MemorySessionStore, createSessionStore, type RedisSessionStore } from '../src/storage/index';
 import { hashKey, storageKey, tokenHashAlgorithm, normaliseHashFunction } from '../src/auth/key-hash';
 import { candidateKeyNames, tokenOrg } from '../src/auth/key-names';
 import { murmur3x86_32, murmur32Hex, murmur64Hex, murmur128Hex } from '../src/auth/murmur3';
+import type { SessionState } from '../src/auth/session';
 import { generateToken } from '../src/auth/token';
+import type { EventInput } from '../src/events';
+import { runToEnd } from './helpers/processes';
 
 const baseConfig = { hash_keys: false, hash_key_function: '', min_token_length: 3 };
 
 /** An EventSink that keeps what it is given. */
 function recordingSink() {
-  const fired = [];
-  return { fired, fire: (e) => fired.push(e) };
+  const fired: EventInput[] = [];
+  return { fired, fire: (e: EventInput) => void fired.push(e) };
+}
+
+interface KeysApiOverrides {
+  config?: Partial<KeysRouterOptions['config']>;
+  options?: Partial<KeysRouterOptions>;
+}
+
+/** A /tyk/keys answer: status, content type and the parsed body (Tyk's reply or a session). */
+interface Answer {
+  status: number;
+  type: string | null;
+  // The body is a TykReply, a session or a key list depending on the call.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
 }
 
 /**
  * The router in a real express app on a real loopback socket. `outerJson` puts a JSON body parser
  * in front of it, as the gateway's admin app does.
  */
-async function startKeysApi(overrides = {}, { outerJson = false } = {}) {
+async function startKeysApi(overrides: KeysApiOverrides = {}, { outerJson = false } = {}) {
   const store = new MemorySessionStore();
   const events = recordingSink();
-  const changes = [];
+  const changes: [string, string][] = [];
   const config = { ...baseConfig, ...(overrides.config || {}) };
   const app = express();
   if (outerJson) app.use('/tyk', express.json({ strict: false, type: () => true }));
@@ -39,12 +56,12 @@ async function startKeysApi(overrides = {}, { outerJson = false } = {}) {
       ...overrides.options,
     }),
   );
-  const server = await new Promise((resolve) => {
+  const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
-  const base = `http://127.0.0.1:${server.address().port}/tyk/keys`;
-  async function call(method, suffix, body, { raw } = {}) {
-    const init = { method, headers: {} };
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tyk/keys`;
+  async function call(method: string, suffix: string, body?: unknown, { raw }: { raw?: string } = {}): Promise<Answer> {
+    const init: RequestInit & { headers: Record<string, string> } = { method, headers: {} };
     if (raw !== undefined) init.body = raw;
     else if (body !== undefined) init.body = JSON.stringify(body);
     if (init.body !== undefined) init.headers['content-type'] = 'application/json';
@@ -65,7 +82,7 @@ async function startKeysApi(overrides = {}, { outerJson = false } = {}) {
 }
 
 describe('MurmurHash3', () => {
-  const b = (s) => Buffer.from(s, 'utf8');
+  const b = (s: string) => Buffer.from(s, 'utf8');
 
   it('x86_32 gives the published reference values', () => {
     expect(murmur3x86_32(b(''))).to.equal(0);
@@ -149,10 +166,10 @@ describe('MemorySessionStore', () => {
     const session = { rate: 1, access_rights: { a: { versions: ['v1'] } } };
     await store.set('k', session);
     session.access_rights.a.versions.push('v2');
-    const read = await store.get('k');
-    expect(read.access_rights.a.versions).to.deep.equal(['v1']);
+    const read = (await store.get('k'))!;
+    expect(read.access_rights!.a!.versions).to.deep.equal(['v1']);
     read.rate = 99;
-    expect((await store.get('k')).rate).to.equal(1);
+    expect((await store.get('k'))!.rate).to.equal(1);
     await store.close();
   });
 
@@ -186,12 +203,13 @@ describe('MemorySessionStore', () => {
     await store.close();
   });
 
-  it('does not keep the process alive (its sweep timer is unref-ed)', () => {
-    const modulePath = path.join(__dirname, '../dist/src/storage/memory-store.js');
+  it('does not keep the process alive (its sweep timer is unref-ed)', async () => {
+    const modulePath = require.resolve('../src/storage/memory-store');
     const script = `const { MemorySessionStore } = require(${JSON.stringify(modulePath)});
       const s = new MemorySessionStore({ sweepIntervalMs: 50 }); s.set('k', {}, 60);`;
     const started = Date.now();
-    execFileSync(process.execPath, ['-e', script], { timeout: 10_000 });
+    const { code, signal } = await runToEnd(process.execPath, ['-e', script], { timeoutMs: 10_000 });
+    expect({ code, signal }).to.deep.equal({ code: 0, signal: null });
     expect(Date.now() - started).to.be.below(10_000);
   });
 });
@@ -203,20 +221,20 @@ describe('createSessionStore', () => {
     await store.close();
   });
 
-  it('builds an unconnected Redis store for type redis (test/redis-store.test.js covers it)', async () => {
+  it('builds an unconnected Redis store for type redis (test/redis-store.test.ts covers it)', async () => {
     const store = createSessionStore({ source: '/etc/tyk.conf', storage: { type: 'redis', host: 'h', port: 6379 } });
     expect(store.constructor.name).to.equal('RedisSessionStore');
-    expect(store.client.status).to.equal('wait');
+    expect((store as RedisSessionStore).client.status).to.equal('wait');
     await store.close();
   });
 
   it('refuses an unknown storage type', () => {
-    expect(() => createSessionStore({ source: 'c.json', storage: { type: 'mongo' } })).to.throw(/storage\.type must be/);
+    expect(() => createSessionStore({ source: 'c.json', storage: { type: 'mongo' } as unknown as { type: 'memory' } })).to.throw(/storage\.type must be/);
   });
 });
 
 describe('/tyk/keys router', () => {
-  let api;
+  let api: Awaited<ReturnType<typeof startKeysApi>> | undefined;
   afterEach(async () => {
     if (api) await api.close();
     api = undefined;
@@ -232,7 +250,7 @@ describe('/tyk/keys router', () => {
     expect(res.body.action).to.equal('added');
     expect(res.body.key).to.match(/^org1[0-9a-f]{32}$/);
 
-    const stored = await api.store.get(res.body.key);
+    const stored = (await api.store.get(res.body.key))!;
     expect(stored.quota_remaining).to.equal(100);
     const nowSec = Date.now() / 1000;
     expect(stored.quota_renews).to.be.within(nowSec + 3598, nowSec + 3601);
@@ -342,7 +360,7 @@ describe('/tyk/keys router', () => {
     const created = await api.call('POST', '/create', { org_id: 'o', quota_max: 10, quota_renewal_rate: 60 });
     const key = created.body.key;
     // Pretend traffic used part of the quota.
-    const s = await api.store.get(key);
+    const s = (await api.store.get(key))!;
     s.quota_remaining = 3;
     await api.store.set(key, s);
     now += 5000;
@@ -350,7 +368,7 @@ describe('/tyk/keys router', () => {
     const upd = await api.call('PUT', `/${key}`, { org_id: 'o', quota_max: 20, quota_renewal_rate: 60, rate: 7, per: 1 });
     expect(upd.status).to.equal(200);
     expect(upd.body).to.deep.equal({ key, status: 'ok', action: 'modified' });
-    const after = await api.store.get(key);
+    const after = (await api.store.get(key))!;
     expect(after.rate).to.equal(7);
     expect(after.quota_remaining).to.equal(20);
     expect(after.quota_renews).to.equal(Math.floor(now / 1000) + 60);
@@ -369,13 +387,13 @@ describe('/tyk/keys router', () => {
     let now = Date.UTC(2030, 0, 1);
     api = await startKeysApi({ options: { now: () => now } });
     const key = (await api.call('POST', '/create', { org_id: 'o', quota_max: 10, quota_renewal_rate: 60 })).body.key;
-    const s = await api.store.get(key);
+    const s = (await api.store.get(key))!;
     s.quota_remaining = 4;
     await api.store.set(key, s);
     now += 5000;
     const upd = await api.call('PUT', `/${key}?suppress_reset=1`, { org_id: 'o', quota_max: 10, quota_renewal_rate: 60, rate: 2, per: 1 });
     expect(upd.status).to.equal(200);
-    const after = await api.store.get(key);
+    const after = (await api.store.get(key))!;
     expect(after.rate).to.equal(2);
     expect(after.quota_remaining).to.equal(4);
     expect(after.quota_renews).to.equal(s.quota_renews);
@@ -387,7 +405,7 @@ describe('/tyk/keys router', () => {
     const future = Math.floor(Date.now() / 1000) + 3600;
     const key = (await api.call('POST', '/create', { org_id: 'o', expires: future })).body.key;
     await api.call('PUT', `/${key}`, { org_id: 'o', expires: 1000 });
-    expect((await api.store.get(key)).expires).to.equal(future);
+    expect((await api.store.get(key))!.expires).to.equal(future);
   });
 
   it('DELETE /:key removes the key, fires TokenDeleted; then 404 "There is no such key found"', async () => {
@@ -477,9 +495,9 @@ describe('/tyk/keys router', () => {
 
   it('stores a key with its session_lifetime as TTL', async () => {
     api = await startKeysApi();
-    const seen = [];
+    const seen: (number | undefined)[] = [];
     const set = api.store.set.bind(api.store);
-    api.store.set = (k, s, ttl) => {
+    api.store.set = (k: string, s: SessionState, ttl?: number) => {
       seen.push(ttl);
       return set(k, s, ttl);
     };

@@ -1,29 +1,45 @@
 import { expect } from 'chai';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { SessionLimiter, checkKeyState, checkAccessRights, consumeQuota, takeToken, } from '../src/auth/limits';
+import type { SessionState } from '../src/auth/session';
+import { SessionLimiter, checkKeyState, checkAccessRights, consumeQuota, takeToken, type LimitFailure, type SessionLimiterOptions } from '../src/auth/limits';
 import { MemorySessionStore } from '../src/storage/memory-store';
 import { createKeysRouter } from '../src/admin/keys';
+import { readJson, tykReply } from './helpers/http';
+import { sleep } from './helpers/poll';
 
 const T0 = Date.UTC(2030, 0, 1); // a fixed "now", epoch ms
 const T0_SEC = T0 / 1000;
 
-/** A limiter over a memory store with a clock the test moves. */
-function setup(options = {}) {
+interface Limited {
+  clock: { now: number };
+  store: MemorySessionStore;
+  limiter: SessionLimiter;
+}
+
+/** Every limiter made, closed (with its store) after each test. */
+const opened: Limited[] = [];
+
+/** A limiter over a memory store with a clock the test moves (`realClock`: the wall clock). */
+function setup(options: Partial<SessionLimiterOptions> = {}, realClock = false): Limited {
   const clock = { now: T0 };
-  const store = new MemorySessionStore({ now: () => clock.now, sweepIntervalMs: 0 });
-  const limiter = new SessionLimiter({ store, now: () => clock.now, ...options });
+  const now = realClock ? Date.now : () => clock.now;
+  const store = new MemorySessionStore({ now, sweepIntervalMs: 0 });
+  const limiter = new SessionLimiter({ store, now, ...options });
+  opened.push({ clock, store, limiter });
   return { clock, store, limiter };
 }
 
 describe('limits: key state and access rights', () => {
   it('an inactive key is 403 "Key is inactive, please renew" with a KeyExpired event', () => {
-    const r = checkKeyState({ is_inactive: true, expires: 0 }, T0_SEC);
+    const r = checkKeyState({ is_inactive: true, expires: 0 }, T0_SEC)!;
     expect(r).to.deep.include({ ok: false, status: 403, message: 'Key is inactive, please renew', event: 'KeyExpired' });
     expect(r.eventMessage).to.equal('Attempted access from inactive key.');
   });
 
   it('an expired key is 401 "Key has expired, please renew"; 0 or a future time is fine', () => {
-    const r = checkKeyState({ expires: T0_SEC - 1 }, T0_SEC);
+    const r = checkKeyState({ expires: T0_SEC - 1 }, T0_SEC)!;
     expect(r).to.deep.include({ ok: false, status: 401, message: 'Key has expired, please renew', event: 'KeyExpired' });
     expect(checkKeyState({ expires: 0 }, T0_SEC)).to.equal(undefined);
     expect(checkKeyState({ expires: -1 }, T0_SEC)).to.equal(undefined);
@@ -32,14 +48,14 @@ describe('limits: key state and access rights', () => {
   });
 
   it('inactive wins over expired (Tyk checks it first)', () => {
-    expect(checkKeyState({ is_inactive: true, expires: 1 }, T0_SEC).status).to.equal(403);
+    expect(checkKeyState({ is_inactive: true, expires: 1 }, T0_SEC)!.status).to.equal(403);
   });
 
   it('empty access_rights open every API; otherwise the API must be listed', () => {
     expect(checkAccessRights({}, 'api1')).to.equal(undefined);
     expect(checkAccessRights({ access_rights: {} }, 'api1')).to.equal(undefined);
     expect(checkAccessRights({ access_rights: { api1: {} } }, 'api1')).to.equal(undefined);
-    const r = checkAccessRights({ access_rights: { api2: {} } }, 'api1');
+    const r = checkAccessRights({ access_rights: { api2: {} } }, 'api1')!;
     expect(r).to.deep.include({ ok: false, status: 403, message: 'Access to this API has been disallowed' });
     // Tyk fires no event for this one.
     expect(r.event).to.equal(undefined);
@@ -48,8 +64,8 @@ describe('limits: key state and access rights', () => {
   it('for a versioned API the version must be granted', () => {
     const s = { access_rights: { api1: { versions: ['v1'] } } };
     expect(checkAccessRights(s, 'api1', 'v1')).to.equal(undefined);
-    expect(checkAccessRights(s, 'api1', 'v2').status).to.equal(403);
-    expect(checkAccessRights({ access_rights: { api1: {} } }, 'api1', 'v1').status).to.equal(403);
+    expect(checkAccessRights(s, 'api1', 'v2')!.status).to.equal(403);
+    expect(checkAccessRights({ access_rights: { api1: {} } }, 'api1', 'v1')!.status).to.equal(403);
   });
 });
 
@@ -74,14 +90,13 @@ describe('limits: bucket and quota arithmetic', () => {
 });
 
 describe('SessionLimiter', () => {
-  let ctx;
+  let ctx: Limited;
   afterEach(async () => {
-    if (ctx) {
-      await ctx.limiter.flush();
-      ctx.limiter.close();
-      await ctx.store.close();
+    for (const done of opened.splice(0)) {
+      await done.limiter.flush();
+      done.limiter.close();
+      await done.store.close();
     }
-    ctx = undefined;
   });
 
   it('passes a key without limits and writes nothing', async () => {
@@ -90,7 +105,7 @@ describe('SessionLimiter', () => {
     await ctx.store.set('k', session);
     for (let i = 0; i < 100; i++) expect(ctx.limiter.check({ storedKey: 'k', session, apiId: 'a' }).ok).to.equal(true);
     await ctx.limiter.flush();
-    expect(await ctx.store.get('k')).to.deep.equal(session);
+    expect(await ctx.store.get('k'))!.to.deep.equal(session);
   });
 
   it('runs key checks first: expired, inactive, access rights', () => {
@@ -110,21 +125,20 @@ describe('SessionLimiter', () => {
     for (let i = 0; i < 3; i++) expect(check().ok).to.equal(true);
     const limited = check();
     expect(limited).to.deep.include({ ok: false, status: 429, message: 'Rate limit exceeded', event: 'RatelimitExceeded' });
-    expect(limited.eventMessage).to.equal('Key Rate Limit Exceeded');
+    expect((limited as LimitFailure).eventMessage).to.equal('Key Rate Limit Exceeded');
     ctx.clock.now += 10_000;
     for (let i = 0; i < 3; i++) expect(check().ok).to.equal(true);
     expect(check().ok).to.equal(false);
   });
 
   it('rate limit recovers in real time too', async () => {
-    ctx = { store: new MemorySessionStore() };
-    ctx.limiter = new SessionLimiter({ store: ctx.store });
+    ctx = setup({}, true);
     const session = { rate: 2, per: 0.3 };
     const check = () => ctx.limiter.check({ storedKey: 'k', session, apiId: 'a' });
     expect(check().ok).to.equal(true);
     expect(check().ok).to.equal(true);
-    expect(check().status).to.equal(429);
-    await new Promise((r) => setTimeout(r, 350));
+    expect((check() as LimitFailure).status).to.equal(429);
+    await sleep(350);
     expect(check().ok).to.equal(true);
   });
 
@@ -148,9 +162,9 @@ describe('SessionLimiter', () => {
     expect(check().ok).to.equal(true);
     const r = check();
     expect(r).to.deep.include({ ok: false, status: 403, message: 'Quota exceeded', event: 'QuotaExceeded' });
-    expect(r.eventMessage).to.equal('Key Quota Limit Exceeded');
+    expect((r as LimitFailure).eventMessage).to.equal('Key Quota Limit Exceeded');
     await ctx.limiter.flush();
-    expect((await ctx.store.get('k')).quota_remaining).to.equal(0);
+    expect((await ctx.store.get('k'))!.quota_remaining).to.equal(0);
     // Never renews without a renewal rate, however long we wait.
     ctx.clock.now += 365 * 86400_000;
     expect(check().ok).to.equal(false);
@@ -163,13 +177,13 @@ describe('SessionLimiter', () => {
     const check = () => ctx.limiter.check({ storedKey: 'k', session, apiId: 'a' });
     expect(check().ok).to.equal(true);
     expect(check().ok).to.equal(true);
-    expect(check().status).to.equal(403);
+    expect((check() as LimitFailure).status).to.equal(403);
     ctx.clock.now += 30_000;
-    expect(check().status).to.equal(403);
+    expect((check() as LimitFailure).status).to.equal(403);
     ctx.clock.now += 31_000; // past T0 + 60 s
     expect(check().ok).to.equal(true);
     await ctx.limiter.flush();
-    const stored = await ctx.store.get('k');
+    const stored = (await ctx.store.get('k'))!;
     expect(stored.quota_remaining).to.equal(1);
     expect(stored.quota_renews).to.equal(T0_SEC + 61 + 60);
   });
@@ -191,13 +205,13 @@ describe('SessionLimiter', () => {
     // Each request reads its own copy of the session from the store, as the gateway does.
     const results = await Promise.all(
       Array.from({ length: 80 }, async () => {
-        const session = await ctx.store.get('k');
+        const session = (await ctx.store.get('k'))!;
         return ctx.limiter.check({ storedKey: 'k', session, apiId: 'a' }).ok;
       }),
     );
     expect(results.filter(Boolean)).to.have.length(50);
     await ctx.limiter.flush();
-    expect((await ctx.store.get('k')).quota_remaining).to.equal(0);
+    expect((await ctx.store.get('k'))!.quota_remaining).to.equal(0);
   });
 
   it('write-back keeps the stored TTL and does not bring back a deleted key', async () => {
@@ -206,15 +220,15 @@ describe('SessionLimiter', () => {
     await ctx.store.set('k', session, 100);
     ctx.limiter.check({ storedKey: 'k', session, apiId: 'a', ttlSeconds: 100 });
     await ctx.limiter.flush();
-    expect((await ctx.store.get('k')).quota_remaining).to.equal(4);
+    expect((await ctx.store.get('k'))!.quota_remaining).to.equal(4);
     ctx.clock.now += 100_000;
-    expect(await ctx.store.get('k')).to.equal(undefined);
+    expect(await ctx.store.get('k'))!.to.equal(undefined);
 
     await ctx.store.set('gone', session);
     ctx.limiter.check({ storedKey: 'gone', session, apiId: 'a' });
     await ctx.store.delete('gone');
     await ctx.limiter.flush();
-    expect(await ctx.store.get('gone')).to.equal(undefined);
+    expect(await ctx.store.get('gone'))!.to.equal(undefined);
   });
 
   it('an admin update (new last_updated) is neither overwritten nor counted against the old period', async () => {
@@ -226,12 +240,12 @@ describe('SessionLimiter', () => {
     const fresh = { quota_max: 10, quota_remaining: 10, quota_renews: T0_SEC, last_updated: '2' };
     await ctx.store.set('k', fresh);
     await ctx.limiter.flush();
-    expect((await ctx.store.get('k')).quota_remaining).to.equal(10);
+    expect((await ctx.store.get('k'))!.quota_remaining).to.equal(10);
     // The next request carries the new session: counting starts from it.
-    const next = await ctx.store.get('k');
+    const next = (await ctx.store.get('k'))!;
     expect(ctx.limiter.check({ storedKey: 'k', session: next, apiId: 'a' }).ok).to.equal(true);
     await ctx.limiter.flush();
-    expect((await ctx.store.get('k')).quota_remaining).to.equal(9);
+    expect((await ctx.store.get('k'))!.quota_remaining).to.equal(9);
   });
 
   it('forget() drops a key’s counters so the next request re-reads its session', () => {
@@ -258,20 +272,20 @@ describe('SessionLimiter', () => {
     await ctx.limiter.flush();
     ctx.clock.now += 5000;
     ctx.limiter.sweep();
-    const reread = await ctx.store.get('k');
+    const reread = (await ctx.store.get('k'))!;
     expect(reread.quota_remaining).to.equal(2);
     expect(ctx.limiter.check({ storedKey: 'k', session: reread, apiId: 'a' }).ok).to.equal(true);
     await ctx.limiter.flush();
-    expect((await ctx.store.get('k')).quota_remaining).to.equal(1);
+    expect((await ctx.store.get('k'))!.quota_remaining).to.equal(1);
   });
 });
 
 describe('limits with keys made through /tyk/keys', () => {
-  let server;
-  let store;
-  let limiter;
+  let server: Server | undefined;
+  let store: MemorySessionStore | undefined;
+  let limiter: SessionLimiter | undefined;
   after(async () => {
-    if (server) await new Promise((r) => server.close(r));
+    if (server) await new Promise((r) => server!.close(r));
     if (limiter) limiter.close();
     if (store) await store.close();
   });
@@ -286,36 +300,37 @@ describe('limits with keys made through /tyk/keys', () => {
         store,
         config: { hash_keys: true, hash_key_function: 'murmur64', min_token_length: 3 },
         events: { fire() {} },
-        onKeyChanged: (storedKey) => limiter.forget(storedKey),
+        onKeyChanged: (storedKey) => limiter!.forget(storedKey),
       }),
     );
-    server = await new Promise((resolve) => {
+    server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
-    const base = `http://127.0.0.1:${server.address().port}/tyk/keys`;
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tyk/keys`;
     const post = await fetch(`${base}/create`, {
       method: 'POST',
       body: JSON.stringify({ org_id: 'o', quota_max: 3, quota_renewal_rate: 3600, access_rights: { api1: { api_id: 'api1' } } }),
     });
-    const { key, key_hash: storedKey } = await post.json();
+    const { key, key_hash } = await tykReply(post);
+    const storedKey = key_hash!;
 
     for (let i = 0; i < 3; i++) {
-      const session = await store.get(storedKey);
+      const session = (await store.get(storedKey))!;
       expect(limiter.check({ storedKey, session, apiId: 'api1' }).ok).to.equal(true);
     }
-    expect(limiter.check({ storedKey, session: await store.get(storedKey), apiId: 'api1' }).status).to.equal(403);
-    expect(limiter.check({ storedKey, session: await store.get(storedKey), apiId: 'api2' }).message).to.equal(
+    expect((limiter.check({ storedKey, session: (await store.get(storedKey))!, apiId: 'api1' }) as LimitFailure).status).to.equal(403);
+    expect((limiter.check({ storedKey, session: (await store.get(storedKey))!, apiId: 'api2' }) as LimitFailure).message).to.equal(
       'Access to this API has been disallowed',
     );
     await limiter.flush();
-    const detail = await (await fetch(`${base}/${encodeURIComponent(key)}`)).json();
+    const detail = await readJson<SessionState>(await fetch(`${base}/${encodeURIComponent(key!)}`));
     expect(detail.quota_remaining).to.equal(0);
 
-    const put = await fetch(`${base}/${encodeURIComponent(key)}`, {
+    const put = await fetch(`${base}/${encodeURIComponent(key!)}`, {
       method: 'PUT',
       body: JSON.stringify({ org_id: 'o', quota_max: 3, quota_renewal_rate: 3600, access_rights: { api1: { api_id: 'api1' } } }),
     });
     expect(put.status).to.equal(200);
-    expect(limiter.check({ storedKey, session: await store.get(storedKey), apiId: 'api1' }).ok).to.equal(true);
+    expect(limiter.check({ storedKey, session: (await store.get(storedKey))!, apiId: 'api1' }).ok).to.equal(true);
   });
 });

@@ -2,12 +2,13 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
-import { startGateway, makeWorkspace, writeApi, writeMiddleware, type RunningGateway } from './helpers/gateway';
-import { startRecordingServer, type RecordingServer, echoed } from './helpers/http';
+import { startGateway, makeWorkspace, writeApi, writeMiddleware, type ApiDef, type RunningGateway } from './helpers/gateway';
+import { startRecordingServer, type RecordingServer, echoed, readJson, tykReply, type Echoed } from './helpers/http';
+import { sleep } from './helpers/poll';
 
-const version = (n) => `function tag(request) { request.set_headers['X-Version'] = '${n}'; }\n`;
+const version = (n: number | string) => `function tag(request) { request.set_headers['X-Version'] = '${n}'; }\n`;
 
-function hookedApi(apiId, target, extra = {}) {
+function hookedApi(apiId: string, target: string, extra: Record<string, unknown> = {}): ApiDef {
   return {
     api_id: apiId, org_id: 'org1', use_keyless: true,
     proxy: { listen_path: `/${apiId}/`, target_url: target, strip_listen_path: true },
@@ -17,18 +18,18 @@ function hookedApi(apiId, target, extra = {}) {
 }
 
 /** Several keep-alive clients hammering `path` until stopped; collects every status and X-Version seen. */
-function load(url, clients = 6) {
+function load(url: string, clients = 6) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-  const statuses = new Map();
-  const versions = new Set();
+  const statuses = new Map<number | 'error', number>();
+  const versions = new Set<string>();
   let running = true;
-  const one = () => new Promise((resolve) => {
+  const one = () => new Promise<void>((resolve) => {
     http.get(url, { agent }, (res) => {
       let data = '';
-      res.on('data', (d) => (data += d));
+      res.on('data', (d: Buffer) => (data += d));
       res.on('end', () => {
-        statuses.set(res.statusCode, (statuses.get(res.statusCode) || 0) + 1);
-        if (res.statusCode === 200) versions.add(JSON.parse(data).headers['x-version']);
+        statuses.set(res.statusCode!, (statuses.get(res.statusCode!) || 0) + 1);
+        if (res.statusCode === 200) versions.add((JSON.parse(data) as Echoed).headers['x-version'] as string);
         resolve();
       });
     }).on('error', () => {
@@ -53,8 +54,8 @@ function load(url, clients = 6) {
 describe('middleware lifecycle: upload, validate, swap, reload', function () {
   let upstream: RecordingServer;
   let gw: RunningGateway;
-  const upload = (apiId, file, code) => gw.admin(`/tyk/apis/${apiId}/middleware/${file}`, { method: 'PUT', body: code, headers: { 'content-type': 'application/javascript' } });
-  const versionOf = async (apiId) => (await echoed(await fetch(`${gw.url}/${apiId}/x`))).headers['x-version'];
+  const upload = (apiId: string, file: string, code: string) => gw.admin(`/tyk/apis/${apiId}/middleware/${file}`, { method: 'PUT', body: code, headers: { 'content-type': 'application/javascript' } });
+  const versionOf = async (apiId: string) => (await echoed(await fetch(`${gw.url}/${apiId}/x`))).headers['x-version'];
 
   before(async () => {
     upstream = await startRecordingServer();
@@ -72,10 +73,10 @@ describe('middleware lifecycle: upload, validate, swap, reload', function () {
   });
 
   it('lists and reads the uploaded files with sizes and hashes', async () => {
-    const list = await (await gw.admin('/tyk/apis/live/middleware')).json();
+    const list = await readJson<{ files: { name: string; size: number; sha256: string }[] }>(await gw.admin('/tyk/apis/live/middleware'));
     expect(list.files).to.have.length(1);
     expect(list.files[0]).to.include({ name: 'tag.js', size: version(1).length });
-    expect(list.files[0].sha256).to.match(/^[0-9a-f]{64}$/);
+    expect(list.files[0]!.sha256).to.match(/^[0-9a-f]{64}$/);
     const one = await gw.admin('/tyk/apis/live/middleware/tag.js');
     expect(await one.text()).to.equal(version(1));
   });
@@ -83,7 +84,7 @@ describe('middleware lifecycle: upload, validate, swap, reload', function () {
   it('rejects a syntax error with file, line and column; the old code keeps answering', async () => {
     const res = await upload('live', 'tag.js', 'function tag(request) {\n  request.set_headers[ = 1;\n}\n');
     expect(res.status).to.equal(400);
-    const { message } = await res.json();
+    const { message } = await tykReply(res);
     expect(message).to.include('tag.js');
     expect(message).to.match(/:2:\d+|line 2/);
     expect(await versionOf('live')).to.equal('1');
@@ -93,7 +94,7 @@ describe('middleware lifecycle: upload, validate, swap, reload', function () {
   it('rejects code without the hook function, naming it; the old code keeps answering', async () => {
     const res = await upload('live', 'tag.js', 'function notTag() {}\n');
     expect(res.status).to.equal(400);
-    expect((await res.json()).message).to.include('tag');
+    expect((await tykReply(res)).message).to.include('tag');
     expect(await versionOf('live')).to.equal('1');
   });
 
@@ -110,12 +111,12 @@ describe('middleware lifecycle: upload, validate, swap, reload', function () {
 
   it('an upload is live at once under continuous load, with zero non-200 responses', async () => {
     const traffic = load(`${gw.url}/live/x`);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     for (let v = 2; v <= 6; v++) {
       const res = await upload('live', 'tag.js', version(v));
       expect(res.status).to.equal(200);
       expect(await versionOf('live')).to.equal(String(v));
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     await traffic.stop();
     expect([...traffic.statuses.keys()]).to.deep.equal([200]);
@@ -123,18 +124,18 @@ describe('middleware lifecycle: upload, validate, swap, reload', function () {
   });
 
   it('a reload under load drops nothing, and a changed definition rebuilds only its own isolate', async () => {
-    const genOf = async (id) => Number((await gw.admin(`/tyk/apis/${id}`)).headers.get('x-isogate-generation'));
+    const genOf = async (id: string) => Number((await gw.admin(`/tyk/apis/${id}`)).headers.get('x-isogate-generation'));
     const liveGen = await genOf('live');
     const otherGen = await genOf('other');
     const traffic = load(`${gw.url}/live/x`);
     const trafficOther = load(`${gw.url}/other/x`, 2);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     const def = hookedApi('other', upstream.url, { config_data: { changed: true } });
     fs.writeFileSync(path.join(gw.dir, 'apps', 'other.json'), JSON.stringify(def));
     const report = await gw.reload();
     expect(report.status).to.equal('ok');
     await gw.reload();
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     await traffic.stop();
     await trafficOther.stop();
     expect([...traffic.statuses.keys()]).to.deep.equal([200]);
@@ -146,7 +147,7 @@ describe('middleware lifecycle: upload, validate, swap, reload', function () {
   it('a reload whose new version fails keeps the old one serving and says why', async () => {
     fs.writeFileSync(path.join(gw.dir, 'middleware', 'other', 'tag.js'), 'function tag( {');
     const res = await gw.admin('/tyk/reload?block=true');
-    const body = await res.json();
+    const body = await tykReply(res);
     expect(body.message).to.include('tag.js');
     expect(await versionOf('other')).to.equal('other-1');
     fs.writeFileSync(path.join(gw.dir, 'middleware', 'other', 'tag.js'), version('other-1'));

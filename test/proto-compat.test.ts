@@ -7,12 +7,19 @@ import { expect } from 'chai';
 import * as esbuild from 'esbuild';
 import * as protobuf from 'protobufjs';
 import { decodeObject, encodeObject } from '../src/coprocess/codec';
-import { HookType } from '../src/coprocess/dispatcher';
+import { HookType, type CoprocessObject } from '../src/coprocess/dispatcher';
+import { present } from './helpers/coprocess';
+import { fromRoot } from './helpers/paths';
 
-const root = join(__dirname, '..');
-const protoFiles = readdirSync(join(root, 'proto'))
+const protoFiles = readdirSync(fromRoot('proto'))
   .filter((f) => f.endsWith('.proto'))
-  .map((f) => join(root, 'proto', f));
+  .map((f) => fromRoot('proto', f));
+
+/** What sandbox/wire/schema.ts exports, as far as this test reads it (the sandbox is bundled separately). */
+interface SandboxSchema {
+  name: string;
+  fields: { name: string; label: string; kind: string | { name: string } }[];
+}
 
 /** A fully populated Object: every message type, maps of messages, packed doubles, big int64s. */
 function fullObject() {
@@ -86,13 +93,14 @@ function fullObject() {
 }
 
 /** Plain, comparable form: bytes as arrays, int64 as numbers, enums as numbers. */
-function plain(type, message) {
-  return JSON.parse(JSON.stringify(type.toObject(message, { longs: Number, enums: Number, bytes: Array, defaults: false })));
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function plain(type: protobuf.Type, message: protobuf.Message | Record<string, any>): any {
+  return JSON.parse(JSON.stringify(type.toObject(message as protobuf.Message, { longs: Number, enums: Number, bytes: Array, defaults: false })));
 }
 
 describe('protobuf wire compatibility with Tyk proto files', () => {
-  let reflection;
-  let ObjectType;
+  let reflection: protobuf.Root;
+  let ObjectType: protobuf.Type;
 
   before(() => {
     reflection = new protobuf.Root().loadSync(protoFiles, { keepCase: true });
@@ -112,7 +120,7 @@ describe('protobuf wire compatibility with Tyk proto files', () => {
   it('decodes reflection bytes with the static code', () => {
     const original = fullObject();
     const bytes = ObjectType.encode(ObjectType.fromObject(original)).finish();
-    const decoded = decodeObject(bytes);
+    const decoded = present(decodeObject(bytes));
     expect(plain(ObjectType, ObjectType.fromObject(decoded))).to.deep.equal(plain(ObjectType, ObjectType.fromObject(original)));
     expect(Buffer.from(decoded.request.raw_body).equals(original.request.raw_body)).to.equal(true);
     expect(decoded.session.id_extractor_deadline).to.equal(1700000600);
@@ -121,7 +129,7 @@ describe('protobuf wire compatibility with Tyk proto files', () => {
   });
 
   it('uses the field numbers of Tyk proto files', () => {
-    const field = (type, name) => reflection.lookupType(`coprocess.${type}`).fields[name].id;
+    const field = (type: string, name: string) => reflection.lookupType(`coprocess.${type}`).fields[name]!.id;
     expect(field('SessionState', 'id_extractor_deadline')).to.equal(27);
     expect(field('SessionState', 'key_id')).to.equal(32);
     expect(field('SessionState', 'post_expiry_grace_period')).to.equal(34);
@@ -130,7 +138,7 @@ describe('protobuf wire compatibility with Tyk proto files', () => {
     expect(field('Object', 'response')).to.equal(7);
     expect(field('ResponseObject', 'multivalue_headers')).to.equal(5);
     expect({ ...reflection.lookupEnum('coprocess.HookType').values }).to.deep.equal({ Unknown: 0, Pre: 1, Post: 2, PostKeyAuth: 3, CustomKeyCheck: 4, Response: 5 });
-    expect(reflection.lookupService('coprocess.Dispatcher').methods.Dispatch.requestType).to.equal('Object');
+    expect(reflection.lookupService('coprocess.Dispatcher').methods.Dispatch!.requestType).to.equal('Object');
   });
 
   it('writes those field numbers on the wire from the static code', () => {
@@ -141,17 +149,17 @@ describe('protobuf wire compatibility with Tyk proto files', () => {
   });
 
   it('keeps the sandbox normaliser schema identical to the protos', () => {
-    const bundled = esbuild.buildSync({ entryPoints: [join(root, 'sandbox', 'wire', 'schema.ts')], bundle: true, write: false, format: 'cjs', platform: 'neutral' });
-    const module = { exports: {} };
-    new Function('module', 'exports', bundled.outputFiles[0].text)(module, module.exports);
+    const bundled = esbuild.buildSync({ entryPoints: [fromRoot('sandbox', 'wire', 'schema.ts')], bundle: true, write: false, format: 'cjs', platform: 'neutral' });
+    const module = { exports: {} as { ALL_SCHEMAS: SandboxSchema[] } };
+    new Function('module', 'exports', bundled.outputFiles[0]!.text)(module, module.exports);
     const { ALL_SCHEMAS } = module.exports;
 
-    const scalarKinds = { string: 'string', bytes: 'bytes', bool: 'bool', int32: 'int32', int64: 'int64', double: 'double' };
-    const reached = new Set();
-    const visit = (type) => {
+    const scalarKinds: Record<string, string> = { string: 'string', bytes: 'bytes', bool: 'bool', int32: 'int32', int64: 'int64', double: 'double' };
+    const reached = new Set<string>();
+    const visit = (type: protobuf.Type) => {
       if (reached.has(type.fullName)) return;
       reached.add(type.fullName);
-      for (const f of type.fieldsArray) if (f.resolve().resolvedType instanceof protobuf.Type) visit(f.resolvedType);
+      for (const f of type.fieldsArray) if (f.resolve().resolvedType instanceof protobuf.Type) visit(f.resolvedType as protobuf.Type);
     };
     visit(ObjectType);
     expect(ALL_SCHEMAS.map((s) => `.${s.name}`).sort()).to.deep.equal([...reached].sort());

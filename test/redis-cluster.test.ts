@@ -3,25 +3,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { startGateway, makeWorkspace, writeApi, writeMiddleware, runCli, freePort, type RunningGateway } from './helpers/gateway';
-import { startRecordingServer, type RecordingServer } from './helpers/http';
+import type { Redis } from 'ioredis';
+import type { SessionState } from '../src/auth/session';
+import { startGateway, makeWorkspace, writeApi, writeMiddleware, runCli, type ApiDef, type RunningGateway } from './helpers/gateway';
+import { echoed, readJson, startRecordingServer, tykReply, type RecordingServer } from './helpers/http';
+import { freePort } from './helpers/ports';
 import { startRedis, requireRedisServer, type RunningRedis } from './helpers/redis';
 import { encodeNotification, NOTIFICATION_CHANNEL } from '../src/cluster/notification';
+import { sleep, until } from './helpers/poll';
 
 const NODE_SECRET = 'cluster-secret';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually(check, ms = 3000, step = 25) {
-  const deadline = Date.now() + ms;
-  let last;
-  while (Date.now() < deadline) {
-    last = await check();
-    if (last === true) return Date.now();
-    await sleep(step);
-  }
-  throw new Error(`not true within ${ms} ms (last: ${JSON.stringify(last)})`);
-}
-
 // auth_check that refuses everything when the API's config_data says so: on that node a request
 // can only pass when the identity is served from the shared cache (Redis) without the plugin.
 const AUTH_PLUGIN = `
@@ -40,7 +31,7 @@ function post(request, session) {
 }
 `;
 
-function keyedApi(target) {
+function keyedApi(target: string): ApiDef {
   return {
     api_id: 'keyed', org_id: 'org1', name: 'keyed', use_keyless: false, use_standard_auth: true,
     auth: { auth_header_name: 'Authorization' },
@@ -48,7 +39,7 @@ function keyedApi(target) {
   };
 }
 
-function pluginApi(target, node, refuse) {
+function pluginApi(target: string, node: string, refuse: boolean): ApiDef {
   return {
     api_id: 'plug', org_id: 'org1', name: 'plug', use_keyless: false, custom_plugin_auth_enabled: true,
     config_data: { node, refuse },
@@ -62,7 +53,7 @@ function pluginApi(target, node, refuse) {
   };
 }
 
-function workspace(target, node, refuse) {
+function workspace(target: string, node: string, refuse: boolean) {
   const dir = makeWorkspace();
   writeMiddleware(dir, 'auth.js', AUTH_PLUGIN);
   writeApi(dir, keyedApi(target));
@@ -70,22 +61,22 @@ function workspace(target, node, refuse) {
   return dir;
 }
 
-const session = (extra = {}) => ({ rate: 100, per: 1, quota_max: -1, org_id: 'org1', access_rights: {}, ...extra });
+const session = (extra: SessionState = {}): SessionState => ({ rate: 100, per: 1, quota_max: -1, org_id: 'org1', access_rights: {}, ...extra });
 
 describe('two gateways sharing one Redis', function () {
   this.timeout(60_000);
   let redis: RunningRedis;
-  let raw;
+  let raw: Redis;
   let upstream: RecordingServer;
-  let a;
-  let b;
+  let a: RunningGateway;
+  let b: RunningGateway;
 
-  const get = (gw, p, key) => fetch(`${gw.url}${p}`, { headers: key ? { authorization: key } : {} });
+  const get = (gw: RunningGateway, p: string, key?: string) => fetch(`${gw.url}${p}`, { headers: key ? { authorization: key } : {} });
   // Resolves with the key's full name: Tyk stores a custom key org-qualified (org1<key>).
-  const createKey = async (gw, key, body = session()) => {
+  const createKey = async (gw: RunningGateway, key: string, body = session()) => {
     const res = await gw.admin(`/tyk/keys/${key}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
     expect(res.status).to.equal(200);
-    return (await res.json()).key;
+    return (await tykReply(res)).key!;
   };
 
   before(async function () {
@@ -111,11 +102,11 @@ describe('two gateways sharing one Redis', function () {
   it('a key created on A authenticates on B, stored as Tyk stores it', async () => {
     const name = await createKey(a, 'shared-key-1');
     expect(name).to.equal('org1shared-key-1');
-    expect(JSON.parse(await raw.get('apikey-org1shared-key-1'))).to.include({ rate: 100, org_id: 'org1' });
+    expect(JSON.parse((await raw.get('apikey-org1shared-key-1'))!)).to.include({ rate: 100, org_id: 'org1' });
     // Clients present the bare custom key, as with Tyk.
     expect((await get(b, '/keyed/x', 'shared-key-1')).status).to.equal(200);
     expect((await b.admin(`/tyk/keys/${name}`)).status).to.equal(200);
-    expect((await b.admin('/tyk/keys').then((r) => r.json())).keys).to.include(name);
+    expect((await readJson<{ keys: string[] }>(await b.admin('/tyk/keys'))).keys).to.include(name);
   });
 
   it('deleting the key on A makes B refuse it within a second, though B had it cached', async () => {
@@ -124,7 +115,8 @@ describe('two gateways sharing one Redis', function () {
     expect((await get(b, '/keyed/x', 'shared-key-2')).status).to.equal(200); // now from B's auth LRU
     const deleted = Date.now();
     expect((await a.admin(`/tyk/keys/${name}`, { method: 'DELETE' })).status).to.equal(200);
-    const refused = await eventually(async () => (await get(b, '/keyed/x', 'shared-key-2')).status === 403, 1000);
+    await until(async () => (await get(b, '/keyed/x', 'shared-key-2')).status === 403, { timeoutMs: 1000 });
+    const refused = Date.now();
     expect(refused - deleted).to.be.below(1000);
   });
 
@@ -135,7 +127,7 @@ describe('two gateways sharing one Redis', function () {
     // `expires` in the past on an update keeps the old expiry (Tyk); `is_inactive` takes effect.
     const put = await a.admin(`/tyk/keys/${name}`, { method: 'PUT', body: JSON.stringify(session({ is_inactive: true, expires: past })), headers: { 'content-type': 'application/json' } });
     expect(put.status).to.equal(200);
-    await eventually(async () => (await get(b, '/keyed/x', 'shared-key-3')).status !== 200, 1000);
+    await until(async () => (await get(b, '/keyed/x', 'shared-key-3')).status !== 200, { timeoutMs: 1000 });
   });
 
   it('/tyk/reload/group on A makes B load a new API definition from its own app_path', async () => {
@@ -143,8 +135,8 @@ describe('two gateways sharing one Redis', function () {
     expect((await get(b, '/late/x')).status).to.equal(404);
     const res = await a.admin('/tyk/reload/group');
     expect(res.status).to.equal(200);
-    expect(await res.json()).to.deep.equal({ status: 'ok', message: '' });
-    await eventually(async () => (await get(b, '/late/x')).status === 200, 3000);
+    expect(await tykReply(res)).to.deep.equal({ status: 'ok', message: '' });
+    await until(async () => (await get(b, '/late/x')).status === 200, { timeoutMs: 3000 });
     // A reloads too (it has no such file, so nothing new there).
     expect((await get(a, '/late/x')).status).to.equal(404);
   });
@@ -154,13 +146,13 @@ describe('two gateways sharing one Redis', function () {
     const forged = JSON.parse(encodeNotification('GroupReload', '', 'not-the-secret'));
     await raw.publish(NOTIFICATION_CHANNEL, JSON.stringify(forged));
     await raw.publish(NOTIFICATION_CHANNEL, JSON.stringify({ command: 'GroupReload', payload: '' }));
-    await eventually(() => b.logs.join('').includes('cluster notification rejected: unsigned'), 2000);
+    await b.waitForLog('cluster notification rejected: unsigned', 2000);
     expect(b.logs.join('')).to.include('cluster notification rejected: bad signature');
     await sleep(300);
     expect((await get(b, '/late2/x')).status).to.equal(404);
     // What a Tyk node (or a script) that knows node_secret sends is obeyed.
     await raw.publish(NOTIFICATION_CHANNEL, encodeNotification('ApiAdded', 'late2', NODE_SECRET));
-    await eventually(async () => (await get(b, '/late2/x')).status === 200, 3000);
+    await until(async () => (await get(b, '/late2/x')).status === 200, { timeoutMs: 3000 });
   });
 
   it('a session stored by an auth_check plugin on A is served from the shared cache on B', async () => {
@@ -168,10 +160,10 @@ describe('two gateways sharing one Redis', function () {
     expect((await get(b, '/plug/x', 'cred-b-only')).status).to.equal(403);
     const onA = await get(a, '/plug/x', 'cred-1');
     expect(onA.status).to.equal(200);
-    expect((await onA.json()).headers['x-authed-on']).to.equal('A');
+    expect((await echoed(onA)).headers['x-authed-on']).to.equal('A');
     const onB = await get(b, '/plug/x', 'cred-1');
     expect(onB.status).to.equal(200);
-    expect((await onB.json()).headers['x-authed-on']).to.equal('A');
+    expect((await echoed(onB)).headers['x-authed-on']).to.equal('A');
   });
 
   it('a key stored with a session lifetime expires in Redis, and then on every node', async () => {
@@ -188,17 +180,17 @@ describe('two gateways sharing one Redis', function () {
     await sleep(100);
     const down = await get(b, '/keyed/x', 'never-cached');
     expect(down.status).to.equal(503);
-    expect(await down.json()).to.deep.equal({ error: 'Service Unavailable' });
+    expect(await readJson(down)).to.deep.equal({ error: 'Service Unavailable' });
     expect(b.child.exitCode).to.equal(null);
     // Keyless APIs do not need the store.
     expect((await get(b, '/late/x')).status).to.equal(200);
     await redis.restart();
     // The fresh Redis has no data: a new key made on A works on B, and notifications flow again.
-    await eventually(async () => (await a.admin('/tyk/keys')).status === 200, 5000, 100);
+    await until(async () => (await a.admin('/tyk/keys')).status === 200, { timeoutMs: 5000, stepMs: 100 });
     const name = await createKey(a, 'after-outage');
-    await eventually(async () => (await get(b, '/keyed/x', 'after-outage')).status === 200, 5000, 100);
+    await until(async () => (await get(b, '/keyed/x', 'after-outage')).status === 200, { timeoutMs: 5000, stepMs: 100 });
     expect((await a.admin(`/tyk/keys/${name}`, { method: 'DELETE' })).status).to.equal(200);
-    await eventually(async () => (await get(b, '/keyed/x', 'after-outage')).status === 403, 1000);
+    await until(async () => (await get(b, '/keyed/x', 'after-outage')).status === 403, { timeoutMs: 1000 });
     expect(a.logs.join('')).to.match(/Redis connection (lost|closed); reconnecting/);
     expect(a.logs.join('')).to.include('Redis connection restored');
   });
@@ -227,7 +219,7 @@ describe('gateway startup in Redis mode', function () {
 
   it('warns when node_secret is missing', async () => {
     const redis = await startRedis();
-    let gw: RunningGateway;
+    let gw: RunningGateway | undefined;
     try {
       gw = await startGateway({ config: { storage: { type: 'redis', host: '127.0.0.1', port: redis.port } } });
       expect(gw.logs.join('')).to.include('node_secret is not set');

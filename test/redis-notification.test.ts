@@ -1,10 +1,11 @@
 import crypto from 'node:crypto';
 import { expect } from 'chai';
-import { startRedis, requireRedisServer, quietLogs, type RunningRedis } from './helpers/redis';
+import type { Redis } from 'ioredis';
+import { quietLogs } from './helpers/log';
+import { startRedis, requireRedisServer, type RunningRedis } from './helpers/redis';
 import { ClusterBus, NOTIFICATION_CHANNEL, decodeNotification, encodeNotification, keysOfPayload, signature, } from '../src/cluster/index';
 import { createRedisClient } from '../src/storage/redis-connection';
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+import { sleep, until } from './helpers/poll';
 
 describe('cluster notification format (Tyk)', () => {
   quietLogs();
@@ -37,7 +38,7 @@ describe('cluster notification format (Tyk)', () => {
     for (const [text, reason] of cases) {
       const decoded = decodeNotification(text, 'right', false);
       expect(decoded.ok, text).to.equal(false);
-      expect(decoded.reason, text).to.equal(reason);
+      expect((decoded as { reason?: string }).reason, text).to.equal(reason);
     }
   });
 
@@ -55,7 +56,8 @@ describe('cluster notification format (Tyk)', () => {
 describe('ClusterBus over a real redis-server', function () {
   quietLogs();
   let redis: RunningRedis;
-  const buses = [];
+  const buses: ClusterBus[] = [];
+  const publishers: Redis[] = [];
 
   before(async function () {
     requireRedisServer(this);
@@ -64,7 +66,7 @@ describe('ClusterBus over a real redis-server', function () {
 
   after(async () => {
     for (const bus of buses) await bus.close();
-    for (const c of buses.flatMap((b) => b.clients)) c.disconnect();
+    for (const c of publishers) c.disconnect();
     if (redis) await redis.close();
   });
 
@@ -72,7 +74,7 @@ describe('ClusterBus over a real redis-server', function () {
     const target = { source: 'test', host: '127.0.0.1', port: redis.port, timeoutSeconds: 1 };
     const publisher = createRedisClient(target, 'store');
     await publisher.connect();
-    const heard = { reload: [], keys: [], resync: 0 };
+    const heard = { reload: [] as string[], keys: [] as string[], resync: 0 };
     const bus = new ClusterBus({
       publisher,
       subscriber: createRedisClient(target, 'subscriber'),
@@ -85,18 +87,9 @@ describe('ClusterBus over a real redis-server', function () {
       },
     });
     await bus.start(target);
-    bus.clients = [publisher];
+    publishers.push(publisher);
     buses.push(bus);
-    return { bus, heard };
-  }
-
-  async function until(check, ms = 2000) {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      if (check()) return;
-      await sleep(10);
-    }
-    throw new Error('condition not met in time');
+    return { bus, heard, publisher };
   }
 
   it('delivers reloads and key changes to other nodes but not back to the sender', async () => {
@@ -106,7 +99,7 @@ describe('ClusterBus over a real redis-server', function () {
     a.bus.notifyKeyChanged('key-1');
     for (const command of ['ApiUpdated', 'ApiAdded', 'ApiRemoved', 'PolicyChanged']) await a.bus.publish(command, 'x');
     await a.bus.publish('OAuthPurgeLapsedTokens', '');
-    await until(() => b.heard.reload.length === 5 && b.heard.keys.length === 1);
+    await until(() => b.heard.reload.length === 5 && b.heard.keys.length === 1, { timeoutMs: 2000, stepMs: 10 });
     expect(b.heard.reload).to.deep.equal(['GroupReload', 'ApiUpdated', 'ApiAdded', 'ApiRemoved', 'PolicyChanged']);
     expect(b.heard.keys).to.deep.equal(['key-1']);
     await sleep(100);
@@ -119,8 +112,8 @@ describe('ClusterBus over a real redis-server', function () {
     const c = await node('same');
     // a and b send byte-identical messages at once: a skips one copy (its own), not both.
     await Promise.all([a.bus.publish('KeySpaceUpdateNotification', 'dup'), b.bus.publish('KeySpaceUpdateNotification', 'dup')]);
-    await until(() => c.heard.keys.length === 2);
-    await until(() => a.heard.keys.length === 1 && b.heard.keys.length === 1);
+    await until(() => c.heard.keys.length === 2, { timeoutMs: 2000, stepMs: 10 });
+    await until(() => a.heard.keys.length === 1 && b.heard.keys.length === 1, { timeoutMs: 2000, stepMs: 10 });
   });
 
   it('ignores messages signed with another secret unless allow_insecure_configs', async () => {
@@ -129,7 +122,7 @@ describe('ClusterBus over a real redis-server', function () {
     const raw = redis.client();
     await raw.publish(NOTIFICATION_CHANNEL, encodeNotification('GroupReload', '', 'theirs'));
     await raw.publish(NOTIFICATION_CHANNEL, JSON.stringify({ command: 'KeySpaceUpdateNotification', payload: 'k9' }));
-    await until(() => lax.heard.reload.length === 1 && lax.heard.keys.length === 1);
+    await until(() => lax.heard.reload.length === 1 && lax.heard.keys.length === 1, { timeoutMs: 2000, stepMs: 10 });
     await sleep(100);
     expect(strict.heard.reload).to.deep.equal([]);
     expect(strict.heard.keys).to.deep.equal([]);
@@ -141,10 +134,10 @@ describe('ClusterBus over a real redis-server', function () {
     await redis.stop();
     await sleep(100);
     await redis.restart();
-    await until(() => a.heard.resync === 1 && b.heard.resync === 1, 5000);
+    await until(() => a.heard.resync === 1 && b.heard.resync === 1, { timeoutMs: 5000, stepMs: 10 });
     // Publishing needs the (reconnected) publisher too.
-    await until(() => a.bus.options.publisher.status === 'ready', 5000);
+    await until(() => a.publisher.status === 'ready', { timeoutMs: 5000, stepMs: 10 });
     await a.bus.publish('GroupReload', '');
-    await until(() => b.heard.reload.length === 1);
+    await until(() => b.heard.reload.length === 1, { timeoutMs: 2000, stepMs: 10 });
   });
 });

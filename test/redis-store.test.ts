@@ -1,19 +1,22 @@
 import { expect } from 'chai';
-import { freePort } from './helpers/gateway';
-import { startRedis, requireRedisServer, quietLogs, type RunningRedis } from './helpers/redis';
+import type { Redis } from 'ioredis';
 import { RedisSessionStore, StoreUnavailableError, createSessionStore, connectSessionStore } from '../src/storage/index';
+import type { RedisTarget } from '../src/storage/redis-connection';
+import { rejectionOf } from './helpers/errors';
+import { quietLogs } from './helpers/log';
+import { sleep, until } from './helpers/poll';
+import { freePort } from './helpers/ports';
+import { startRedis, requireRedisServer, type RunningRedis } from './helpers/redis';
 
-function target(port, extra = {}) {
+function target(port: number, extra: Partial<RedisTarget> = {}): RedisTarget {
   return { source: '/etc/isogate/tyk.conf', host: '127.0.0.1', port, timeoutSeconds: 1, ...extra };
 }
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 describe('RedisSessionStore against a real redis-server', function () {
   quietLogs();
   let redis: RunningRedis;
-  let raw;
-  let store;
+  let raw: Redis;
+  let store: RedisSessionStore;
 
   before(async function () {
     requireRedisServer(this);
@@ -38,7 +41,7 @@ describe('RedisSessionStore against a real redis-server', function () {
   it('keeps sessions as Tyk does: session JSON under apikey-<key>, no TTL for 0', async () => {
     const session = { rate: 10, per: 1, org_id: 'o', meta_data: { a: 'b' }, access_rights: {} };
     await store.set('org1abc', session, 0);
-    expect(JSON.parse(await raw.get('apikey-org1abc'))).to.deep.equal(session);
+    expect(JSON.parse((await raw.get('apikey-org1abc'))!)).to.deep.equal(session);
     expect(await raw.ttl('apikey-org1abc')).to.equal(-1);
     expect(await store.get('org1abc')).to.deep.equal(session);
     expect(await store.get('missing')).to.equal(undefined);
@@ -116,7 +119,7 @@ describe('RedisSessionStore against a real redis-server', function () {
   });
 
   it('createSessionStore builds an unconnected Redis store from the config; connectSessionStore opens it', async () => {
-    const made = createSessionStore({ source: 'x.conf', storage: { type: 'redis', host: '127.0.0.1', port: redis.port } });
+    const made = createSessionStore({ source: 'x.conf', storage: { type: 'redis', host: '127.0.0.1', port: redis.port } }) as RedisSessionStore;
     expect(made).to.be.instanceOf(RedisSessionStore);
     expect(made.client.status).to.equal('wait');
     await connectSessionStore(made);
@@ -127,14 +130,18 @@ describe('RedisSessionStore against a real redis-server', function () {
   });
 });
 
+/** The `storage` section createSessionStore takes. */
+type Storage = NonNullable<Parameters<typeof createSessionStore>[0]['storage']>;
+
 describe('createSessionStore for Redis', () => {
   it('refuses Tyk storage options it cannot honour, naming the key and file', () => {
     for (const key of ['enable_cluster', 'use_ssl']) {
-      expect(() => createSessionStore({ source: '/etc/tyk.conf', storage: { type: 'redis', host: 'h', [key]: true } }))
+      expect(() => createSessionStore({ source: '/etc/tyk.conf', storage: { type: 'redis', host: 'h', [key]: true } as Storage }))
         .to.throw(new RegExp(`^/etc/tyk\\.conf: storage\\.${key}: is not supported`))
         .with.property('name', 'ConfigError');
     }
-    const store = createSessionStore({ source: 'x', storage: { type: 'redis', host: 'h', enable_cluster: false, optimisation_max_idle: 2000 } });
+    // Tyk keys the gateway does not model, as a tyk.conf may carry them.
+    const store = createSessionStore({ source: 'x', storage: { type: 'redis', host: 'h', enable_cluster: false, optimisation_max_idle: 2000 } as Storage }) as RedisSessionStore;
     expect(store.target).to.include({ host: 'h', port: 6379, timeoutSeconds: 5 });
     return store.close();
   });
@@ -150,12 +157,7 @@ describe('RedisSessionStore when Redis is away', function () {
     const port = await freePort();
     const store = new RedisSessionStore(target(port));
     const started = Date.now();
-    let error;
-    try {
-      await store.connect();
-    } catch (err) {
-      error = err;
-    }
+    const error = await rejectionOf(store.connect());
     expect(error, 'connect should fail').to.exist;
     expect(error.name).to.equal('ConfigError');
     expect(error.message).to.match(/^\/etc\/isogate\/tyk\.conf: storage\.host\/storage\.port: cannot connect to Redis at 127\.0\.0\.1:\d+/);
@@ -190,7 +192,7 @@ describe('RedisSessionStore when Redis is away', function () {
     const redis = await startRedis({ args: ['--requirepass', 'right'] });
     const store = new RedisSessionStore(target(redis.port, { password: 'wrong' }));
     try {
-      const error = await store.connect().then(() => undefined, (e) => e);
+      const error = await rejectionOf(store.connect());
       expect(error, 'connect should fail').to.exist;
       expect(error.message).to.match(/storage\.password: Redis at 127\.0\.0\.1:\d+ refused the credentials/);
       const good = new RedisSessionStore(target(redis.port, { password: 'right' }));
@@ -212,17 +214,12 @@ describe('RedisSessionStore when Redis is away', function () {
       await redis.stop();
       await sleep(50);
       const started = Date.now();
-      const error = await store.get('survivor').then(() => undefined, (e) => e);
+      const error = await rejectionOf(store.get('survivor'));
       expect(error).to.be.instanceOf(StoreUnavailableError);
       expect(error.status).to.equal(503);
       expect(Date.now() - started).to.be.below(1500);
       await redis.restart();
-      const deadline = Date.now() + 5000;
-      let ok = false;
-      while (!ok && Date.now() < deadline) {
-        ok = await store.set('after', { rate: 2 }, 0).then(() => true, () => false);
-        if (!ok) await sleep(50);
-      }
+      const ok = await until(() => store.set('after', { rate: 2 }, 0).then(() => true, () => false), { timeoutMs: 5000, stepMs: 50 }).catch(() => false);
       expect(ok, 'the store reconnects by itself').to.equal(true);
       expect(await store.get('after')).to.deep.equal({ rate: 2 });
     } finally {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { startGateway, makeWorkspace, writeApi, writeMiddleware } from './helpers/gateway';
 import { startRecordingServer, type RecordingServer } from './helpers/http';
+import { until } from './helpers/poll';
 
 describe('process model: a fatal isolate OOM costs one worker, not the service', function () {
   this.timeout(60000);
@@ -14,15 +15,10 @@ describe('process model: a fatal isolate OOM costs one worker, not the service',
     const gw = await startGateway({ dir });
     try {
       expect((await fetch(`${gw.url}/fine/x`)).status).to.equal(200);
-      const crashed = await fetch(`${gw.url}/bomb/x`).then((r) => r.status, () => 'connection lost');
+      const crashed = await fetch(`${gw.url}/bomb/x`).then((r) => r.status, () => 'connection lost' as const);
       expect(crashed === 'connection lost' || crashed >= 500).to.equal(true);
-      const deadline = Date.now() + 30000;
-      let status;
-      while (Date.now() < deadline) {
-        status = await fetch(`${gw.url}/fine/x`).then((r) => r.status, () => 0);
-        if (status === 200) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      let status = 0;
+      await until(async () => (status = await fetch(`${gw.url}/fine/x`).then((r) => r.status, () => 0)) === 200, { timeoutMs: 30_000, stepMs: 100 }).catch(() => undefined);
       expect(status).to.equal(200);
       expect(gw.logs.join('')).to.include('restarting');
     } finally {

@@ -62,6 +62,8 @@ export interface RunningGateway {
   admin(p: string, init?: RequestInit): Promise<Response>;
   /** A blocking /tyk/reload, answered JSON. */
   reload(): Promise<{ status: string; message?: string }>;
+  /** Resolves once the logs hold `text`: log lines travel worker → supervisor → here and may trail a response. */
+  waitForLog(text: string, timeoutMs?: number): Promise<void>;
   /** SIGTERM (graceful), SIGKILL after a grace; resolves with the exit code once all its processes are gone. */
   stop(): Promise<number | null>;
 }
@@ -96,6 +98,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     process: proc,
     admin,
     reload: async () => (await admin('/tyk/reload?block=true')).json() as Promise<{ status: string; message?: string }>,
+    waitForLog: async (text, timeoutMs = 5000) => {
+      await until(() => proc.output.join('').includes(text), { timeoutMs, stepMs: 50 }).catch(() => {
+        throw new Error(`the gateway log did not show ${JSON.stringify(text)} within ${timeoutMs} ms:\n${proc.output.join('')}`);
+      });
+    },
     stop: async () => (await proc.stop()).code,
   };
 }
