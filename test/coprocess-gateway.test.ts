@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import http from 'node:http';
 import type { SessionState } from '../src/auth/session';
-import { startGateway, makeWorkspace, writeApi, writeMiddleware, type ApiDef, type RunningGateway } from './helpers/gateway';
+import { keylessApi, startGateway, makeWorkspace, writeApi, writeMiddleware, type ApiDef, type RunningGateway } from './helpers/gateway';
 import { startRecordingServer, type RecordingServer, echoed, readJson, tykError, type Echoed } from './helpers/http';
 import { sleep } from './helpers/poll';
 
@@ -72,15 +72,7 @@ function respond(request, response, session, metadata, spec) {
 `;
 
 function api(apiId: string, listenPath: string, target: string, middleware: Record<string, unknown>, extra: Record<string, unknown> = {}): ApiDef {
-  return {
-    api_id: apiId,
-    org_id: 'org1',
-    use_keyless: true,
-    proxy: { listen_path: listenPath, target_url: target, strip_listen_path: true },
-    config_data: { greeting: 'hi from config' },
-    custom_middleware: { driver: 'isolate', ...middleware },
-    ...extra,
-  };
+  return keylessApi(apiId, listenPath, target, { config_data: { greeting: 'hi from config' }, custom_middleware: { driver: 'isolate', ...middleware }, ...extra });
 }
 
 const pre = (...names: string[]) => ({ pre: names.map((name) => ({ name, path: 'plugin.js' })) });

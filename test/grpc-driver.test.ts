@@ -11,7 +11,7 @@ import { startNodePluginServer, type NodePluginServer, type NodePluginServerOpti
 import { ensurePythonGrpc, startPythonPluginServer, type PythonPluginServer } from './fixtures/grpc/python-plugin-server';
 import { present } from './helpers/coprocess';
 import { rejectionOf } from './helpers/errors';
-import { makeWorkspace, startGateway, writeApi, type ApiDef, type RunningGateway } from './helpers/gateway';
+import { hookedApi, makeWorkspace, startGateway, writeApi, type ApiDef, type RunningGateway } from './helpers/gateway';
 import { startRecordingServer, readJson, tykErrorBody, type RecordingServer } from './helpers/http';
 import { silentLogger } from './helpers/log';
 import { sleep, until } from './helpers/poll';
@@ -404,15 +404,7 @@ describe('grpc driver through a real gateway', function () {
   this.timeout(30_000);
 
   function api(apiId: string, upstream: RecordingServer, customMiddleware: Record<string, unknown>, extra: Record<string, unknown> = {}): ApiDef {
-    return {
-      api_id: apiId,
-      org_id: 'org1',
-      name: apiId,
-      use_keyless: true,
-      proxy: { listen_path: `/${apiId}/`, target_url: upstream.url, strip_listen_path: true },
-      custom_middleware: { driver: 'grpc', ...customMiddleware },
-      ...extra,
-    };
+    return hookedApi(apiId, upstream.url, { driver: 'grpc', ...customMiddleware }, extra);
   }
 
   function authApi(apiId: string, upstream: RecordingServer, customMiddleware: Record<string, unknown>, extra: Record<string, unknown> = {}): ApiDef {

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SessionState } from '../src/auth/session';
-import { startGateway, makeWorkspace, writeApi, writeMiddleware, type RunningGateway } from './helpers/gateway';
+import { hookedApi, startGateway, makeWorkspace, writeApi, writeMiddleware, type RunningGateway } from './helpers/gateway';
 import { echoed, readJson, startRecordingServer, tykError, tykReply, type RecordingServer } from './helpers/http';
 import { fromRoot } from './helpers/paths';
 
@@ -91,15 +91,7 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     // The event handler lives in the auth API's own folder, so that API's isolate loads it.
     writeMiddleware(dir, 'jsvm-auth/event-handler.js', fs.readFileSync(path.join(EXAMPLES, 'event-handler.js'), 'utf8'));
 
-    const api = (apiId: string, cm: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
-      api_id: apiId,
-      org_id: 'org1',
-      name: apiId,
-      use_keyless: true,
-      proxy: { listen_path: `/${apiId}/`, target_url: upstream.url, strip_listen_path: true },
-      custom_middleware: { driver: 'otto', ...cm },
-      ...extra,
-    });
+    const api = (apiId: string, cm: Record<string, unknown>, extra: Record<string, unknown> = {}) => hookedApi(apiId, upstream.url, { driver: 'otto', ...cm }, extra);
     const pre = (name: string, file: string) => ({ pre: [{ name, path: `jsvm/${file}` }] });
     const lookupAt = (host: string) => ({ config_data: { lookup_service: `http://${host}:${lookup.port}` } });
 

@@ -2,20 +2,15 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
-import { startGateway, makeWorkspace, writeApi, writeMiddleware, type ApiDef, type RunningGateway } from './helpers/gateway';
+import { startGateway, makeWorkspace, writeApi, writeMiddleware, hookedApi, type ApiDef, type RunningGateway } from './helpers/gateway';
 import { startRecordingServer, type RecordingServer, echoed, readJson, tykReply, type Echoed } from './helpers/http';
 import { sleep } from './helpers/poll';
 
 const version = (n: number | string) => `function tag(request) { request.set_headers['X-Version'] = '${n}'; }\n`;
 
-function hookedApi(apiId: string, target: string, extra: Record<string, unknown> = {}): ApiDef {
-  return {
-    api_id: apiId, org_id: 'org1', use_keyless: true,
-    proxy: { listen_path: `/${apiId}/`, target_url: target, strip_listen_path: true },
-    custom_middleware: { driver: 'isolate', pre: [{ name: 'tag' }] },
-    ...extra,
-  };
-}
+/** An API whose one pre hook `tag` lives in middleware/<apiId>/tag.js. */
+const taggedApi = (apiId: string, target: string, extra: Record<string, unknown> = {}): ApiDef =>
+  hookedApi(apiId, target, { driver: 'isolate', pre: [{ name: 'tag' }] }, extra);
 
 /** Several keep-alive clients hammering `path` until stopped; collects every status and X-Version seen. */
 function load(url: string, clients = 6) {
@@ -62,8 +57,8 @@ describe('middleware lifecycle: upload, validate, swap, reload', function () {
     const dir = makeWorkspace();
     writeMiddleware(dir, 'live/tag.js', version(1));
     writeMiddleware(dir, 'other/tag.js', version('other-1'));
-    writeApi(dir, hookedApi('live', upstream.url));
-    writeApi(dir, hookedApi('other', upstream.url));
+    writeApi(dir, taggedApi('live', upstream.url));
+    writeApi(dir, taggedApi('other', upstream.url));
     gw = await startGateway({ dir, config: { isolate_options: { max_upload_bytes: 64 * 1024 } } });
   });
 
@@ -130,7 +125,7 @@ describe('middleware lifecycle: upload, validate, swap, reload', function () {
     const traffic = load(`${gw.url}/live/x`);
     const trafficOther = load(`${gw.url}/other/x`, 2);
     await sleep(200);
-    const def = hookedApi('other', upstream.url, { config_data: { changed: true } });
+    const def = taggedApi('other', upstream.url, { config_data: { changed: true } });
     fs.writeFileSync(path.join(gw.dir, 'apps', 'other.json'), JSON.stringify(def));
     const report = await gw.reload();
     expect(report.status).to.equal('ok');

@@ -39,6 +39,11 @@ export function keylessApi(apiId: string, listenPath: string, target: string, ex
   return { api_id: apiId, org_id: 'org1', name: apiId, use_keyless: true, proxy: { listen_path: listenPath, target_url: target, strip_listen_path: true }, ...extra };
 }
 
+/** A keyless API on /<apiId>/ whose plugins are `customMiddleware` (driver included). */
+export function hookedApi(apiId: string, target: string, customMiddleware: Record<string, unknown>, extra: Record<string, unknown> = {}): ApiDef {
+  return keylessApi(apiId, `/${apiId}/`, target, { custom_middleware: customMiddleware, ...extra });
+}
+
 export interface GatewayOptions {
   /** A workspace prepared with writeApi/writeMiddleware (a fresh one otherwise). */
   dir?: string;
