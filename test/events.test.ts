@@ -23,8 +23,8 @@ import { captureLogger } from './helpers/log';
 import { sleep, until } from './helpers/poll';
 import { freePort } from './helpers/ports';
 
-/** A webhook receiver on loopback; `respond` may answer, delay or hang (default: 200). */
-const startReceiver = (respond?: Responder) => startRecordingServer(respond, { keepAliveTimeoutMs: 100 });
+/** A webhook receiver on loopback; `respond` may answer, delay or hang (default: a bare 200 "ok"). */
+const startReceiver = (respond: Responder = (seen, res) => res.end('ok')) => startRecordingServer(respond, { keepAliveTimeoutMs: 100 });
 
 /** The shared poller at a 5 ms step: deliveries here follow each other closely. */
 const waitUntil = (check: () => boolean, timeoutMs = 3000, what = 'condition') => until(check, { timeoutMs, stepMs: 5, what });
