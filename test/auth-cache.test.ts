@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { AuthCache, CachedSessionStore, DEFAULT_AUTH_CACHE_OPTIONS, carryOverQuota, isDeadlineAhead, lookupCachedIdentity, lookupIdentity, writeThrough, } from '../src/auth/auth-cache';
-import type { AccessDefinition, SessionState } from '../src/auth/session';
+import type { AccessDefinition, SessionState } from '../src/pipeline/session';
 import type { SessionStore } from '../src/storage/session-store';
 import { sleep } from './helpers/poll';
 

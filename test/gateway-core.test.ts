@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
-import type { SessionState } from '../src/auth/session';
+import type { SessionState } from '../src/pipeline/session';
 import { startGateway, makeWorkspace, writeApi, keylessApi, runCli, type ApiDef, type RunningGateway } from './helpers/gateway';
 import { startRecordingServer, type RecordingServer, echo, echoed, readJson, tykError, tykReply, type Echoed } from './helpers/http';
 import { sleep } from './helpers/poll';

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SessionState } from '../src/auth/session';
+import type { SessionState } from '../src/pipeline/session';
 import { hookedApi, startGateway, makeWorkspace, writeApi, writeMiddleware, type RunningGateway } from './helpers/gateway';
 import { echoed, readJson, startRecordingServer, tykError, tykReply, type RecordingServer } from './helpers/http';
 import { fromRoot } from './helpers/paths';
@@ -213,7 +213,8 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     const seen = await seenBy(await fetch(`${gw.url}/jsvm-keyed/x`, { headers: { 'x-api-token': 'user-bob' } }));
     expect(seen.headers['x-user']).to.equal('bob');
     expect(seen.headers['x-visits']).to.equal('1');
-    const stored = await readJson<SessionState>(await gw.admin('/tyk/keys/user-bob'));
+    // The AuthValue names a key of the API's org (test/tenant-keys.test.ts): found through it.
+    const stored = await readJson<SessionState>(await gw.admin('/tyk/keys/user-bob?api_id=jsvm-keyed'));
     expect(stored.rate).to.equal(1000);
     expect(stored.meta_data).to.deep.include({ user: 'bob', level: 3, tags: ['js'], visits: 1 });
   });
@@ -287,7 +288,7 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     expect(seen.headers['x-made-by']).to.equal('keyMaker');
     expect(seen.headers['x-quota-remaining']).to.equal('100');
     expect(seen.headers['x-missing']).to.equal('Key not found');
-    const stored = await readJson<SessionState>(await gw.admin('/tyk/keys/made-by-js'));
+    const stored = await readJson<SessionState>(await gw.admin('/tyk/keys/made-by-js?api_id=jsvm-keys'));
     expect(stored.meta_data).to.deep.equal({ made_by: 'keyMaker', api: 'jsvm-keys' });
     expect(stored.quota_max).to.equal(100);
   });

@@ -4,10 +4,10 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { HttpAllowList, AllowListError } from '../src/coprocess/drivers/jsvm/allow-list';
+import { HttpAllowList, AllowListError } from '../src/config/host-allow-list';
 import { makeHttpRequest } from '../src/coprocess/drivers/jsvm/http-request';
 import { getKeyData, setKeyData, type KeyDataServices } from '../src/coprocess/drivers/jsvm/key-data';
-import type { SessionState } from '../src/auth/session';
+import type { SessionState } from '../src/pipeline/session';
 import { MemorySessionStore } from '../src/storage/memory-store';
 import { rejectionOf } from './helpers/errors';
 import { startGateway, makeWorkspace, writeApi, writeMiddleware, runCli, type RunningGateway } from './helpers/gateway';
@@ -132,33 +132,35 @@ describe('TykMakeHttpRequest (host side)', () => {
 });
 
 describe('TykGetKeyData / TykSetKeyData (host side)', () => {
-  const config = { hash_keys: false };
+  // Tyk's global key access; the default, org-confined access is covered by test/tenant-keys.test.ts.
+  const config = { hash_keys: false, jsvm_key_access: 'global' as const };
+  const caller = { apiId: 'api1', orgId: 'org1' };
 
   it('writes a key as given, resets its quota unless suppressReset is "1", and reads it back', async () => {
     const changed: string[] = [];
     const services = { store: new MemorySessionStore({ sweepIntervalMs: 0 }), orgForApi: () => 'org1', onKeyChanged: (k: string) => changed.push(k) } satisfies KeyDataServices;
-    await setKeyData('k1', JSON.stringify({ quota_max: 10, quota_renewal_rate: 60, meta_data: { n: 1 } }), '0', config, services);
-    let stored = JSON.parse(await getKeyData('k1', 'api1', config, services)) as SessionState;
+    await setKeyData('k1', JSON.stringify({ quota_max: 10, quota_renewal_rate: 60, meta_data: { n: 1 } }), '0', caller, config, services);
+    let stored = JSON.parse(await getKeyData('k1', 'api1', caller, config, services)) as SessionState;
     expect(stored.quota_remaining).to.equal(10);
     expect(stored.meta_data).to.deep.equal({ n: 1 });
     expect(changed).to.deep.equal(['k1']);
 
     await services.store.set('k1', { ...stored, quota_remaining: 4 });
-    await setKeyData('k1', JSON.stringify({ quota_max: 10, meta_data: { n: 2 } }), '1', config, services);
-    stored = JSON.parse(await getKeyData('k1', '', config, services)) as SessionState;
+    await setKeyData('k1', JSON.stringify({ quota_max: 10, meta_data: { n: 2 } }), '1', caller, config, services);
+    stored = JSON.parse(await getKeyData('k1', '', caller, config, services)) as SessionState;
     expect(stored.quota_remaining).to.equal(4);
     expect(stored.meta_data).to.deep.equal({ n: 2 });
 
-    await setKeyData('k1', JSON.stringify({ quota_max: 10 }), '', config, services);
-    expect((JSON.parse(await getKeyData('k1', '', config, services)) as SessionState).quota_remaining).to.equal(10);
+    await setKeyData('k1', JSON.stringify({ quota_max: 10 }), '', caller, config, services);
+    expect((JSON.parse(await getKeyData('k1', '', caller, config, services)) as SessionState).quota_remaining).to.equal(10);
   });
 
   it("answers Tyk's not-found JSON, finds org-qualified custom keys, and rejects undecodable sessions", async () => {
     const services: KeyDataServices = { store: new MemorySessionStore({ sweepIntervalMs: 0 }), orgForApi: (id) => (id === 'api1' ? 'org1' : undefined) };
-    expect(JSON.parse(await getKeyData('nope', 'api1', config, services))).to.deep.equal({ status: 'error', message: 'Key not found' });
+    expect(JSON.parse(await getKeyData('nope', 'api1', caller, config, services))).to.deep.equal({ status: 'error', message: 'Key not found' });
     await services.store.set('org1custom', { rate: 7 });
-    expect((JSON.parse(await getKeyData('custom', 'api1', config, services)) as SessionState).rate).to.equal(7);
-    const error = await rejectionOf(setKeyData('k', 'not json', '0', config, services));
+    expect((JSON.parse(await getKeyData('custom', 'api1', caller, config, services)) as SessionState).rate).to.equal(7);
+    const error = await rejectionOf(setKeyData('k', 'not json', '0', caller, config, services));
     expect(error.message).to.include('failed to decode');
   });
 });

@@ -8,7 +8,7 @@ import { MemorySessionStore, createSessionStore, type RedisSessionStore } from '
 import { hashKey, storageKey, tokenHashAlgorithm, normaliseHashFunction } from '../src/auth/key-hash';
 import { candidateKeyNames, tokenOrg } from '../src/auth/key-names';
 import { murmur3x86_32, murmur32Hex, murmur64Hex, murmur128Hex } from '../src/auth/murmur3';
-import type { SessionState } from '../src/auth/session';
+import type { SessionState } from '../src/pipeline/session';
 import { generateToken } from '../src/auth/token';
 import type { EventInput } from '../src/events';
 import { runToEnd } from './helpers/processes';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import type { SessionState } from '../src/auth/session';
+import type { SessionState } from '../src/pipeline/session';
 import { SessionLimiter, checkKeyState, checkAccessRights, consumeQuota, takeToken, type LimitFailure, type SessionLimiterOptions } from '../src/auth/limits';
 import { MemorySessionStore } from '../src/storage/memory-store';
 import { createKeysRouter } from '../src/admin/keys';

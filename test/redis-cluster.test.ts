@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import type { SessionState } from '../src/auth/session';
+import type { SessionState } from '../src/pipeline/session';
 import { startGateway, makeWorkspace, writeApi, writeMiddleware, runCli, type ApiDef, type RunningGateway } from './helpers/gateway';
 import { echoed, readJson, startRecordingServer, tykReply, type RecordingServer } from './helpers/http';
 import { freePort } from './helpers/ports';
