@@ -52,6 +52,8 @@ export interface GatewayOptions {
   /** false: --no-supervisor (one process, no restart). */
   supervise?: boolean;
   logLevel?: string;
+  /** Added to the gateway's environment (PYTHON, PYTHONPATH, ...). */
+  env?: Record<string, string>;
 }
 
 export interface RunningGateway {
@@ -82,7 +84,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   fs.writeFileSync(confFile, JSON.stringify(config, null, 2));
   const args = ['--no-node-snapshot', CLI, '--conf', confFile];
   if (options.supervise === false) args.push('--no-supervisor');
-  const proc = spawnTracked(process.execPath, args, { cwd: dir, env: { ...process.env, ISOGATE_LOG_LEVEL: options.logLevel ?? 'info' } });
+  const proc = spawnTracked(process.execPath, args, { cwd: dir, env: { ...process.env, ISOGATE_LOG_LEVEL: options.logLevel ?? 'info', ...options.env } });
   const url = `http://127.0.0.1:${port}`;
   const state = await until(
     async () => (proc.child.exitCode !== null ? 'exited' : (await fetch(`${url}/hello`).then((r) => r.status === 200, () => false)) && 'ready'),

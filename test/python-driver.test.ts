@@ -1,31 +1,42 @@
-'use strict';
 // Driver `python`: Tyk-style Python plugins (test/fixtures/python/middleware.py) in real
 // gateways, each API in its own real python3 process, over real sockets. What the upstream,
 // the webhook receiver and Redis received is asserted, not only the status.
-const { expect } = require('chai');
-const { startGateway, makeWorkspace, writeApi, writeMiddleware, keylessApi } = require('./helpers/gateway');
-const { startUpstream } = require('./helpers/upstream');
-const { startReceiver } = require('./helpers/receiver');
-const { startRedis, requireRedisServer } = require('./helpers/redis');
-const { plugin, pythonOrSkip, runtimeOf, eventually } = require('./fixtures/python/harness');
+import { expect } from 'chai';
+import { plugin, pythonOrSkip, runtimeOf, SOON } from './fixtures/python/harness';
+import { keylessApi, makeWorkspace, startGateway, writeApi, writeMiddleware, type ApiDef, type RunningGateway } from './helpers/gateway';
+import { startRecordingServer, type Received, type RecordingServer } from './helpers/http';
+import { sleep, until } from './helpers/poll';
+import { requireRedisServer, startRedis, type RunningRedis } from './helpers/redis';
 
 const MIDDLEWARE = plugin('middleware.py');
 
-function pythonApi(apiId, listenPath, target, middleware, extra = {}) {
+function pythonApi(apiId: string, listenPath: string, target: string, middleware: Record<string, unknown>, extra: Record<string, unknown> = {}): ApiDef {
   return keylessApi(apiId, listenPath, target, { custom_middleware: { driver: 'python', ...middleware }, ...extra });
+}
+
+/** What a StoreAndTell hook read back (X-Got, JSON), from the request the upstream received. */
+const gotOf = (seen: Received): unknown => JSON.parse(seen.headers['x-got'] as string);
+
+/** A webhook's JSON body, or undefined when it is not JSON. */
+function webhookBody(seen: Received): { event?: string; message?: string } | undefined {
+  try {
+    return JSON.parse(seen.text) as { event?: string; message?: string };
+  } catch {
+    return undefined;
+  }
 }
 
 describe('python driver: Tyk Python plugins', function () {
   this.timeout(60_000);
-  let python;
-  let upstream;
-  let receiver;
-  let gw;
+  let python: string;
+  let upstream: RecordingServer;
+  let receiver: RecordingServer;
+  let gw: RunningGateway;
 
   before(async function () {
     python = pythonOrSkip(this);
-    upstream = await startUpstream();
-    receiver = await startReceiver();
+    upstream = await startRecordingServer();
+    receiver = await startRecordingServer();
     const dir = makeWorkspace();
     // `py` loads its API folder (middleware_path/py/middleware.py); the others name the file by `path`.
     writeMiddleware(dir, 'py/middleware.py', MIDDLEWARE);
@@ -53,9 +64,9 @@ describe('python driver: Tyk Python plugins', function () {
   });
 
   after(async () => {
-    if (gw) await gw.stop();
-    if (receiver) await receiver.close();
-    if (upstream) await upstream.close();
+    await gw?.stop();
+    await receiver?.close();
+    await upstream?.close();
   });
 
   const last = () => upstream.requests[upstream.requests.length - 1];
@@ -113,10 +124,10 @@ describe('python driver: Tyk Python plugins', function () {
     expect(res.status).to.equal(401);
     expect(await res.json()).to.deep.equal({ error: 'Python says no' });
     // OnAuthFailure stores what it received; StoreAndTell (a pre hook of the same API) reads it back.
-    await eventually(async () => {
+    await until(async () => {
       await fetch(`${gw.url}/py-auth/y?get=last-event`, { headers: { Authorization: 'alice-token' } });
-      expect(JSON.parse(JSON.parse(last().headers['x-got']))).to.deep.equal({ type: 'AuthFailure', api: 'py-auth' });
-    });
+      return expect(JSON.parse(gotOf(last()) as string)).to.deep.equal({ type: 'AuthFailure', api: 'py-auth' });
+    }, SOON);
   });
 
   it('runs a response hook with five arguments: body, header and status replaced', async () => {
@@ -129,34 +140,34 @@ describe('python driver: Tyk Python plugins', function () {
   it('round-trips store_data / get_data, scoped to the API\'s org', async () => {
     await fetch(`${gw.url}/py/x?store=colour&value=${encodeURIComponent('blue\r\nX-Injected: 1')}`);
     await fetch(`${gw.url}/py/x?get=colour`);
-    expect(JSON.parse(last().headers['x-got'])).to.equal('blue\r\nX-Injected: 1');
+    expect(gotOf(last())).to.equal('blue\r\nX-Injected: 1');
     expect(last().headers).to.not.have.property('x-injected');
     // Another org's API asks for the same key and gets nothing.
     await fetch(`${gw.url}/py-org2/x?get=colour`);
-    expect(JSON.parse(last().headers['x-got'])).to.equal('');
+    expect(gotOf(last())).to.equal('');
     // A key with a TTL expires.
     await fetch(`${gw.url}/py/x?store=short&value=soon-gone&ttl=1`);
     await fetch(`${gw.url}/py/x?get=short`);
-    expect(JSON.parse(last().headers['x-got'])).to.equal('soon-gone');
-    await new Promise((r) => setTimeout(r, 1200));
+    expect(gotOf(last())).to.equal('soon-gone');
+    await sleep(1200);
     await fetch(`${gw.url}/py/x?get=short`);
-    expect(JSON.parse(last().headers['x-got'])).to.equal('');
+    expect(gotOf(last())).to.equal('');
   });
 
   it('trigger_event fires a gateway event that reaches a webhook', async () => {
     const res = await fetch(`${gw.url}/py/x?event=hello-webhook`);
     expect(res.status).to.equal(200);
-    const hit = await receiver.waitFor((r) => r.url === '/plugin-event' && r.body && r.body.event === 'PluginEvent');
-    expect(hit.body.message).to.equal('hello-webhook');
+    const hit = await receiver.waitFor((r) => r.url === '/plugin-event' && webhookBody(r)?.event === 'PluginEvent');
+    expect(webhookBody(hit)?.message).to.equal('hello-webhook');
   });
 
   it('logs tagged with the API id', async () => {
     await fetch(`${gw.url}/py/x?log=${encodeURIComponent('line one')}`);
-    await eventually(() => {
+    await until(() => {
       const line = gw.logs.join('').split('\n').find((l) => l.includes('plugin says line one'));
       expect(line, 'log line').to.be.a('string');
-      expect(JSON.parse(line)).to.include({ api_id: 'py', source: 'middleware' });
-    });
+      return expect(JSON.parse(line!)).to.include({ api_id: 'py', source: 'middleware' });
+    }, SOON);
   });
 
   it('reports the process in /tyk/apis/{id}/runtime: pid, RSS, address-space limit, versions', async () => {
@@ -173,16 +184,16 @@ describe('python driver: Tyk Python plugins', function () {
 
 describe('python driver: store_data with Redis', function () {
   this.timeout(60_000);
-  let python;
-  let redis;
-  let upstream;
-  let gw;
+  let python: string;
+  let redis: RunningRedis;
+  let upstream: RecordingServer;
+  let gw: RunningGateway;
 
   before(async function () {
     python = pythonOrSkip(this);
     requireRedisServer(this);
     redis = await startRedis();
-    upstream = await startUpstream();
+    upstream = await startRecordingServer();
     const dir = makeWorkspace();
     writeMiddleware(dir, 'py/middleware.py', MIDDLEWARE);
     writeApi(dir, pythonApi('py', '/py/', upstream.url, { pre: [{ name: 'StoreAndTell' }] }, { org_id: 'org:1' }));
@@ -190,9 +201,9 @@ describe('python driver: store_data with Redis', function () {
   });
 
   after(async () => {
-    if (gw) await gw.stop();
-    if (upstream) await upstream.close();
-    if (redis) await redis.close();
+    await gw?.stop();
+    await upstream?.close();
+    await redis?.close();
   });
 
   it('keeps values under coprocess-data:<org>:<key> with the TTL, and reads them back', async () => {
@@ -204,6 +215,6 @@ describe('python driver: store_data with Redis', function () {
     expect(await raw.ttl('coprocess-data:org%3A1:k\r\n1')).to.be.within(90, 100);
     await raw.set('coprocess-data:org%3A1:from-elsewhere', 'written by another node');
     await fetch(`${gw.url}/py/x?get=from-elsewhere`);
-    expect(JSON.parse(upstream.requests[upstream.requests.length - 1].headers['x-got'])).to.equal('written by another node');
+    expect(gotOf(upstream.requests[upstream.requests.length - 1])).to.equal('written by another node');
   });
 });

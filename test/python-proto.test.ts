@@ -1,24 +1,24 @@
-'use strict';
 // The Python host builds Tyk's coprocess messages from the descriptor scripts/build.mjs writes
 // (scripts/proto-descriptor.mjs), not from protoc output. These tests hold it to protoc's
 // descriptor for proto/*.proto, field by field, and to the gateway's own encoding, byte for byte.
-const { expect } = require('chai');
-const { spawnSync } = require('node:child_process');
-const path = require('node:path');
-const { ROOT } = require('./helpers/gateway');
-const { encodeObject, decodeObject } = require('../dist/src/coprocess/codec');
-const { pythonOrSkip } = require('./fixtures/python/harness');
+import { expect } from 'chai';
+import { decodeObject, encodeObject } from '../src/coprocess/codec';
+import type { CoprocessObject } from '../src/coprocess/dispatcher';
+import { pythonOrSkip } from './fixtures/python/harness';
+import { fromRoot } from './helpers/paths';
+import { runToEnd } from './helpers/processes';
 
-const HOST = path.join(ROOT, 'dist', 'src', 'coprocess', 'drivers', 'python', 'host');
+const HOST = fromRoot('dist', 'src', 'coprocess', 'drivers', 'python', 'host');
 
-function runPython(python, code, input = '') {
-  const run = spawnSync(python, ['-c', code], { input, encoding: 'utf8', env: { ...process.env, PYTHONPATH: HOST }, timeout: 60_000 });
-  if (run.status !== 0) throw new Error(`python failed (${run.status}): ${run.stderr}`);
+/** Runs `code` with the host's modules importable; `arg` reaches it as sys.argv[1]. Resolves with its stdout. */
+async function runPython(python: string, code: string, arg = ''): Promise<string> {
+  const run = await runToEnd(python, ['-c', code, arg], { env: { ...process.env, PYTHONPATH: HOST }, timeoutMs: 60_000 });
+  if (run.code !== 0) throw new Error(`python failed (${run.code ?? run.signal}): ${run.out}`);
   return run.stdout;
 }
 
 /** An Object with every field of every message set to something other than its default. */
-function everything() {
+function everything(): CoprocessObject {
   return {
     hook_type: 5,
     hook_name: 'AllFields',
@@ -56,24 +56,36 @@ function everything() {
 }
 
 /** A decoded Object as plain JSON-able data (bytes as arrays), to compare two decodings. */
-const asPlain = (bytes) => JSON.parse(JSON.stringify(decodeObject(bytes), (k, v) => (v && v.type === 'Buffer' ? v.data : v instanceof Uint8Array ? [...v] : v)));
+const asPlain = (bytes: Uint8Array): Plain =>
+  JSON.parse(JSON.stringify(decodeObject(bytes), (_k, v: unknown) => (isSerialisedBuffer(v) ? v.data : v instanceof Uint8Array ? [...v] : v))) as Plain;
+
+/** The fields of a plain decoding the test reads one by one (the rest is compared whole). */
+interface Plain {
+  session: { post_expiry_grace_period: number };
+  response: { multivalue_headers: unknown };
+}
+
+/** A Buffer as JSON.stringify writes it: { type: 'Buffer', data: [...] }. */
+function isSerialisedBuffer(v: unknown): v is { type: 'Buffer'; data: number[] } {
+  return typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'Buffer';
+}
 
 describe('python driver: the host\'s protobuf classes', function () {
   this.timeout(120_000);
-  let python;
+  let python: string;
 
   before(function () {
     python = pythonOrSkip(this);
   });
 
-  it('has the same messages, fields, numbers, types and map entries as protoc makes of proto/', function () {
-    const report = runPython(python, `
+  it('has the same messages, fields, numbers, types and map entries as protoc makes of proto/', async function () {
+    const report = await runPython(python, `
 import glob, json, os, sys, tempfile
 from grpc_tools import protoc
 from google.protobuf import descriptor_pb2, descriptor_pool
 from _isogate_host import proto
 out = os.path.join(tempfile.mkdtemp(), "set.pb")
-protos = sorted(glob.glob(os.path.join(${JSON.stringify(path.join(ROOT, 'proto'))}, "*.proto")))
+protos = sorted(glob.glob(os.path.join(${JSON.stringify(fromRoot('proto'))}, "*.proto")))
 assert protoc.main(["protoc", "-I" + os.path.dirname(protos[0]), "--include_imports", "--descriptor_set_out=" + out] + protos) == 0
 pool = descriptor_pool.DescriptorPool()
 for f in descriptor_pb2.FileDescriptorSet.FromString(open(out, "rb").read()).file:
@@ -94,18 +106,18 @@ our_service = proto.Object.DESCRIPTOR.file.pool.FindServiceByName("coprocess.Dis
 methods = lambda s: sorted([m.name, m.input_type.full_name, m.output_type.full_name] for m in s.methods)
 print(json.dumps({"ours": ours, "theirs": theirs, "service": [methods(our_service), methods(service)]}))
 `);
-    const { ours, theirs, service } = JSON.parse(report);
+    const { ours, theirs, service } = JSON.parse(report) as { ours: Record<string, unknown>; theirs: Record<string, unknown>; service: [unknown, unknown] };
     expect(Object.keys(theirs)).to.have.length.greaterThan(10);
     expect(ours).to.deep.equal(theirs);
     expect(service[0]).to.deep.equal(service[1]);
   });
 
-  it('decodes and re-encodes every field of an Object exactly as the gateway encodes it', function () {
+  it('decodes and re-encodes every field of an Object exactly as the gateway encodes it', async function () {
     const sent = encodeObject(everything());
-    const back = runPython(python, `
+    const back = await runPython(python, `
 import base64, sys
 from _isogate_host import proto
-obj = proto.Object.FromString(base64.b64decode(sys.stdin.read()))
+obj = proto.Object.FromString(base64.b64decode(sys.argv[1]))
 # A field the descriptor lacked would survive as an unknown field: drop those so it shows.
 obj.DiscardUnknownFields()
 assert obj.session.monitor.trigger_limits[1] == 0.9 and obj.request.raw_body == bytes([0, 1, 2, 255, 10, 13])

@@ -1,31 +1,27 @@
-'use strict';
 // Driver `python` over an API's life: bad plugins fail their own API's load with file, line and
 // message (the other APIs load); a missing grpcio says what to install; a reload or an upload
 // starts the new process beside the old one and swaps without dropping a request; stopping or
 // killing the gateway leaves no Python process behind.
-const { expect } = require('chai');
-const fs = require('node:fs');
-const path = require('node:path');
-const { startGateway, makeWorkspace, writeApi, writeMiddleware, keylessApi } = require('./helpers/gateway');
-const { startUpstream } = require('./helpers/upstream');
-const { plugin, pythonOrSkip, keepServing, alive, eventually, runtimeOf, hostProcessesOf } = require('./fixtures/python/harness');
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import { hostProcessesOf, keepServing, parentOf, plugin, pythonOrSkip, runtimeOf, SOON } from './fixtures/python/harness';
+import { hookedApi, makeWorkspace, startGateway, writeApi, writeMiddleware, keylessApi, type ApiDef, type GatewayOptions, type RunningGateway } from './helpers/gateway';
+import { readJson, startRecordingServer, tykReply, type RecordingServer } from './helpers/http';
+import { sleep, until } from './helpers/poll';
+import { isAlive } from './helpers/processes';
 
-const pyApi = (id, middleware, extra = {}) => (target) => keylessApi(id, `/${id}/`, target, { custom_middleware: { driver: 'python', ...middleware }, ...extra });
-
-function parentOf(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-}
+const pyApi = (id: string, middleware: Record<string, unknown>) => (target: string): ApiDef => hookedApi(id, target, { driver: 'python', ...middleware });
 
 describe('python driver: loading, reloading and stopping', function () {
   this.timeout(90_000);
-  let python;
-  let upstream;
-  const gateways = [];
+  let python: string;
+  let upstream: RecordingServer;
+  const gateways: RunningGateway[] = [];
 
   before(async function () {
     python = pythonOrSkip(this);
-    upstream = await startUpstream();
+    upstream = await startRecordingServer();
   });
 
   afterEach(async () => {
@@ -33,10 +29,10 @@ describe('python driver: loading, reloading and stopping', function () {
   });
 
   after(async () => {
-    if (upstream) await upstream.close();
+    await upstream?.close();
   });
 
-  async function gateway(dir, options = {}) {
+  async function gateway(dir: string, options: GatewayOptions = {}): Promise<RunningGateway> {
     const gw = await startGateway({ dir, env: { PYTHON: python, ...options.env }, ...options });
     gateways.push(gw);
     return gw;
@@ -71,7 +67,7 @@ describe('python driver: loading, reloading and stopping', function () {
       expect((await gw.admin(`/tyk/apis/${id}/runtime`)).status, id).to.equal(404);
     }
     const { message } = await gw.reload();
-    const lineOf = (id) => message.split('\n').find((l) => l.includes(`(api ${id})`)) || '';
+    const lineOf = (id: string) => (message ?? '').split('\n').find((l) => l.includes(`(api ${id})`)) || '';
     expect(lineOf('py-syntax')).to.include(`${path.join(dir, 'middleware', 'py-syntax', 'middleware.py')}:4: SyntaxError`);
     expect(lineOf('py-import')).to.match(/py-import\/middleware\.py:2: ModuleNotFoundError: No module named 'nonexistent_module_xyz'/);
     expect(lineOf('py-plain')).to.match(/custom_middleware\.pre: "Plain" in .*py-plain\/middleware\.py is not decorated with @Hook/);
@@ -132,11 +128,11 @@ describe('python driver: loading, reloading and stopping', function () {
     expect(one.pid).to.not.equal(two.pid);
 
     const load = keepServing(`${gw.url}/py/x`);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     writeMiddleware(dir, 'py/good.py', plugin('good.py').replace('"hello"', '"hello again"'));
     const report = await gw.reload();
     expect(report.message).to.equal('');
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const statuses = await load.stop();
     expect(statuses.length).to.be.greaterThan(10);
     expect(statuses.filter((s) => s !== 200)).to.deep.equal([]);
@@ -147,7 +143,7 @@ describe('python driver: loading, reloading and stopping', function () {
     expect(reloaded.pid).to.not.equal(one.pid);
     expect(reloaded.apiGeneration).to.equal(one.apiGeneration + 1);
     // The old version's process stops once its requests are done; py2 was not touched.
-    await eventually(() => expect(alive(one.pid)).to.equal(false));
+    await until(() => expect(isAlive(one.pid)).to.equal(false), SOON);
     expect((await runtimeOf(gw, 'py2')).pid).to.equal(two.pid);
     expect(hostProcessesOf(parentOf(reloaded.pid)).sort()).to.deep.equal([reloaded.pid, two.pid].sort());
   });
@@ -159,13 +155,13 @@ describe('python driver: loading, reloading and stopping', function () {
     const gw = await gateway(dir);
     const bad = await gw.admin('/tyk/apis/py/middleware/good.py', { method: 'PUT', body: 'from tyk.decorators import *\n@Hook\ndef Greet(request, session, spec):\n    return request, session +\n' });
     expect(bad.status).to.equal(400);
-    expect((await bad.json()).message).to.match(/good\.py:4: SyntaxError/);
+    expect((await tykReply(bad)).message).to.match(/good\.py:4: SyntaxError/);
     expect(fs.readFileSync(path.join(dir, 'middleware', 'py', 'good.py'), 'utf8')).to.equal(plugin('good.py'));
     const good = await gw.admin('/tyk/apis/py/middleware/good.py', { method: 'PUT', body: plugin('good.py').replace('"hello"', '"uploaded"') });
     expect(good.status).to.equal(200);
     await fetch(`${gw.url}/py/x`);
     expect(last().headers['x-greeting']).to.equal('uploaded');
-    const listed = await (await gw.admin('/tyk/apis/py/middleware')).json();
+    const listed = await readJson<{ files: { name: string }[] }>(await gw.admin('/tyk/apis/py/middleware'));
     expect(listed.files.map((f) => f.name)).to.deep.equal(['good.py']);
     expect((await gw.admin('/tyk/apis/py/middleware/..%2Fevil.py', { method: 'PUT', body: 'x = 1\n' })).status).to.equal(400);
   });
@@ -176,9 +172,9 @@ describe('python driver: loading, reloading and stopping', function () {
     writeApi(dir, pyApi('py', { pre: [{ name: 'Greet' }] })(upstream.url));
     const gw = await gateway(dir);
     const { pid } = await runtimeOf(gw, 'py');
-    expect(alive(pid)).to.equal(true);
+    expect(isAlive(pid)).to.equal(true);
     expect(await gw.stop()).to.equal(0);
-    await eventually(() => expect(alive(pid)).to.equal(false), 5000);
+    await until(() => expect(isAlive(pid)).to.equal(false), { ...SOON, timeoutMs: 5000 });
   });
 
   it('leaves no Python process behind when the gateway is killed with SIGKILL', async () => {
@@ -186,8 +182,9 @@ describe('python driver: loading, reloading and stopping', function () {
     writeMiddleware(dir, 'py/good.py', plugin('good.py'));
     writeApi(dir, pyApi('py', { pre: [{ name: 'Greet' }] })(upstream.url));
     const gw = await startGateway({ dir, env: { PYTHON: python }, supervise: false });
+    gateways.push(gw);
     const killed = new Promise((resolve) => gw.child.once('exit', resolve));
-    let pid;
+    let pid = 0;
     try {
       pid = (await runtimeOf(gw, 'py')).pid;
       expect(parentOf(pid)).to.equal(gw.child.pid);
@@ -195,6 +192,6 @@ describe('python driver: loading, reloading and stopping', function () {
       gw.child.kill('SIGKILL');
       await killed;
     }
-    await eventually(() => expect(alive(pid)).to.equal(false), 5000);
+    await until(() => expect(isAlive(pid)).to.equal(false), { ...SOON, timeoutMs: 5000 });
   });
 });

@@ -1,21 +1,25 @@
-'use strict';
 // Driver `python` when a plugin misbehaves: each failure costs only its own API's process (it
 // is killed or dies, and comes back), while another Python API keeps answering 200 throughout.
 // Plugins returning what no client may see are refused by the shared checks (src/coprocess/message.ts).
-const { expect } = require('chai');
-const { startGateway, makeWorkspace, writeApi, writeMiddleware, keylessApi } = require('./helpers/gateway');
-const { startUpstream } = require('./helpers/upstream');
-const { plugin, pythonOrSkip, keepServing, alive, eventually, runtimeOf } = require('./fixtures/python/harness');
+import { expect } from 'chai';
+import { keepServing, plugin, pythonOrSkip, runtimeOf, SOON, type Load } from './fixtures/python/harness';
+import { keylessApi, makeWorkspace, startGateway, writeApi, writeMiddleware, type RunningGateway } from './helpers/gateway';
+import { echoed, startRecordingServer, type RecordingServer } from './helpers/http';
+import { until } from './helpers/poll';
+import { isAlive } from './helpers/processes';
+
+/** How long a failed API's process takes at most to come back. */
+const RESTART = { timeoutMs: 15_000, stepMs: 100 };
 
 describe('python driver: failures cost only their own API', function () {
   this.timeout(90_000);
-  let upstream;
-  let gw;
-  let other;
+  let upstream: RecordingServer;
+  let gw: RunningGateway;
+  let other: Load;
 
   before(async function () {
     const python = pythonOrSkip(this);
-    upstream = await startUpstream();
+    upstream = await startRecordingServer();
     const dir = makeWorkspace();
     writeMiddleware(dir, 'py-good/good.py', plugin('good.py'));
     writeMiddleware(dir, 'py-bad/misbehaving.py', plugin('misbehaving.py'));
@@ -44,20 +48,20 @@ describe('python driver: failures cost only their own API', function () {
   });
 
   after(async () => {
-    if (gw) await gw.stop();
-    if (upstream) await upstream.close();
+    await gw?.stop();
+    await upstream?.close();
   });
 
   /** The pid the API's hook reports, from the upstream's echo of this very request (other APIs are busy meanwhile). */
-  async function pidOf(api) {
+  async function pidOf(api: string): Promise<number> {
     const res = await fetch(`${gw.url}/${api}/pid`);
     expect(res.status).to.equal(200);
-    return Number((await res.json()).headers['x-pid']);
+    return Number((await echoed(res)).headers['x-pid']);
   }
 
   /** Requests until the API answers 200 again; returns the new process id. */
-  function backUp(api) {
-    return eventually(() => pidOf(api), 15_000, 100);
+  function backUp(api: string): Promise<number> {
+    return until(() => pidOf(api), RESTART);
   }
 
   it('an infinite loop hits hook_timeout_ms: 500, the process is killed and restarted', async () => {
@@ -69,7 +73,7 @@ describe('python driver: failures cost only their own API', function () {
     expect(Date.now() - started).to.be.below(3000);
     const after = await backUp('py-bad');
     expect(after).to.not.equal(before);
-    expect(alive(before), 'the looping process').to.equal(false);
+    expect(isAlive(before), 'the looping process').to.equal(false);
     const stats = await runtimeOf(gw, 'py-bad');
     expect(stats.failures.timeout).to.be.at.least(1);
     expect(stats.lastExit.killedFor).to.match(/hook_timeout_ms \(500 ms\)/);
@@ -83,7 +87,7 @@ describe('python driver: failures cost only their own API', function () {
     expect(after).to.not.equal(before);
     const stats = await runtimeOf(gw, 'py-bad');
     expect(stats.failures.memory).to.be.at.least(1);
-    await eventually(() => expect(gw.logs.join('')).to.match(/the hook ran out of memory \(limits.memory_limit_mb 64 MiB\).*MemoryError/));
+    await until(() => expect(gw.logs.join('')).to.match(/the hook ran out of memory \(limits.memory_limit_mb 64 MiB\).*MemoryError/), SOON);
     expect(stats.memoryLimitMb).to.equal(64);
     expect(stats.rssBytes).to.be.below(stats.addressSpaceLimitBytes);
   });
@@ -119,11 +123,11 @@ describe('python driver: failures cost only their own API', function () {
     const res = await fetch(`${gw.url}/py-bad/x?raise=1`);
     expect(res.status).to.equal(500);
     expect(await pidOf('py-bad')).to.equal(before);
-    await eventually(() => {
+    await until(() => {
       const text = gw.logs.join('');
       expect(text).to.match(/misbehaving\.py:\d+ in Misbehave: ValueError: a bug in the plugin/);
-      expect(text).to.include('Traceback (most recent call last)');
-    });
+      return expect(text).to.include('Traceback (most recent call last)');
+    }, SOON);
     const bad = await fetch(`${gw.url}/py-bad/x?bad_return=1`);
     expect(bad.status).to.equal(500);
   });
@@ -132,13 +136,13 @@ describe('python driver: failures cost only their own API', function () {
     const loop = await fetch(`${gw.url}/py-auth/x`, { headers: { Authorization: 'loop' } });
     expect(loop.status).to.equal(403);
     expect(await loop.json()).to.deep.equal({ error: 'Key not authorised' });
-    await eventually(async () => expect((await fetch(`${gw.url}/py-auth/x`, { headers: { Authorization: 'good' } })).status).to.equal(200), 15_000, 100);
+    await until(async () => expect((await fetch(`${gw.url}/py-auth/x`, { headers: { Authorization: 'good' } })).status).to.equal(200), RESTART);
     const exit = await fetch(`${gw.url}/py-auth/x`, { headers: { Authorization: 'exit' } });
     expect(exit.status).to.equal(403);
     // While the process is restarting, auth still fails closed.
     const between = await fetch(`${gw.url}/py-auth/x`, { headers: { Authorization: 'good' } });
     expect([200, 403]).to.include(between.status);
-    await eventually(async () => expect((await fetch(`${gw.url}/py-auth/x`, { headers: { Authorization: 'good' } })).status).to.equal(200), 15_000, 100);
+    await until(async () => expect((await fetch(`${gw.url}/py-auth/x`, { headers: { Authorization: 'good' } })).status).to.equal(200), RESTART);
     expect((await fetch(`${gw.url}/py-auth/x`, { headers: { Authorization: 'nobody' } })).status).to.equal(403);
   });
 
@@ -152,16 +156,16 @@ describe('python driver: failures cost only their own API', function () {
     const resp = await fetch(`${gw.url}/py-resp/x`);
     expect(resp.status).to.equal(500);
     // Log lines arrive over the gateway's stdout, possibly after the response.
-    await eventually(() => {
+    await until(() => {
       const refused = gw.logs.join('').split('\n').filter((l) => l.includes('"reason":"bad_result"') && /"api_id":"py-(bad|resp)"/.test(l));
-      expect(refused.length, 'refusals logged as bad_result').to.be.at.least(4);
-    });
+      return expect(refused.length, 'refusals logged as bad_result').to.be.at.least(4);
+    }, SOON);
   });
 
   it('a plugin printing a flood loses lines past its budget; the gateway log stays bounded', async () => {
     const res = await fetch(`${gw.url}/py-flood/x?print=50000`);
     expect(res.status).to.equal(200);
-    await eventually(() => expect(gw.logs.join('')).to.include('lines dropped so far'));
+    await until(() => expect(gw.logs.join('')).to.include('lines dropped so far'), SOON);
     const lines = gw.logs.join('').split('\n').filter((l) => l.includes('flood line'));
     expect(lines.length).to.be.within(1, 3000);
   });
