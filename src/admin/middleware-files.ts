@@ -5,7 +5,7 @@ import express, { type Request, type Response, Router } from 'express';
 import { ConfigError } from '../config/config-error';
 import { readDefinitionFile } from '../config/load-apps';
 import { confinedApiDir, confinedToMiddlewarePath } from '../config/middleware-sources';
-import { apiIdProblem, middlewareFileProblem } from '../config/safe-names';
+import { apiIdProblem, MIDDLEWARE_FILE, middlewareFileProblem } from '../config/safe-names';
 import type { Gateway } from '../gateway/gateway';
 import { writeFileAtomic } from '../storage/atomic-file';
 
@@ -19,7 +19,8 @@ const sha256 = (data: string | Buffer): string => createHash('sha256').update(da
 
 /**
  * Middleware upload (our extension): `PUT /tyk/apis/{api_id}/middleware/{file}` with the source
- * (JS, or Lua for driver `lua`) as the body. The API is rebuilt with the change in memory, in the isolate that will serve it
+ * (JS, Python for driver `python`, Lua for driver `lua`) as the body. The API is rebuilt with the
+ * change in memory, in the isolate that will serve it
  * (syntax errors answer 400 with file, line and column; a hook name that is not a function
  * answers 400 naming it); only then is the file written (atomically) and that isolate swapped in.
  */
@@ -120,7 +121,8 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
     try {
       // A symlink in the folder is followed only as far as middleware_path (else: not found).
       const data = await readFile(await confinedToMiddlewarePath(gateway.config, join(t.dir, t.name), t.name));
-      res.type(t.name.endsWith('.lua') ? 'text/x-lua' : 'application/javascript').set('X-Content-Sha256', sha256(data)).send(data);
+      const type = t.name.endsWith('.py') ? 'text/x-python' : t.name.endsWith('.lua') ? 'text/x-lua' : 'application/javascript';
+      res.type(type).set('X-Content-Sha256', sha256(data)).send(data);
     } catch {
       status(res, 404, 'Middleware file not found');
     }
@@ -131,7 +133,7 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
     if (!t) return;
     // A file the API's driver would not load is refused rather than stored unused.
     const driver = await driverOf(t.apiId);
-    if (!gateway.drivers.sourceFiles(driver).test(t.name)) {
+    if (!((driver && gateway.drivers.sourceFiles(driver)) || MIDDLEWARE_FILE).test(t.name)) {
       return status(res, 400, `${t.name}: custom_middleware.driver "${driver || 'isolate'}" does not load this kind of file`);
     }
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

@@ -5,10 +5,7 @@ import type { MiddlewareSource } from './api-spec';
 import { ConfigError } from './config-error';
 import { isInside, realPathOf, relativePathProblem } from './confined-path';
 import type { GatewayConfig } from './gateway-config';
-import { middlewareFileProblem } from './safe-names';
-
-/** Middleware files of the JS drivers (isolate, JSVM): scripts and ES modules. */
-export const JS_MIDDLEWARE_FILE = /\.m?js$/;
+import { MIDDLEWARE_FILE, middlewareFileProblem } from './safe-names';
 
 /** Folder of an API's uploaded middleware files (`api_id` is checked by safe-names.ts). */
 export function apiMiddlewareDir(config: GatewayConfig, apiId: string): string {
@@ -19,8 +16,8 @@ export function apiMiddlewareDir(config: GatewayConfig, apiId: string): string {
 export interface SourcePolicy {
   /** Whether hooks of this `custom_middleware.driver` come from middleware files. */
   needsSources(driver: string): boolean;
-  /** Which files of an API's upload folder this driver loads (JS_MIDDLEWARE_FILE unless it says). */
-  sourceFiles(driver: string): RegExp;
+  /** Which files of the API's folder are this driver's middleware (default MIDDLEWARE_FILE). */
+  sourceFiles?(driver: string): RegExp | undefined;
 }
 
 /**
@@ -69,25 +66,24 @@ async function listApiDir(apiDir: string, pattern: RegExp, overlay?: SourceOverl
     if (code === null) names.delete(basename(path));
     else names.add(basename(path));
   }
-  // Only the driver's own kind: a `.lua` upload is no JS API's script, nor a `.js` one a Lua chunk.
   return [...names].filter((n) => !middlewareFileProblem(n) && pattern.test(n)).sort().map((n) => join(apiDir, n));
 }
 
 /**
- * The files an API's isolate loads: every uploaded file of its driver's kind in
- * `middleware_path/{api_id}/` (sorted), then each entry `path`, looked up in the API's folder,
- * then `middleware_path/`, then the config's folder (Tyk definitions often say `middleware/x.js`
- * relative to the gateway). Wherever it is found, a file must really lie inside `middleware_path`
- * (symlinks followed): an entry path that is absolute or has `..`, NUL or `\` is refused, and so
- * is one found through the config's folder or a symlink elsewhere — another tenant's files, or the
- * host's, are never loaded.
+ * The files an API's isolate loads: every uploaded file in `middleware_path/{api_id}/` (sorted),
+ * then each entry `path`, looked up in the API's folder, then `middleware_path/`, then the
+ * config's folder (Tyk definitions often say `middleware/x.js` relative to the gateway). Wherever
+ * it is found, a file must really lie inside `middleware_path` (symlinks followed): an entry path
+ * that is absolute or has `..`, NUL or `\` is refused, and so is one found through the config's
+ * folder or a symlink elsewhere — another tenant's files, or the host's, are never loaded.
  */
 export async function resolveMiddlewareSources(def: ApiDefinition, file: string, config: GatewayConfig, baseDir: string, drivers: SourcePolicy, overlay?: SourceOverlay): Promise<MiddlewareSource[]> {
   const cm = def.custom_middleware;
   if (cm?.driver && !drivers.needsSources(cm.driver)) return [];
   const where = `${file} (api ${def.api_id})`;
   const apiDir = await confinedApiDir(config, def.api_id, where);
-  const files = await listApiDir(apiDir, drivers.sourceFiles(cm?.driver ?? ''), overlay);
+  const pattern = (cm?.driver && drivers.sourceFiles?.(cm.driver)) || MIDDLEWARE_FILE;
+  const files = await listApiDir(apiDir, pattern, overlay);
   /** Logical path (the overlay's key, the isolate's file name) → real path to read. */
   const real = new Map<string, string>();
   for (const f of files) real.set(f, await confinedToMiddlewarePath(config, f, `${where}: middleware_path/${def.api_id}/${basename(f)}`));

@@ -1,16 +1,17 @@
 import type { ApiSpec } from '../../config/api-spec';
-import { JS_MIDDLEWARE_FILE, type SourcePolicy } from '../../config/middleware-sources';
+import type { SourcePolicy } from '../../config/middleware-sources';
 import type { Dispatcher } from '../dispatcher';
 import { grpcDriver } from './grpc/plugin';
 import { isolateDriver } from './isolate/plugin';
 import { jsvmDriver } from './jsvm/plugin';
 import { luaDriver } from './lua/plugin';
+import { pythonDriver } from './python/plugin';
 import type { Driver, DriverHost, DriverPlugin, HookStepVariants } from './plugin';
 
 export type { Driver, DriverHost, DriverPlugin, HookStepVariants } from './plugin';
 
 /** Every driver isogate has. Adding one means adding its folder and a line here. */
-const PLUGINS: readonly DriverPlugin[] = [isolateDriver, jsvmDriver, grpcDriver, luaDriver];
+const PLUGINS: readonly DriverPlugin[] = [isolateDriver, jsvmDriver, grpcDriver, pythonDriver, luaDriver];
 
 const BY_NAME: ReadonlyMap<string, DriverPlugin> = new Map(PLUGINS.flatMap((p) => p.names.map((name) => [name, p] as const)));
 
@@ -28,8 +29,8 @@ export class Drivers implements SourcePolicy {
     return BY_NAME.get(name)?.needsSources ?? true;
   }
 
-  sourceFiles(name: string): RegExp {
-    return BY_NAME.get(name)?.sourceFiles ?? JS_MIDDLEWARE_FILE;
+  sourceFiles(name: string): RegExp | undefined {
+    return BY_NAME.get(name)?.sourceFiles;
   }
 
   private driverFor(spec: ApiSpec): Driver {
