@@ -369,3 +369,39 @@ describe('driver lua with coprocess switched off', function () {
     expect((await fetch(`${gw.url}/hello`)).status).to.equal(200);
   });
 });
+
+describe('driver lua: isolates are released across upload cycles', function () {
+  this.timeout(180000);
+  let upstream: RecordingServer | undefined;
+  let gw: RunningGateway | undefined;
+  after(async () => {
+    await gw?.stop();
+    await upstream?.close();
+  });
+
+  it('returns to one live isolate, with RSS far below what leaked Lua states would take', async () => {
+    upstream = await startRecordingServer();
+    const dir = makeWorkspace();
+    writeMiddleware(dir, path.join('churn', 'tag.lua'), uploadVersion(0));
+    writeApi(dir, { ...api('churn', { pre: [{ name: 'tag' }], limits: { memory_limit_mb: 32 } }), proxy: { listen_path: '/churn/', target_url: upstream.url, strip_listen_path: true } });
+    const running = await startGateway({ dir });
+    gw = running;
+    const stats = async () => readJson<{ isolates: { created: number; live: number }; memory: { rss: number } }>(await running.admin('/tyk/stats'));
+    const cycle = async (i: number) => {
+      // A 256 KB Lua string per generation: a leaked one would show.
+      const code = `local ballast = string.rep("x", 256 * 1024)\n${uploadVersion(i).replace(`"${i}"`, `"${i}" .. #ballast`)}`;
+      expect((await upload(i, code)).status, `upload ${i}`).to.equal(200);
+      expect((await echoed(await fetch(`${running.url}/churn/x`))).headers['x-version']).to.equal(`${i}${256 * 1024}`);
+    };
+    const upload = (i: number, code: string) => running.admin('/tyk/apis/churn/middleware/tag.lua', { method: 'PUT', body: code });
+    for (let i = 1; i <= 10; i++) await cycle(i);
+    const before = await stats();
+    for (let i = 11; i <= 70; i++) await cycle(i);
+    await until(async () => (await stats()).isolates.live === 1, { timeoutMs: 10000, what: 'one live isolate' });
+    const after = await stats();
+    expect(after.isolates.created - before.isolates.created).to.be.at.least(60);
+    const growthMb = (after.memory.rss - before.memory.rss) / 1024 / 1024;
+    // 60 leaked Lua isolates would be > 300 MB (≈ 5 MB each plus the ballast).
+    expect(growthMb, `RSS grew ${growthMb.toFixed(1)} MB`).to.be.below(120);
+  });
+});
