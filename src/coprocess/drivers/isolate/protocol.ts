@@ -16,6 +16,11 @@ export const BOOT_GLOBALS = {
    * `applySyncPromise`, which blocks the guest, not the host; see host-calls.ts.
    */
   call: '__isogateHostCall',
+  /**
+   * ivm Callback `() => void`, ignored result. The guest calls it when a parked call (see
+   * `BatchReport`) settles outside any entry, so the host runs an entry to collect the result.
+   */
+  wake: '__isogateHostWake',
 } as const;
 
 /**
@@ -28,6 +33,12 @@ export const ENTRIES_GLOBAL = '__isogateEntries';
 export interface BootConfig {
   /** Name of the hook adapter that runs hooks (`coprocess` for the isolate driver). */
   adapter: string;
+  /**
+   * A batch starts its calls only during this many ms after the entry began; later ones go
+   * back to the host untouched. With the entry's ivm timeout at hook_timeout_ms plus this
+   * window, every call that starts has its whole hook_timeout_ms (isolate-slot.ts).
+   */
+  startWindowMs: number;
 }
 
 export type GuestLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -45,15 +56,60 @@ export interface GuestFailure {
   stack?: string;
 }
 
+/** What a batch item is: the first byte of its header. */
+export const CALL_KIND = {
+  /** A coprocess `Object` (protobuf bytes) for the hook it names; answers with `Object` bytes. */
+  dispatch: 1,
+  /** Tyk's DispatchEvent payload JSON (UTF-8); answers with nothing. */
+  event: 2,
+} as const;
+export type CallKind = (typeof CALL_KIND)[keyof typeof CALL_KIND];
+
+/**
+ * A batch, host to guest: one ArrayBuffer, little-endian: `u32 count`, then per call
+ * `u8 kind, u32 length`, then the payloads back to back. Call ids are implicit: call i of a
+ * batch entered with `firstId` has id `firstId + i`.
+ */
+export const BATCH_COUNT_BYTES = 4;
+export const BATCH_ITEM_HEADER_BYTES = 5;
+
+/** `BatchReport.meta` slots before the per-call pairs. */
+export const REPORT_STARTED = 0;
+export const REPORT_CURRENT = 1;
+export const REPORT_PAIRS = 2;
+/** A finished call's length in `meta`: its result is the next entry of `failures`. */
+export const RESULT_FAILED = -1;
+
+/**
+ * What an entry answers. `meta` is `[started, current, id, length, id, length, …]`:
+ * - `started`: how many calls of this batch began; the rest never ran and go back to the host.
+ * - `current`: the id of the call the runtime was running or awaiting (-1 for none). After an
+ *   interrupted entry it names the call that was interrupted.
+ * - one pair per call that finished since the previous report, in finishing order: its result
+ *   is the next `length` bytes of `bytes` (an `Object`; 0 bytes for an event), or, when
+ *   `length` is RESULT_FAILED, the next entry of `failures`.
+ * A call that began but has not finished is *parked*: it awaits a promise that nothing in this
+ * entry settled. Later calls run meanwhile; its result comes with a later report.
+ */
+export interface BatchReport {
+  meta: Float64Array;
+  bytes: Uint8Array;
+  failures: GuestFailure[];
+}
+
 export interface GuestEntries {
-  /** Coprocess `Object` bytes in (Uint8Array, or an ArrayBuffer when transferred), bytes out. */
-  dispatch(bytes: Uint8Array | ArrayBuffer): Uint8Array | GuestFailure | Promise<Uint8Array | GuestFailure>;
-  /** Tyk's DispatchEvent payload JSON. */
-  event(payload: string): undefined | GuestFailure | Promise<undefined | GuestFailure>;
+  /**
+   * Run a batch (see BATCH_COUNT_BYTES) in order. The returned object's `report` is a getter:
+   * ivm copies the result only after the call's microtasks have run, so the report includes
+   * every call this entry could finish, including async hooks that settled meanwhile.
+   */
+  run(batch: ArrayBuffer, firstId: number): { readonly report: BatchReport };
+  /** The report of an entry that was interrupted (ivm timeout) before it could answer. */
+  collect(): BatchReport;
   /** Record an ES-module namespace so its exports can be hooks. */
   registerModule(namespace: object): void;
   /** For each name, why it cannot serve as a hook, or '' when it can. */
   checkHooks(names: string[]): string[];
 }
 
-export const ENTRY_NAMES = ['dispatch', 'event', 'registerModule', 'checkHooks'] as const satisfies readonly (keyof GuestEntries)[];
+export const ENTRY_NAMES = ['run', 'collect', 'registerModule', 'checkHooks'] as const satisfies readonly (keyof GuestEntries)[];
