@@ -23,6 +23,13 @@ import {
 import { sendWake } from './host';
 import { isThenable } from './promise';
 
+// Taken before any middleware runs: a plugin that replaces these globals must not change how its
+// calls are batched and reported (the host checks every report anyway, batch-wire.ts).
+const now = Date.now;
+const F64 = Float64Array;
+const U8 = Uint8Array;
+const View = DataView;
+
 /** A call's answer: `Object` bytes, nothing (an event), or a failure. */
 export type CallResult = Uint8Array | GuestFailure | undefined;
 
@@ -49,29 +56,32 @@ interface Outbox {
   results: CallResult[];
 }
 
-const isFailure = (result: CallResult): result is GuestFailure => result !== undefined && !(result instanceof Uint8Array);
+const isFailure = (result: CallResult): result is GuestFailure => result !== undefined && !(result instanceof U8);
 
 function encodeReport(box: Outbox, started: number, current: number): BatchReport {
   const n = box.ids.length;
-  const meta = new Float64Array(REPORT_PAIRS + 2 * n);
+  const meta = new F64(REPORT_PAIRS + 2 * n);
   meta[0] = started;
   meta[1] = current;
   let total = 0;
-  for (const result of box.results) if (result instanceof Uint8Array) total += result.length;
-  const bytes = new Uint8Array(total);
+  for (let i = 0; i < n; i++) {
+    const result = box.results[i];
+    if (result instanceof U8) total += result.length;
+  }
+  const bytes = new U8(total);
   const failures: GuestFailure[] = [];
   let at = 0;
   for (let i = 0; i < n; i++) {
     const result = box.results[i];
     meta[REPORT_PAIRS + 2 * i] = box.ids[i];
-    if (result instanceof Uint8Array) {
+    if (result instanceof U8) {
       bytes.set(result, at);
       at += result.length;
       meta[REPORT_PAIRS + 2 * i + 1] = result.length;
     } else if (result === undefined) {
       meta[REPORT_PAIRS + 2 * i + 1] = 0;
     } else {
-      failures.push(result);
+      failures[failures.length] = result;
       meta[REPORT_PAIRS + 2 * i + 1] = RESULT_FAILED;
     }
   }
@@ -94,8 +104,8 @@ export function createBatchRunner(runCall: CallRunner, windowMs: number): BatchR
   let current = -1;
 
   function record(id: number, result: CallResult): void {
-    outbox.ids.push(id);
-    outbox.results.push(result);
+    outbox.ids[outbox.ids.length] = id;
+    outbox.results[outbox.results.length] = result;
     if (!entryActive && !wakeSent) {
       // A parked call settled in a task of V8's own, not in an entry: nobody will ask.
       wakeSent = true;
@@ -114,12 +124,12 @@ export function createBatchRunner(runCall: CallRunner, windowMs: number): BatchR
     while (!e.stopped && e.next < e.count) {
       // The first call always starts; later ones only within the window, so that each has its own
       // hook_timeout_ms before the entry's ivm timeout (protocol.ts BootConfig.startWindowMs).
-      if (e.next > 0 && Date.now() - e.startedAt >= windowMs) return;
+      if (e.next > 0 && now() - e.startedAt >= windowMs) return;
       const index = e.next++;
       const header = BATCH_COUNT_BYTES + index * BATCH_ITEM_HEADER_BYTES;
       const kind = e.view.getUint8(header);
       const length = e.view.getUint32(header + 1, true);
-      const payload = new Uint8Array(e.buffer, e.offset, length);
+      const payload = new U8(e.buffer, e.offset, length);
       e.offset += length;
       const id = e.firstId + index;
       current = id;
@@ -157,7 +167,7 @@ export function createBatchRunner(runCall: CallRunner, windowMs: number): BatchR
   }
 
   function run(batch: ArrayBuffer, firstId: number): { readonly report: BatchReport } {
-    const view = new DataView(batch);
+    const view = new View(batch);
     const count = batch.byteLength >= BATCH_COUNT_BYTES ? view.getUint32(0, true) : 0;
     const e: Entry = {
       buffer: batch,
@@ -166,7 +176,7 @@ export function createBatchRunner(runCall: CallRunner, windowMs: number): BatchR
       count,
       next: 0,
       offset: BATCH_COUNT_BYTES + count * BATCH_ITEM_HEADER_BYTES,
-      startedAt: Date.now(),
+      startedAt: now(),
       stopped: false,
     };
     // Whatever an earlier entry left pending is parked now: that entry's microtasks have run.

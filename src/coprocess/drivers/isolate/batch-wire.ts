@@ -1,7 +1,16 @@
 import { coprocess } from '../../codec';
 import type { CoprocessObject } from '../../dispatcher';
 import type { Call } from './call-queue';
-import { BATCH_COUNT_BYTES, BATCH_ITEM_HEADER_BYTES } from './protocol';
+import {
+  BATCH_COUNT_BYTES,
+  BATCH_ITEM_HEADER_BYTES,
+  type BatchReport,
+  type GuestFailure,
+  type GuestFailureReason,
+  REPORT_PAIRS,
+  REPORT_STARTED,
+  RESULT_FAILED,
+} from './protocol';
 
 /**
  * The Object's protobuf bytes, possibly a slice of protobufjs's shared pool (ISOLATED-VM-NOTES
@@ -34,4 +43,43 @@ export function packBatch(calls: readonly Call[]): ArrayBuffer {
     offset += payload.length;
   }
   return buffer;
+}
+
+const GUEST_REASONS: ReadonlySet<string> = new Set<GuestFailureReason>(['exception', 'bad_result', 'memory']);
+
+function isGuestFailure(value: unknown): value is GuestFailure {
+  const v = value as GuestFailure;
+  return typeof v === 'object' && v !== null && GUEST_REASONS.has(v.failure) && typeof v.message === 'string' && (v.stack === undefined || typeof v.stack === 'string');
+}
+
+/**
+ * Why a report cannot be applied, or '' if it can. The runtime writes reports, but middleware
+ * shares its realm and can replace the intrinsics it uses: whatever arrives is checked before any
+ * of it is believed, so a plugin can at worst fail its own API's calls.
+ */
+export function reportProblem(report: unknown, batchSize: number): string {
+  const r = report as BatchReport;
+  if (typeof r !== 'object' || r === null) return 'no report';
+  const { meta, bytes, failures } = r;
+  if (!(meta instanceof Float64Array) || meta.length < REPORT_PAIRS || (meta.length - REPORT_PAIRS) % 2 !== 0) return 'malformed report header';
+  if (!(bytes instanceof Uint8Array) || !Array.isArray(failures)) return 'malformed report body';
+  const started = meta[REPORT_STARTED];
+  if (!Number.isInteger(started) || started < 0 || started > batchSize) return `report says ${started} of ${batchSize} calls started`;
+  let total = 0;
+  let failed = 0;
+  for (let i = REPORT_PAIRS; i < meta.length; i += 2) {
+    const id = meta[i];
+    const length = meta[i + 1];
+    if (!Number.isSafeInteger(id) || id < 0) return `report names call ${id}`;
+    if (length === RESULT_FAILED) {
+      if (!isGuestFailure(failures[failed++])) return 'malformed failure in report';
+    } else if (!Number.isInteger(length) || length < 0) {
+      return `report gives call ${id} length ${length}`;
+    } else {
+      total += length;
+    }
+  }
+  if (failed !== failures.length) return 'report failures do not match its entries';
+  if (total !== bytes.length) return `report results take ${total} bytes of ${bytes.length}`;
+  return '';
 }

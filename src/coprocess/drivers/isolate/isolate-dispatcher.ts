@@ -1,7 +1,7 @@
 import { decodeObject } from '../../codec';
 import { type CoprocessObject, DispatchError, type DispatchFailure, type Dispatcher, type DispatchOptions } from '../../dispatcher';
 import { logger as rootLogger } from '../../../log/logger';
-import { encodeCall, packBatch } from './batch-wire';
+import { encodeCall, packBatch, reportProblem } from './batch-wire';
 import { ABANDONED, type Call, CallQueue, type Control, QueueRejection } from './call-queue';
 import { DeadlineExceeded, deadlineFor, entryTimeoutMs } from './deadline';
 import { type Classified, fromEngine, fromGuest } from './failures';
@@ -316,6 +316,11 @@ export class IsolateDispatcher implements Dispatcher {
     } finally {
       this.entryCalls = 0;
     }
+    const problem = reportProblem(report, calls.length);
+    if (problem) {
+      this.failAll(slot, calls, new DispatchError(`api ${this.options.apiId}: the isolate's runtime sent a report it cannot have written (${problem})`, 'bad_result'));
+      return;
+    }
     const parkMs = startedAt + deadlineFor(timeoutMs) - Date.now();
     this.settle(slot, calls, firstId, report, (call, id) => this.park(call, id, slot, parkMs));
     await this.maybeSampleHeap(slot);
@@ -395,12 +400,20 @@ export class IsolateDispatcher implements Dispatcher {
   private async entryFailed(slot: IsolateSlot, calls: Call[], firstId: number, err: unknown): Promise<void> {
     const { error, replaceIsolate } = fromEngine(this.options.apiId, err, slot.disposed);
     const report = isInterrupt(err) && !slot.disposed ? await slot.collect(COLLECT_TIMEOUT_MS).catch(() => undefined) : undefined;
-    if (report) {
+    if (report && !reportProblem(report, calls.length)) {
       this.settle(slot, calls, firstId, report, (call) => call.reject(this.count(error)));
+      if (replaceIsolate) this.replace(slot, error);
+    } else if (replaceIsolate) {
+      this.failAll(slot, calls, error);
     } else {
       for (const call of calls) call.reject(this.count(error));
     }
-    if (replaceIsolate) this.replace(slot, error);
+  }
+
+  /** Nothing is known about the calls of an entry: all fail, and the isolate goes. */
+  private failAll(slot: IsolateSlot, calls: readonly Call[], error: DispatchError): void {
+    for (const call of calls) call.reject(this.count(error));
+    this.replace(slot, error);
   }
 
   // ---- isolates -------------------------------------------------------------------------------
