@@ -3,7 +3,12 @@
 // every request, so tests can check exactly what the gateway forwarded.
 const http = require('node:http');
 
-async function startUpstream(handler) {
+/**
+ * `options.keepAliveTimeoutMs` overrides Node's 5 s idle keep-alive timeout, for tests whose
+ * requests pause longer than that between upstream calls (an idle socket the server is closing
+ * just as the gateway reuses it resets the request).
+ */
+async function startUpstream(handler, options = {}) {
   const requests = [];
   const server = http.createServer((req, res) => {
     const chunks = [];
@@ -18,6 +23,7 @@ async function startUpstream(handler) {
       res.end(payload);
     });
   });
+  if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
   return {
