@@ -15,20 +15,24 @@
 import {
   BATCH_COUNT_BYTES,
   BATCH_ITEM_HEADER_BYTES,
+  REPORT_COUNT,
+  REPORT_CURRENT,
+  REPORT_PAIR_BYTES,
   REPORT_PAIRS,
-  RESULT_FAILED,
+  REPORT_STARTED,
   type BatchReport,
   type GuestFailure,
 } from '../src/coprocess/drivers/isolate/protocol';
 import { sendWake } from './host';
 import { isThenable } from './promise';
+import { encodeUtf8 } from './text/utf8';
 
 // Taken before any middleware runs: a plugin that replaces these globals must not change how its
 // calls are batched and reported (the host checks every report anyway, batch-wire.ts).
 const now = Date.now;
-const F64 = Float64Array;
 const U8 = Uint8Array;
 const View = DataView;
+const stringify = JSON.stringify;
 
 /** A call's answer: `Object` bytes, nothing (an event), or a failure. */
 export type CallResult = Uint8Array | GuestFailure | undefined;
@@ -60,36 +64,35 @@ const isFailure = (result: CallResult): result is GuestFailure => result !== und
 
 function encodeReport(box: Outbox, started: number, current: number): BatchReport {
   const n = box.ids.length;
-  const meta = new F64(REPORT_PAIRS + 2 * n);
-  meta[0] = started;
-  meta[1] = current;
-  let total = 0;
+  const payloads: Uint8Array[] = [];
+  let total = REPORT_PAIRS + n * REPORT_PAIR_BYTES;
   for (let i = 0; i < n; i++) {
     const result = box.results[i];
-    if (result instanceof U8) total += result.length;
+    const bytes = result instanceof U8 ? result : result === undefined ? EMPTY : encodeUtf8(stringify(result));
+    payloads[i] = bytes;
+    total += bytes.length;
   }
-  const bytes = new U8(total);
-  const failures: GuestFailure[] = [];
-  let at = 0;
+  const report = new U8(total);
+  const view = new View(report.buffer);
+  view.setFloat64(REPORT_STARTED, started, true);
+  view.setFloat64(REPORT_CURRENT, current, true);
+  view.setFloat64(REPORT_COUNT, n, true);
+  let at = REPORT_PAIRS + n * REPORT_PAIR_BYTES;
   for (let i = 0; i < n; i++) {
-    const result = box.results[i];
-    meta[REPORT_PAIRS + 2 * i] = box.ids[i];
-    if (result instanceof U8) {
-      bytes.set(result, at);
-      at += result.length;
-      meta[REPORT_PAIRS + 2 * i + 1] = result.length;
-    } else if (result === undefined) {
-      meta[REPORT_PAIRS + 2 * i + 1] = 0;
-    } else {
-      failures[failures.length] = result;
-      meta[REPORT_PAIRS + 2 * i + 1] = RESULT_FAILED;
-    }
+    const bytes = payloads[i];
+    const pair = REPORT_PAIRS + i * REPORT_PAIR_BYTES;
+    view.setFloat64(pair, box.ids[i], true);
+    view.setFloat64(pair + 8, isFailure(box.results[i]) ? -bytes.length : bytes.length, true);
+    report.set(bytes, at);
+    at += bytes.length;
   }
-  return { meta, bytes, failures };
+  return report;
 }
 
+const EMPTY = new U8(0);
+
 export interface BatchRunner {
-  run(batch: ArrayBuffer, firstId: number): { readonly report: BatchReport };
+  run(batch: ArrayBuffer, firstId: number): BatchReport | { readonly report: BatchReport };
   collect(): BatchReport;
 }
 
@@ -102,6 +105,8 @@ export function createBatchRunner(runCall: CallRunner, windowMs: number): BatchR
   let wakeSent = false;
   /** The call running or awaited by the current entry, -1 for none. */
   let current = -1;
+  /** Calls whose hook returned a promise that has not settled yet. */
+  let unsettled = 0;
 
   function record(id: number, result: CallResult): void {
     outbox.ids[outbox.ids.length] = id;
@@ -138,12 +143,15 @@ export function createBatchRunner(runCall: CallRunner, windowMs: number): BatchR
         // Wait for it before the next call starts (hooks keep their one-at-a-time semantics);
         // if it is still pending when the entry is reported, it is parked and the host sends
         // the calls after it again.
+        unsettled++;
         result.then(
           (value) => {
+            unsettled--;
             finish(e, id, value);
             pump(e);
           },
           (error: unknown) => {
+            unsettled--;
             finish(e, id, { failure: 'exception', message: `call ${id}: ${String(error)}` });
             pump(e);
           },
@@ -166,7 +174,7 @@ export function createBatchRunner(runCall: CallRunner, windowMs: number): BatchR
     return encodeReport(box, started, current);
   }
 
-  function run(batch: ArrayBuffer, firstId: number): { readonly report: BatchReport } {
+  function run(batch: ArrayBuffer, firstId: number): BatchReport | { readonly report: BatchReport } {
     const view = new View(batch);
     const count = batch.byteLength >= BATCH_COUNT_BYTES ? view.getUint32(0, true) : 0;
     const e: Entry = {
@@ -186,6 +194,8 @@ export function createBatchRunner(runCall: CallRunner, windowMs: number): BatchR
     wakeSent = false;
     current = -1;
     pump(e);
+    // Nothing can finish after this return: answer now, without the getter (cheaper to copy).
+    if (unsettled === 0) return seal(e);
     let report: BatchReport | undefined;
     return {
       get report() {

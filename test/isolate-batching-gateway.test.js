@@ -171,8 +171,8 @@ describe('batched isolate dispatch through the gateway', function () {
     const stats = await runtime(api);
     expect(stats.failures.exception).to.equal(2);
     expect(stats.generation).to.equal(1);
-    // The blocker, then the five together (in two entries if a loaded machine made the last ones
-    // miss the 10 ms start window).
-    expect(stats.batches).to.be.within(2, 3);
+    // The blocker, then the five together (in more entries only if a loaded machine made the
+    // later ones miss the 10 ms start window).
+    expect(stats.batches).to.be.within(2, 4);
   });
 });

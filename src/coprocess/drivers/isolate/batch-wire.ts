@@ -7,9 +7,11 @@ import {
   type BatchReport,
   type GuestFailure,
   type GuestFailureReason,
+  REPORT_COUNT,
+  REPORT_CURRENT,
+  REPORT_PAIR_BYTES,
   REPORT_PAIRS,
   REPORT_STARTED,
-  RESULT_FAILED,
 } from './protocol';
 
 /**
@@ -53,33 +55,56 @@ function isGuestFailure(value: unknown): value is GuestFailure {
 }
 
 /**
- * Why a report cannot be applied, or '' if it can. The runtime writes reports, but middleware
- * shares its realm and can replace the intrinsics it uses: whatever arrives is checked before any
- * of it is believed, so a plugin can at worst fail its own API's calls.
+ * A report (protocol.ts BatchReport), read and checked in full before any of it is believed:
+ * the runtime writes reports, but middleware shares its realm and can replace the intrinsics it
+ * uses, so a plugin can at worst fail its own API's calls. Throws an Error saying what is wrong.
+ * Finished call i has id `ids[i]` and either result bytes `report[starts[i], ends[i])` or, if
+ * `failures[i]` is set, that failure.
  */
-export function reportProblem(report: unknown, batchSize: number): string {
-  const r = report as BatchReport;
-  if (typeof r !== 'object' || r === null) return 'no report';
-  const { meta, bytes, failures } = r;
-  if (!(meta instanceof Float64Array) || meta.length < REPORT_PAIRS || (meta.length - REPORT_PAIRS) % 2 !== 0) return 'malformed report header';
-  if (!(bytes instanceof Uint8Array) || !Array.isArray(failures)) return 'malformed report body';
-  const started = meta[REPORT_STARTED];
-  if (!Number.isInteger(started) || started < 0 || started > batchSize) return `report says ${started} of ${batchSize} calls started`;
-  let total = 0;
-  let failed = 0;
-  for (let i = REPORT_PAIRS; i < meta.length; i += 2) {
-    const id = meta[i];
-    const length = meta[i + 1];
-    if (!Number.isSafeInteger(id) || id < 0) return `report names call ${id}`;
-    if (length === RESULT_FAILED) {
-      if (!isGuestFailure(failures[failed++])) return 'malformed failure in report';
-    } else if (!Number.isInteger(length) || length < 0) {
-      return `report gives call ${id} length ${length}`;
-    } else {
-      total += length;
+export class ReportReader {
+  readonly started: number;
+  readonly current: number;
+  readonly ids: number[] = [];
+  readonly starts: number[] = [];
+  readonly ends: number[] = [];
+  readonly failures: (GuestFailure | undefined)[] = [];
+
+  constructor(
+    readonly report: unknown,
+    batchSize: number,
+  ) {
+    if (!(report instanceof Uint8Array) || report.length < REPORT_PAIRS) throw new Error('no report');
+    const view = new DataView(report.buffer, report.byteOffset, report.byteLength);
+    this.started = view.getFloat64(REPORT_STARTED, true);
+    this.current = view.getFloat64(REPORT_CURRENT, true);
+    const n = view.getFloat64(REPORT_COUNT, true);
+    if (!Number.isInteger(this.started) || this.started < 0 || this.started > batchSize) throw new Error(`it says ${this.started} of ${batchSize} calls started`);
+    if (!Number.isInteger(n) || n < 0 || REPORT_PAIRS + n * REPORT_PAIR_BYTES > report.length) throw new Error(`it lists ${n} results in ${report.length} bytes`);
+    let at = REPORT_PAIRS + n * REPORT_PAIR_BYTES;
+    for (let i = 0; i < n; i++) {
+      const pair = REPORT_PAIRS + i * REPORT_PAIR_BYTES;
+      const id = view.getFloat64(pair, true);
+      const code = view.getFloat64(pair + 8, true);
+      const end = at + Math.abs(code);
+      if (!Number.isSafeInteger(id) || id < 0) throw new Error(`it names call ${id}`);
+      if (!Number.isInteger(code) || end > report.length) throw new Error(`it gives call ${id} ${code} bytes`);
+      this.ids.push(id);
+      this.starts.push(at);
+      this.ends.push(end);
+      this.failures.push(code < 0 ? failureAt(report, at, end, id) : undefined);
+      at = end;
     }
+    if (at !== report.length) throw new Error(`${report.length - at} bytes follow its results`);
   }
-  if (failed !== failures.length) return 'report failures do not match its entries';
-  if (total !== bytes.length) return `report results take ${total} bytes of ${bytes.length}`;
-  return '';
+}
+
+function failureAt(report: Uint8Array, start: number, end: number, id: number): GuestFailure {
+  let failure: unknown;
+  try {
+    failure = JSON.parse(Buffer.from(report.buffer, report.byteOffset + start, end - start).toString('utf8'));
+  } catch {
+    failure = undefined;
+  }
+  if (!isGuestFailure(failure)) throw new Error(`call ${id} failed without saying why`);
+  return failure;
 }

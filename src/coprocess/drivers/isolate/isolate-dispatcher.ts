@@ -1,14 +1,14 @@
 import { decodeObject } from '../../codec';
 import { type CoprocessObject, DispatchError, type DispatchFailure, type Dispatcher, type DispatchOptions } from '../../dispatcher';
 import { logger as rootLogger } from '../../../log/logger';
-import { encodeCall, packBatch, reportProblem } from './batch-wire';
+import { encodeCall, packBatch, ReportReader } from './batch-wire';
 import { ABANDONED, type Call, CallQueue, type Control, QueueRejection } from './call-queue';
 import { DeadlineExceeded, deadlineFor, entryTimeoutMs } from './deadline';
 import { type Classified, fromEngine, fromGuest } from './failures';
 import { type HeapSample, IsolateSlot } from './isolate-slot';
 import { type IsolateDispatcherOptions, type IsolateSource, type ResolvedOptions, resolveOptions } from './options';
 import { ParkedCalls } from './parked-calls';
-import { type BatchReport, CALL_KIND, type CallKind, REPORT_PAIRS, RESULT_FAILED } from './protocol';
+import { CALL_KIND, type CallKind } from './protocol';
 import { createCheckedSlot } from './validate';
 
 /** How often heap statistics are refreshed (after an entry, between entries). */
@@ -21,6 +21,13 @@ const HEAP_SAMPLE_MS = 2000;
 const BATCH_LIMITS = { maxCalls: 64, maxBytes: 1024 * 1024 };
 /** Budget for reading back an interrupted entry's results (a few µs of work in the guest). */
 const COLLECT_TIMEOUT_MS = 100;
+/**
+ * While calls are parked, an empty entry this often. isolated-vm runs a task V8 posts for an
+ * isolate (a finished WebAssembly compilation, say) only when something enters that isolate:
+ * measured, about 1 in 15 such awaits never settled with nothing else arriving (one call per
+ * entry as well). The runtime's wake-up covers the others at once.
+ */
+const PARKED_POLL_MS = 25;
 
 // A type alias (not an interface) so it satisfies Dispatcher.stats(): Record<string, unknown>.
 export type IsolateStats = {
@@ -88,6 +95,7 @@ export class IsolateDispatcher implements Dispatcher {
   private entryCalls = 0;
   /** The guest has results that settled outside an entry: run one to collect them. */
   private wakeWanted = false;
+  private pollTimer: NodeJS.Timeout | null = null;
   private nextId = 1;
   private idleWaiters: (() => void)[] = [];
   /** dispose() was called: no new calls; queued ones may still run during the grace period. */
@@ -196,6 +204,8 @@ export class IsolateDispatcher implements Dispatcher {
       this.released = true;
       this.retire(this.slot, 'the dispatcher was disposed');
       this.slot = null;
+      if (this.pollTimer) clearTimeout(this.pollTimer);
+      this.pollTimer = null;
     })();
     return this.disposing;
   }
@@ -307,23 +317,45 @@ export class IsolateDispatcher implements Dispatcher {
     const startedAt = Date.now();
     this.batches++;
     this.entryCalls = calls.length;
-    let report: BatchReport;
+    let answer: unknown;
     try {
-      report = (await slot.enter(packBatch(calls), firstId, timeoutMs)).report;
+      answer = await slot.enter(packBatch(calls), firstId, timeoutMs);
     } catch (err) {
       await this.entryFailed(slot, calls, firstId, err);
       return;
     } finally {
       this.entryCalls = 0;
     }
-    const problem = reportProblem(report, calls.length);
-    if (problem) {
-      this.failAll(slot, calls, new DispatchError(`api ${this.options.apiId}: the isolate's runtime sent a report it cannot have written (${problem})`, 'bad_result'));
+    const report = this.read(answer, calls.length);
+    if (typeof report === 'string') {
+      this.failAll(slot, calls, new DispatchError(`api ${this.options.apiId}: the isolate's runtime sent a report it cannot have written (${report})`, 'bad_result'));
       return;
     }
     const parkMs = startedAt + deadlineFor(timeoutMs) - Date.now();
     this.settle(slot, calls, firstId, report, (call, id) => this.park(call, id, slot, parkMs));
+    this.schedulePoll();
     await this.maybeSampleHeap(slot);
+  }
+
+  /** Keep entering while calls are parked (PARKED_POLL_MS says why). */
+  private schedulePoll(): void {
+    if (this.pollTimer || this.parked.size === 0) return;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = null;
+      if (this.parked.size === 0) return;
+      this.wakeWanted = true;
+      if (!this.draining) void this.drain();
+    }, PARKED_POLL_MS);
+  }
+
+  /** The checked report of an entry's answer (protocol.ts GuestEntries.run), or what is wrong with it. */
+  private read(answer: unknown, batchSize: number): ReportReader | string {
+    const report = answer instanceof Uint8Array ? answer : (answer as { report?: unknown } | null)?.report;
+    try {
+      return new ReportReader(report, batchSize);
+    } catch (err) {
+      return (err as Error).message;
+    }
   }
 
   /**
@@ -331,14 +363,11 @@ export class IsolateDispatcher implements Dispatcher {
    * calls that began and did not finish to `unfinished`, and put calls that never began back at
    * the head of the queue.
    */
-  private settle(slot: IsolateSlot, calls: (Call | undefined)[], firstId: number, report: BatchReport, unfinished: (call: Call, id: number) => void): void {
-    const { meta, bytes, failures } = report;
+  private settle(slot: IsolateSlot, calls: (Call | undefined)[], firstId: number, report: ReportReader, unfinished: (call: Call, id: number) => void): void {
+    const { ids, starts, ends, failures } = report;
     let replace: Classified | undefined;
-    let at = 0;
-    let nextFailure = 0;
-    for (let i = REPORT_PAIRS; i < meta.length; i += 2) {
-      const id = meta[i];
-      const length = meta[i + 1];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
       const index = id - firstId;
       let call: Call | undefined;
       if (index >= 0 && index < calls.length) {
@@ -347,16 +376,16 @@ export class IsolateDispatcher implements Dispatcher {
       } else {
         call = this.parked.take(id); // undefined: it expired meanwhile, its late result is dropped
       }
-      if (length === RESULT_FAILED) {
-        const classified = fromGuest(this.options.apiId, failures[nextFailure++]);
+      const failure = failures[i];
+      if (failure) {
+        const classified = fromGuest(this.options.apiId, failure);
         if (classified.replaceIsolate) replace = classified;
         call?.reject(this.count(classified.error));
-        continue;
+      } else if (call) {
+        this.resolveCall(call, report.report as Uint8Array, starts[i], ends[i]);
       }
-      if (call) this.resolveCall(call, bytes, at, length);
-      at += length;
     }
-    const started = Math.min(meta[0], calls.length);
+    const started = report.started;
     for (let i = 0; i < started; i++) {
       const call = calls[i];
       if (call) unfinished(call, firstId + i);
@@ -365,14 +394,14 @@ export class IsolateDispatcher implements Dispatcher {
     if (replace) this.replace(slot, replace.error);
   }
 
-  private resolveCall(call: Call, bytes: Uint8Array, at: number, length: number): void {
+  private resolveCall(call: Call, report: Uint8Array, start: number, end: number): void {
     if (call.kind === CALL_KIND.event) {
       call.resolve(undefined);
       return;
     }
     let object: CoprocessObject;
     try {
-      object = decodeObject(bytes.subarray(at, at + length));
+      object = decodeObject(report.subarray(start, end));
     } catch (err) {
       call.reject(this.count(new DispatchError(`api ${this.options.apiId}: the isolate returned undecodable bytes: ${(err as Error).message}`, 'bad_result', { cause: err })));
       return;
@@ -399,8 +428,9 @@ export class IsolateDispatcher implements Dispatcher {
    */
   private async entryFailed(slot: IsolateSlot, calls: Call[], firstId: number, err: unknown): Promise<void> {
     const { error, replaceIsolate } = fromEngine(this.options.apiId, err, slot.disposed);
-    const report = isInterrupt(err) && !slot.disposed ? await slot.collect(COLLECT_TIMEOUT_MS).catch(() => undefined) : undefined;
-    if (report && !reportProblem(report, calls.length)) {
+    const answer = isInterrupt(err) && !slot.disposed ? await slot.collect(COLLECT_TIMEOUT_MS).catch(() => undefined) : undefined;
+    const report = answer === undefined ? undefined : this.read(answer, calls.length);
+    if (report instanceof ReportReader) {
       this.settle(slot, calls, firstId, report, (call) => call.reject(this.count(error)));
       if (replaceIsolate) this.replace(slot, error);
     } else if (replaceIsolate) {

@@ -66,11 +66,6 @@ function onCatastrophicError(options: ResolvedOptions) {
 
 type HostEntries = { [K in 'run' | 'collect' | 'checkHooks']: EntryRef<K> };
 
-/** What `run` answers once ivm has copied it (protocol.ts GuestEntries.run). */
-export interface EntryResult {
-  report: BatchReport;
-}
-
 /**
  * One live isolate of an API: the runtime plus the API's middleware in one context, and the
  * References the host calls. Created with async APIs only (never blocks the event loop for
@@ -165,10 +160,10 @@ export class IsolateSlot {
    * detached afterwards (transfer measured 10–40 % faster than `{arguments: {copy: true}}`;
    * a pooled Node Buffer is never transferred, ISOLATED-VM-NOTES §B1).
    */
-  enter(batch: ArrayBuffer, firstId: number, timeoutMs: number): Promise<EntryResult> {
+  enter(batch: ArrayBuffer, firstId: number, timeoutMs: number): Promise<BatchReport | { report: BatchReport }> {
     this.hostCalls?.begin(timeoutMs);
     const input = new ivm.ExternalCopy(batch, { transferOut: true }).copyInto({ release: true, transferIn: true });
-    const call = this.entries.run.apply(undefined, [input, firstId], { result: { copy: true }, timeout: timeoutMs }) as Promise<EntryResult>;
+    const call = this.entries.run.apply(undefined, [input, firstId], { result: { copy: true }, timeout: timeoutMs }) as Promise<BatchReport | { report: BatchReport }>;
     return withDeadline(call, timeoutMs, 'hook batch');
   }
 

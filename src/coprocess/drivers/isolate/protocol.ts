@@ -73,37 +73,33 @@ export type CallKind = (typeof CALL_KIND)[keyof typeof CALL_KIND];
 export const BATCH_COUNT_BYTES = 4;
 export const BATCH_ITEM_HEADER_BYTES = 5;
 
-/** `BatchReport.meta` slots before the per-call pairs. */
-export const REPORT_STARTED = 0;
-export const REPORT_CURRENT = 1;
-export const REPORT_PAIRS = 2;
-/** A finished call's length in `meta`: its result is the next entry of `failures`. */
-export const RESULT_FAILED = -1;
-
 /**
- * What an entry answers. `meta` is `[started, current, id, length, id, length, …]`:
- * - `started`: how many calls of this batch began; the rest never ran and go back to the host.
- * - `current`: the id of the call the runtime was running or awaiting (-1 for none). After an
- *   interrupted entry it names the call that was interrupted.
- * - one pair per call that finished since the previous report, in finishing order: its result
- *   is the next `length` bytes of `bytes` (an `Object`; 0 bytes for an event), or, when
- *   `length` is RESULT_FAILED, the next entry of `failures`.
- * A call that began but has not finished is *parked*: it awaits a promise that nothing in this
- * entry settled. Later calls run meanwhile; its result comes with a later report.
+ * What an entry answers: one Uint8Array (a single copy out of the isolate), little-endian:
+ * - f64 `started`: how many calls of this batch began; the rest never ran and go back to the host.
+ * - f64 `current`: the id of the call the runtime was running or awaiting (-1 for none); after
+ *   an interrupted entry, the call that was interrupted.
+ * - f64 `n`, then n × (f64 id, f64 code), one pair per call finished since the previous report,
+ *   in finishing order, and after them the payloads back to back: `code >= 0` is a result of
+ *   that many bytes (an `Object`; 0 bytes for an event); `code < 0` a failure, -code bytes of
+ *   GuestFailure JSON.
+ * A call that began and has not finished is *parked*: it awaits a promise nothing in this entry
+ * settled. Later calls run meanwhile; its result comes with a later report.
  */
-export interface BatchReport {
-  meta: Float64Array;
-  bytes: Uint8Array;
-  failures: GuestFailure[];
-}
+export type BatchReport = Uint8Array;
+export const REPORT_STARTED = 0;
+export const REPORT_CURRENT = 8;
+export const REPORT_COUNT = 16;
+export const REPORT_PAIRS = 24;
+export const REPORT_PAIR_BYTES = 16;
 
 export interface GuestEntries {
   /**
-   * Run a batch (see BATCH_COUNT_BYTES) in order. The returned object's `report` is a getter:
-   * ivm copies the result only after the call's microtasks have run, so the report includes
-   * every call this entry could finish, including async hooks that settled meanwhile.
+   * Run a batch (see BATCH_COUNT_BYTES) in order. When a call is still pending as the entry
+   * returns, the answer is an object whose `report` is a getter: ivm copies the result only after
+   * the call's microtasks have run, so the report includes every call this entry could finish,
+   * async hooks that settled meanwhile included. Otherwise the report itself.
    */
-  run(batch: ArrayBuffer, firstId: number): { readonly report: BatchReport };
+  run(batch: ArrayBuffer, firstId: number): BatchReport | { readonly report: BatchReport };
   /** The report of an entry that was interrupted (ivm timeout) before it could answer. */
   collect(): BatchReport;
   /** Record an ES-module namespace so its exports can be hooks. */
