@@ -63,10 +63,12 @@ export interface IsolateReload {
 }
 
 // `new Promise(capture)` with one shared executor: no closure per call, only V8's own
-// resolving functions (this is on every hook's path).
-let captured: Pick<Call, 'resolve' | 'reject'> = { resolve: () => {}, reject: () => {} };
+// resolving functions (this is on every hook's path). Read both right after the constructor.
+let capturedResolve: (value: unknown) => void = () => {};
+let capturedReject: (reason: unknown) => void = () => {};
 function capture(resolve: (value: unknown) => void, reject: (reason: unknown) => void): void {
-  captured = { resolve, reject };
+  capturedResolve = resolve;
+  capturedReject = reject;
 }
 
 const isInterrupt = (err: unknown): boolean => !(err instanceof DeadlineExceeded) && err instanceof Error && /execution timed out/i.test(err.message);
@@ -240,7 +242,7 @@ export class IsolateDispatcher implements Dispatcher {
     if (signal?.aborted) return Promise.reject(this.refusal(ABANDONED));
     if (this.queue.full) return Promise.reject(this.refusal(`call queue is full (${this.options.maxQueueLength} waiting)`));
     const promise = new Promise(capture);
-    this.queue.push({ kind, payload, signal, resolve: captured.resolve, reject: captured.reject });
+    this.queue.push({ kind, payload, signal, resolve: capturedResolve, reject: capturedReject });
     if (!this.draining) void this.drain();
     return promise;
   }
@@ -249,7 +251,7 @@ export class IsolateDispatcher implements Dispatcher {
   private control<T>(run: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new DispatchError(`api ${this.options.apiId}: dispatcher is disposed`, 'unavailable'));
     const promise = new Promise(capture) as Promise<T>;
-    this.queue.push({ kind: 0, run, resolve: captured.resolve, reject: captured.reject });
+    this.queue.push({ kind: 0, run, resolve: capturedResolve, reject: capturedReject });
     if (!this.draining) void this.drain();
     return promise;
   }
