@@ -1,4 +1,4 @@
-// The guest's half of batched dispatch (src/coprocess/drivers/isolate/protocol.ts, BatchReport):
+// The guest's half of batched dispatch (src/protocol/isolate.ts, BatchReport):
 // run the calls of a batch one at a time, in order, and report every result that is ready when
 // the entry ends, without letting a call that waits on a promise hold the others back.
 //
@@ -22,7 +22,7 @@ import {
   REPORT_STARTED,
   type BatchReport,
   type GuestFailure,
-} from '../src/coprocess/drivers/isolate/protocol';
+} from '../src/protocol/isolate';
 import { sendWake } from './host';
 import { isThenable } from './promise';
 import { encodeUtf8 } from './text/utf8';
@@ -128,7 +128,7 @@ export function createBatchRunner(runCall: CallRunner, windowMs: number): BatchR
   function pump(e: Entry): void {
     while (!e.stopped && e.next < e.count) {
       // The first call always starts; later ones only within the window, so that each has its own
-      // hook_timeout_ms before the entry's ivm timeout (protocol.ts BootConfig.startWindowMs).
+      // hook_timeout_ms before the entry's ivm timeout (src/protocol/isolate.ts BootConfig.startWindowMs).
       if (e.next > 0 && now() - e.startedAt >= windowMs) return;
       const index = e.next++;
       const header = BATCH_COUNT_BYTES + index * BATCH_ITEM_HEADER_BYTES;

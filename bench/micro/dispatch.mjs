@@ -104,7 +104,7 @@ async function syncWhatIf() {
   const { IsolateSlot } = distModule('coprocess/drivers/isolate/isolate-slot.js');
   const { resolveOptions } = distModule('coprocess/drivers/isolate/options.js');
   const { encodeCall, packBatch, ReportReader } = distModule('coprocess/drivers/isolate/batch-wire.js');
-  const { CALL_KIND } = distModule('coprocess/drivers/isolate/protocol.js');
+  const { CALL_KIND } = distModule('protocol/isolate.js');
   const { logger } = distModule('log/logger.js');
   const slot = await IsolateSlot.create(resolveOptions({ apiId: 'bench-sync', sources: [{ filename: 'bench-plugin.js', code: ISOLATE_PLUGIN }] }, logger), 1);
   let id = 1;

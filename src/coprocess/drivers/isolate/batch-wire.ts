@@ -12,7 +12,7 @@ import {
   REPORT_PAIR_BYTES,
   REPORT_PAIRS,
   REPORT_STARTED,
-} from './protocol';
+} from '../../../protocol/isolate';
 
 /**
  * The Object's protobuf bytes, possibly a slice of protobufjs's shared pool (ISOLATED-VM-NOTES
@@ -24,7 +24,7 @@ export function encodeCall(object: CoprocessObject): Uint8Array {
 }
 
 /**
- * One fresh ArrayBuffer holding every call of a batch (protocol.ts BATCH_COUNT_BYTES): it is
+ * One fresh ArrayBuffer holding every call of a batch (src/protocol/isolate.ts BATCH_COUNT_BYTES): it is
  * transferred into the isolate, so nothing else may own it.
  */
 export function packBatch(calls: readonly Call[]): ArrayBuffer {
@@ -55,7 +55,7 @@ function isGuestFailure(value: unknown): value is GuestFailure {
 }
 
 /**
- * A report (protocol.ts BatchReport), read and checked in full before any of it is believed:
+ * A report (src/protocol/isolate.ts BatchReport), read and checked in full before any of it is believed:
  * the runtime writes reports, but middleware shares its realm and can replace the intrinsics it
  * uses, so a plugin can at worst fail its own API's calls. Throws an Error saying what is wrong.
  * Finished call i has id `ids[i]` and either result bytes `report[starts[i], ends[i])` or, if

@@ -1,5 +1,5 @@
 import { Fifo } from '../../../util/fifo';
-import type { CallKind } from './protocol';
+import type { CallKind } from '../../../protocol/isolate';
 
 /** Raised for calls the queue refuses or abandons; the dispatcher maps it to `unavailable`. */
 export class QueueRejection extends Error {

@@ -8,7 +8,7 @@ import { type Classified, fromEngine, fromGuest } from './failures';
 import { type HeapSample, IsolateSlot } from './isolate-slot';
 import { type IsolateDispatcherOptions, type IsolateSource, type ResolvedOptions, resolveOptions } from './options';
 import { ParkedCalls } from './parked-calls';
-import { CALL_KIND, type CallKind } from './protocol';
+import { CALL_KIND, type CallKind } from '../../../protocol/isolate';
 import { createCheckedSlot } from './validate';
 
 /** How often heap statistics are refreshed (after an entry, between entries). */
@@ -350,7 +350,7 @@ export class IsolateDispatcher implements Dispatcher {
     }, PARKED_POLL_MS);
   }
 
-  /** The checked report of an entry's answer (protocol.ts GuestEntries.run), or what is wrong with it. */
+  /** The checked report of an entry's answer (src/protocol/isolate.ts GuestEntries.run), or what is wrong with it. */
   private read(answer: unknown, batchSize: number): ReportReader | string {
     const report = answer instanceof Uint8Array ? answer : (answer as { report?: unknown } | null)?.report;
     try {

@@ -9,7 +9,7 @@ interface Parked {
 
 /**
  * Calls that began in the isolate but await a promise nothing in their entry settled
- * (protocol.ts BatchReport). Their result arrives with a later entry's report; ivm's timeout
+ * (src/protocol/isolate.ts BatchReport). Their result arrives with a later entry's report; ivm's timeout
  * cannot end such a wait (ISOLATED-VM-NOTES §0.7), so each keeps a host deadline of its own.
  */
 export class ParkedCalls {

@@ -108,4 +108,3 @@ export interface GuestEntries {
   checkHooks(names: string[]): string[];
 }
 
-export const ENTRY_NAMES = ['run', 'collect', 'registerModule', 'checkHooks'] as const satisfies readonly (keyof GuestEntries)[];

@@ -1,0 +1,33 @@
+/** Every message the gateway itself answers with, spelled as Tyk spells them: the one table. */
+export const Messages = {
+  middlewareError: 'Middleware error',
+  keyNotAuthorised: 'Key not authorised',
+  forbidden: 'Forbidden',
+  authFieldMissing: 'Authorization field missing',
+  accessDisallowed: 'Access to this API has been disallowed',
+  keyExpired: 'Key has expired, please renew',
+  keyInactive: 'Key is inactive, please renew',
+  rateLimited: 'Rate limit exceeded',
+  quotaExceeded: 'Quota exceeded',
+  jsvmError: 'Internal Server Error',
+  notFound: 'Not Found',
+  tooLarge: 'Request is too large',
+  badRequest: 'Bad Request',
+  serviceUnavailable: 'Service Unavailable',
+  upstreamDown: 'There was a problem proxying the request',
+  upstreamTimeout: 'Upstream service reached hard timeout.',
+} as const;
+
+/** A failure that ends the request with Tyk's error template. */
+export class GatewayError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers?: Record<string, string>,
+    /** The request stream is in an unknown state (a body cut short): answer, then close the connection. */
+    readonly closeConnection = false,
+  ) {
+    super(message);
+    this.name = 'GatewayError';
+  }
+}
