@@ -4,7 +4,7 @@ import { logger as rootLogger } from '../../../log/logger';
 import { encodeCall, packBatch, ReportReader } from './batch-wire';
 import { ABANDONED, type Call, CallQueue, type Control, QueueRejection } from './call-queue';
 import { DeadlineExceeded, deadlineFor, entryTimeoutMs } from './deadline';
-import { type Classified, fromEngine, fromGuest } from './failures';
+import { type Classified, FailureCounts, fromEngine, fromGuest } from './failures';
 import { type HeapSample, IsolateSlot } from './isolate-slot';
 import { type IsolateDispatcherOptions, type IsolateSource, type ResolvedOptions, resolveOptions } from './options';
 import { ParkedCalls } from './parked-calls';
@@ -21,14 +21,6 @@ const HEAP_SAMPLE_MS = 2000;
 const BATCH_LIMITS = { maxCalls: 64, maxBytes: 1024 * 1024 };
 /** Budget for reading back an interrupted entry's results (a few µs of work in the guest). */
 const COLLECT_TIMEOUT_MS = 100;
-/**
- * While calls are parked, an empty entry this often. isolated-vm runs a task V8 posts for an
- * isolate (a finished WebAssembly compilation, say) only when something enters that isolate:
- * measured, about 1 in 15 such awaits never settled with nothing else arriving (one call per
- * entry as well). The runtime's wake-up covers the others at once.
- */
-const PARKED_POLL_MS = 25;
-
 // A type alias (not an interface) so it satisfies Dispatcher.stats(): Record<string, unknown>.
 export type IsolateStats = {
   apiId: string;
@@ -87,7 +79,7 @@ export class IsolateDispatcher implements Dispatcher {
   readonly driver: string;
   private options: ResolvedOptions;
   private readonly queue: CallQueue;
-  private readonly parked = new ParkedCalls();
+  private readonly parked = new ParkedCalls(() => this.requestEntry());
   private slot: IsolateSlot | null = null;
   private buildFailure: { error: DispatchError; until: number } | null = null;
   private isolatesBuilt = 0;
@@ -97,7 +89,6 @@ export class IsolateDispatcher implements Dispatcher {
   private entryCalls = 0;
   /** The guest has results that settled outside an entry: run one to collect them. */
   private wakeWanted = false;
-  private pollTimer: NodeJS.Timeout | null = null;
   private nextId = 1;
   private idleWaiters: (() => void)[] = [];
   /** dispose() was called: no new calls; queued ones may still run during the grace period. */
@@ -110,15 +101,7 @@ export class IsolateDispatcher implements Dispatcher {
   private batches = 0;
   private replacements = 0;
   private cpuOfRetiredMs = 0;
-  private readonly failures: Record<DispatchFailure, number> = {
-    exception: 0,
-    timeout: 0,
-    memory: 0,
-    bad_result: 0,
-    unavailable: 0,
-    too_large: 0,
-  };
-  private lastFailure: IsolateStats['lastFailure'];
+  private readonly failures = new FailureCounts();
 
   /**
    * Check an upload or reload before it goes live: compile and run the sources in a scratch
@@ -206,8 +189,7 @@ export class IsolateDispatcher implements Dispatcher {
       this.released = true;
       this.retire(this.slot, 'the dispatcher was disposed');
       this.slot = null;
-      if (this.pollTimer) clearTimeout(this.pollTimer);
-      this.pollTimer = null;
+      this.parked.stopPolling();
     })();
     return this.disposing;
   }
@@ -224,14 +206,14 @@ export class IsolateDispatcher implements Dispatcher {
       calls: this.calls,
       events: this.events,
       batches: this.batches,
-      failures: { ...this.failures },
+      failures: { ...this.failures.byReason },
       replacements: this.replacements,
       queued: this.queue.length,
       inFlight: this.entryCalls + this.parked.size,
       cpuTimeMs: this.cpuOfRetiredMs + (slot?.cpuTimeMs ?? 0),
       memoryLimitMb: this.options.memoryLimitMb,
       heap: slot?.heap,
-      lastFailure: this.lastFailure,
+      lastFailure: this.failures.last,
     };
   }
 
@@ -335,19 +317,8 @@ export class IsolateDispatcher implements Dispatcher {
     }
     const parkMs = startedAt + deadlineFor(timeoutMs) - Date.now();
     this.settle(slot, calls, firstId, report, (call, id) => this.park(call, id, slot, parkMs));
-    this.schedulePoll();
+    this.parked.poll();
     await this.maybeSampleHeap(slot);
-  }
-
-  /** Keep entering while calls are parked (PARKED_POLL_MS says why). */
-  private schedulePoll(): void {
-    if (this.pollTimer || this.parked.size === 0) return;
-    this.pollTimer = setTimeout(() => {
-      this.pollTimer = null;
-      if (this.parked.size === 0) return;
-      this.wakeWanted = true;
-      if (!this.draining) void this.drain();
-    }, PARKED_POLL_MS);
   }
 
   /** The checked report of an entry's answer (src/protocol/isolate.ts GuestEntries.run), or what is wrong with it. */
@@ -456,11 +427,15 @@ export class IsolateDispatcher implements Dispatcher {
 
   private install(slot: IsolateSlot): void {
     slot.onWake = () => {
-      if (this.slot !== slot) return;
-      this.wakeWanted = true;
-      if (!this.draining) void this.drain();
+      if (this.slot === slot) this.requestEntry();
     };
     this.slot = slot;
+  }
+
+  /** Results may wait in the guest (a wake-up, or parked calls to poll): enter, even with no calls. */
+  private requestEntry(): void {
+    this.wakeWanted = true;
+    if (!this.draining) void this.drain();
   }
 
   /** The live isolate, built if there is none. Only ever called from the drain loop. */
@@ -519,11 +494,8 @@ export class IsolateDispatcher implements Dispatcher {
 
   // ---- bookkeeping ----------------------------------------------------------------------------
 
-  /** Count a failure; every failed call counts once. */
   private count(error: DispatchError): DispatchError {
-    this.failures[error.reason]++;
-    this.lastFailure = { reason: error.reason, message: error.message, at: new Date().toISOString() };
-    return error;
+    return this.failures.note(error);
   }
 
   private refusal(message: string): DispatchError {
