@@ -322,7 +322,9 @@ describe('batched isolate dispatch', function () {
       let out = '';
       child.stdout.on('data', (chunk) => (out += chunk));
       child.stderr.on('data', (chunk) => (out += chunk));
+      const killer = setTimeout(() => child.kill('SIGKILL'), 20000);
       const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+      clearTimeout(killer);
       expect({ code, signal }, out).to.deep.equal({ code: 0, signal: null });
       expect(out).to.include('rejected: exception').and.include('waitAsync').and.include('alive');
     });
