@@ -29,7 +29,7 @@ export interface Control {
 
 export type Queued = Call | Control;
 
-/** Limits of one batch: ISOLATE_NOTES-style caps keep one entry's copies bounded. */
+/** Limits of one batch (isolate-dispatcher.ts BATCH_LIMITS). */
 export interface BatchLimits {
   maxCalls: number;
   maxBytes: number;

@@ -321,7 +321,7 @@ export class IsolateDispatcher implements Dispatcher {
     await this.maybeSampleHeap(slot);
   }
 
-  /** The checked report of an entry's answer (src/protocol/isolate.ts GuestEntries.run), or what is wrong with it. */
+  /** The checked report of an entry's answer (src/protocol/isolate.ts GuestEntries.run), or what is wrong. */
   private read(answer: unknown, batchSize: number): ReportReader | string {
     const report = answer instanceof Uint8Array ? answer : (answer as { report?: unknown } | null)?.report;
     try {
