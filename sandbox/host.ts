@@ -5,6 +5,7 @@ import { BOOT_GLOBALS, type BootConfig, type GuestLogLevel } from '../src/protoc
 
 type HostLog = (level: GuestLogLevel, message: string) => void;
 type HostEmit = (name: string, payload: string) => void;
+type HostWake = () => void;
 /** The ivm Reference to the host's call table (see src/coprocess/drivers/isolate/host-calls.ts). */
 interface HostCallRef {
   applySyncPromise(receiver: undefined, args: [string, unknown[]], options: { arguments: { copy: true } }): unknown;
@@ -21,9 +22,10 @@ const hostLog = take<HostLog>(BOOT_GLOBALS.log);
 const hostEmit = take<HostEmit>(BOOT_GLOBALS.emit);
 const bootConfig = take<BootConfig>(BOOT_GLOBALS.config);
 const hostCall = take<HostCallRef>(BOOT_GLOBALS.call);
+const hostWake = take<HostWake>(BOOT_GLOBALS.wake);
 
-/** The adapter chosen by the host for this isolate. */
-export const boot: BootConfig = { adapter: bootConfig?.adapter ?? 'coprocess' };
+/** The adapter chosen by the host for this isolate, and the batch start window. */
+export const boot: BootConfig = { adapter: bootConfig?.adapter ?? 'coprocess', startWindowMs: bootConfig?.startWindowMs ?? 10 };
 
 /** Send a log line to the host logger (fire-and-forget: the guest never waits on the host). */
 export function sendLog(level: GuestLogLevel, message: string): void {
@@ -33,6 +35,11 @@ export function sendLog(level: GuestLogLevel, message: string): void {
 /** Fire a gateway event (fire-and-forget). */
 export function sendEvent(name: string, payload: string): void {
   if (hostEmit) hostEmit(name, payload);
+}
+
+/** Ask the host for an entry, to collect results that settled outside one (sandbox/batch.ts). */
+export function sendWake(): void {
+  if (hostWake) hostWake();
 }
 
 /**

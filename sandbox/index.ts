@@ -23,7 +23,7 @@ const adapter = getHookAdapter(boot.adapter);
 adapter.install?.(context);
 
 Object.defineProperty(globalThis, ENTRIES_GLOBAL, {
-  value: createEntries(adapter, context, registerModule),
+  value: createEntries(adapter, context, registerModule, boot.startWindowMs),
   configurable: true,
   enumerable: false,
   writable: false,

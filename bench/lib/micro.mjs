@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { spawnNode } from './child.mjs';
 import { baselineRss, coldStartViaAdmin, rssPerApi } from './gateway-micro.mjs';
+import { noisyNeighbour } from './noisy.mjs';
 import { BENCH_DIR } from './paths.mjs';
 import { RESULT_TAG } from '../micro/emit.mjs';
 
@@ -30,6 +31,8 @@ export async function runMicroFigures(opts, upstreamUrl, progress) {
   const coldInProcess = await runMicro('cold-start.mjs', [opts.coldSamples]);
   progress('cold start (management API)');
   const coldViaAdmin = await coldStartViaAdmin(upstreamUrl, opts.coldSamples);
+  progress('noisy neighbour');
+  const noisy = await noisyNeighbour(upstreamUrl, { connections: opts.connections, durationS: opts.duration, warmupS: opts.warmup, rounds: Math.max(2, Math.min(3, opts.rounds)) });
   progress('TykTriggerEvent rate');
   const events = await runMicro('events.mjs', [opts.eventSeconds, opts.eventsPerCall]);
   progress('RSS baseline');
@@ -39,5 +42,5 @@ export async function runMicroFigures(opts, upstreamUrl, progress) {
     progress(`RSS with ${count} hooked APIs`);
     rss.push(await rssPerApi(upstreamUrl, count, baseline, opts.settleMs));
   }
-  return { dispatch, coldInProcess, coldViaAdmin, events, rss };
+  return { dispatch, coldInProcess, coldViaAdmin, noisy, events, rss };
 }
