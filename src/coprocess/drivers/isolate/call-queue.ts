@@ -1,13 +1,7 @@
 import { Fifo } from '../../../util/fifo';
 import type { CallKind } from '../../../protocol/isolate';
 
-/** Raised for calls the queue refuses or abandons; the dispatcher maps it to `unavailable`. */
-export class QueueRejection extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'QueueRejection';
-  }
-}
+export { QueueRejection } from '../../../util/serial-queue';
 
 /** A hook or event call waiting for the API's isolate, or sent to it and not yet answered. */
 export interface Call {
