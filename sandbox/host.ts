@@ -2,6 +2,8 @@
 // Callbacks: reaching one would be a path back into the host process (isolated-vm README,
 // Security), so they live only in this module's closure.
 import { BOOT_GLOBALS, type BootConfig, type GuestLogLevel } from '../src/coprocess/drivers/isolate/protocol';
+import { formatLogArgs, stringifyOrString } from './globals/format';
+import { createOutputBudget } from './globals/output-budget';
 
 type HostLog = (level: GuestLogLevel, message: string) => void;
 type HostEmit = (name: string, payload: string) => void;
@@ -21,18 +23,31 @@ const hostLog = take<HostLog>(BOOT_GLOBALS.log);
 const hostEmit = take<HostEmit>(BOOT_GLOBALS.emit);
 const bootConfig = take<BootConfig>(BOOT_GLOBALS.config);
 const hostCall = take<HostCallRef>(BOOT_GLOBALS.call);
+const meter = take<SharedArrayBuffer>(BOOT_GLOBALS.meter);
 
-/** The adapter chosen by the host for this isolate. */
-export const boot: BootConfig = { adapter: bootConfig?.adapter ?? 'coprocess' };
+/** What the host chose for this isolate (defaults: the gateway's, for a host that sends none). */
+export const boot: BootConfig = {
+  adapter: bootConfig?.adapter ?? 'coprocess',
+  wasmBudgetBytes: bootConfig?.wasmBudgetBytes,
+  logLinesPerS: bootConfig?.logLinesPerS ?? 1000,
+  eventsPerS: bootConfig?.eventsPerS ?? 10000,
+};
 
-/** Send a log line to the host logger (fire-and-forget: the guest never waits on the host). */
-export function sendLog(level: GuestLogLevel, message: string): void {
-  if (hostLog) hostLog(level, message);
+const budget = createOutputBudget(meter, boot.logLinesPerS, boot.eventsPerS);
+
+/**
+ * Send a log line to the host logger (fire-and-forget: the guest never waits on the host).
+ * Over the API's budget the line is only counted: it is not even formatted.
+ */
+export function sendLog(level: GuestLogLevel, args: readonly unknown[]): void {
+  if (hostLog && budget.log()) hostLog(level, formatLogArgs(args));
 }
 
-/** Fire a gateway event (fire-and-forget). */
-export function sendEvent(name: string, payload: string): void {
-  if (hostEmit) hostEmit(name, payload);
+/** Fire a gateway event (fire-and-forget), within the API's event budget. */
+export function sendEvent(name: unknown, payload: unknown): void {
+  if (!hostEmit || !budget.event()) return;
+  const text = typeof payload === 'string' ? payload : payload === undefined ? '' : stringifyOrString(payload);
+  hostEmit(String(name), text);
 }
 
 /**

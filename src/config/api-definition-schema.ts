@@ -92,6 +92,9 @@ export const apiDefinitionSchema = {
           properties: {
             memory_limit_mb: { type: 'integer', minimum: 8 },
             hook_timeout_ms: { type: 'integer', minimum: 1 },
+            allow_wasm: { type: 'boolean' },
+            log_lines_per_s: { type: 'number', minimum: 0 },
+            events_per_s: { type: 'number', minimum: 0 },
           },
         },
       },

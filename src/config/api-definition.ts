@@ -26,6 +26,9 @@ export interface IdExtractorConfig {
 export interface IsolateLimits {
   memory_limit_mb?: number;
   hook_timeout_ms?: number;
+  allow_wasm?: boolean;
+  log_lines_per_s?: number;
+  events_per_s?: number;
 }
 
 export type MiddlewareDriver = 'isolate' | 'otto' | 'javascript' | 'grpc' | (string & {});

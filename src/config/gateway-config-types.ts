@@ -31,6 +31,13 @@ export interface GatewayConfig {
     hook_timeout_ms: number;
     max_body_bytes: number;
     max_upload_bytes: number;
+    /** WebAssembly inside isolates (per API: `limits.allow_wasm`). */
+    allow_wasm: boolean;
+    /** Guest output budgets per API (token buckets inside the isolate); per API: `limits.*`. */
+    log_lines_per_s: number;
+    events_per_s: number;
+    /** How often an API whose output was dropped gets its one summary warning. */
+    output_report_interval_s: number;
   };
   auth_cache: { max_entries: number; max_bytes: number };
   event_handlers?: EventHandlersSection;

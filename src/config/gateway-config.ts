@@ -60,6 +60,10 @@ export const gatewayConfigSchema = {
         hook_timeout_ms: { type: 'integer', minimum: 1, default: 1000 },
         max_body_bytes: { type: 'integer', minimum: 0, default: 10 * MiB },
         max_upload_bytes: { type: 'integer', minimum: 1, default: 1 * MiB },
+        allow_wasm: { type: 'boolean', default: false },
+        log_lines_per_s: { type: 'number', minimum: 0, default: 1000 },
+        events_per_s: { type: 'number', minimum: 0, default: 10000 },
+        output_report_interval_s: { type: 'number', exclusiveMinimum: 0, default: 10 },
       },
     },
     auth_cache: {

@@ -5,6 +5,7 @@ import { logger } from '../../log/logger';
 import { DispatchError, type Dispatcher } from '../dispatcher';
 import { GrpcConnection, GrpcDispatcher } from './grpc';
 import { createIsolateDispatcher } from './isolate-factory';
+import { startOutputDropReports } from './isolate/output-meter';
 import { HttpAllowList, type JsvmHostDeps, type KeyDataServices } from './jsvm';
 
 /** Gateway services drivers may hand to plugin code. */
@@ -36,6 +37,8 @@ export class DriverRegistry {
   private grpc?: GrpcConnection;
   /** What every JSVM isolate's natives use: one allow-list, parsed once (the config loader already validated it). */
   private readonly jsvm: JsvmHostDeps;
+  /** Guest output over budget: one summary warning per API per interval. */
+  private readonly stopDropReports: () => void;
 
   constructor(
     private readonly config: GatewayConfig,
@@ -43,6 +46,7 @@ export class DriverRegistry {
     services: DriverServices = {},
   ) {
     this.jsvm = { config, allow: HttpAllowList.parse(config.jsvm_http_allow), sessions: services.sessions };
+    this.stopDropReports = startOutputDropReports(logger.child({ component: 'isolate' }), (config.isolate_options.output_report_interval_s ?? 10) * 1000);
   }
 
   /** Undefined when the API runs no hooks (none configured, or coprocess switched off as Tyk does). */
@@ -66,6 +70,7 @@ export class DriverRegistry {
   }
 
   async close(): Promise<void> {
+    this.stopDropReports();
     try {
       this.grpc?.close();
     } catch (err) {

@@ -41,6 +41,13 @@ function hostBindings(options: ResolvedOptions): { log: ivm.Callback; emit: ivm.
   return { log: new ivm.Callback(log, { ignored: true }), emit: new ivm.Callback(emit, { ignored: true }) };
 }
 
+function bootConfig(options: ResolvedOptions): BootConfig {
+  const boot: BootConfig = { adapter: options.mode, logLinesPerS: options.logLinesPerS, eventsPerS: options.eventsPerS };
+  // Wasm memory is not counted by ivm's memoryLimit, so the sandbox budgets it (sandbox/globals/wasm.ts).
+  if (options.allowWasm) boot.wasmBudgetBytes = options.memoryLimitMb * 1024 * 1024;
+  return boot;
+}
+
 function onCatastrophicError(options: ResolvedOptions) {
   return (message: string): void => {
     // V8 has lost control of this isolate (e.g. a single huge allocation). Nothing in this
@@ -79,8 +86,9 @@ export class IsolateSlot {
       context = await isolate.createContext();
       const global = context.global;
       const bindings = hostBindings(options);
-      const boot: BootConfig = { adapter: options.mode };
-      await global.set(BOOT_GLOBALS.config, boot, { copy: true });
+      await global.set(BOOT_GLOBALS.config, bootConfig(options), { copy: true });
+      // A SharedArrayBuffer copied into an isolate shares its memory with the host's.
+      await global.set(BOOT_GLOBALS.meter, new ivm.ExternalCopy(options.outputMeter).copyInto({ release: true }));
       await global.set(BOOT_GLOBALS.log, bindings.log);
       await global.set(BOOT_GLOBALS.emit, bindings.emit);
       if (hostCalls) await global.set(BOOT_GLOBALS.call, hostCalls.reference);

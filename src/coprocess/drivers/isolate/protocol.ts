@@ -16,6 +16,25 @@ export const BOOT_GLOBALS = {
    * `applySyncPromise`, which blocks the guest, not the host; see host-calls.ts.
    */
   call: '__isogateHostCall',
+  /**
+   * SharedArrayBuffer of OUTPUT_METER.length float64s, shared by the host and every isolate of
+   * one API: the guest's output token buckets and its sent/dropped counters. The host reads the
+   * counters without entering the isolate (/tyk/stats, the drop summary line).
+   */
+  meter: '__isogateOutputMeter',
+} as const;
+
+/** Float64 slots of the output meter (BOOT_GLOBALS.meter). */
+export const OUTPUT_METER = {
+  logTokens: 0,
+  logRefilledAt: 1,
+  eventTokens: 2,
+  eventRefilledAt: 3,
+  logsSent: 4,
+  logsDropped: 5,
+  eventsSent: 6,
+  eventsDropped: 7,
+  length: 8,
 } as const;
 
 /**
@@ -28,6 +47,16 @@ export const ENTRIES_GLOBAL = '__isogateEntries';
 export interface BootConfig {
   /** Name of the hook adapter that runs hooks (`coprocess` for the isolate driver). */
   adapter: string;
+  /**
+   * WebAssembly: absent means the runtime deletes the `WebAssembly` global before any user code
+   * runs. A number is the byte budget all of the isolate's Wasm memories share (their maximum
+   * sizes are reserved against it; see sandbox/globals/wasm.ts).
+   */
+  wasmBudgetBytes?: number;
+  /** Log lines (`log`, `console.*`, JSVM `log`/`rawlog`) per second that reach the host; more are counted and dropped. */
+  logLinesPerS: number;
+  /** `TykTriggerEvent` calls per second that reach the host; more are counted and dropped. */
+  eventsPerS: number;
 }
 
 export type GuestLogLevel = 'debug' | 'info' | 'warn' | 'error';
