@@ -67,14 +67,15 @@ function copyRange(from: Uint8Array, start: number, end: number, to: Uint8Array,
   return o;
 }
 
-/** The rewritten module and the total of the maxima (pages) of the memories it defines. */
+/** The rewritten module, and the memories it defines: how many, and their maxima (pages) in total. */
 export interface CappedModule {
   bytes: Uint8Array;
   memoryPages: number;
+  memories: number;
 }
 
 /** Rewrite a memory section's content into `out`; returns the content length. */
-function capMemorySection(c: Cursor, end: number, capPages: number, out: Uint8Array, result: { pages: number }): number {
+function capMemorySection(c: Cursor, end: number, capPages: number, out: Uint8Array, result: { pages: number; memories: number }): number {
   let count = readU32(c, end);
   let o = writeU32(out, 0, count);
   while (count-- > 0) {
@@ -94,6 +95,7 @@ function capMemorySection(c: Cursor, end: number, capPages: number, out: Uint8Ar
     o = writeU32(out, o, min);
     o = writeU32(out, o, capped);
     result.pages += capped;
+    result.memories++;
   }
   if (c.at !== end) throw new WasmParseError('memory section has trailing bytes');
   return o;
@@ -110,7 +112,7 @@ export function capModuleMemories(bytes: Uint8Array, length: number, capPages: n
   for (let i = 0; i < 8; i++) if (bytes[i] !== magic[i]) throw new WasmParseError('not a WebAssembly module (bad magic number or version)');
   // First pass: find the memory section (V8 allows one) and rewrite it into scratch space.
   const c: Cursor = { bytes, at: 8 };
-  const result = { pages: 0 };
+  const result = { pages: 0, memories: 0 };
   let found = false;
   let sectionStart = 0;
   let sectionEnd = 0;
@@ -132,7 +134,7 @@ export function capModuleMemories(bytes: Uint8Array, length: number, capPages: n
     }
     c.at = end;
   }
-  if (!found) return { bytes, memoryPages: 0 };
+  if (!found) return { bytes, memoryPages: 0, memories: 0 };
   // Second pass: copy the module with the rewritten section spliced in.
   const out = new intrinsics.Uint8Array(length - (sectionEnd - sectionStart) + 1 + sizeU32(contentLength) + contentLength);
   let o = copyRange(bytes, 0, sectionStart, out, 0);
@@ -140,5 +142,5 @@ export function capModuleMemories(bytes: Uint8Array, length: number, capPages: n
   o = writeU32(out, o, contentLength);
   o = copyRange(content, 0, contentLength, out, o);
   copyRange(bytes, sectionEnd, length, out, o);
-  return { bytes: out, memoryPages: result.pages };
+  return { bytes: out, memoryPages: result.pages, memories: result.memories };
 }

@@ -19,7 +19,7 @@
 // in this closure, and the prototypes' `constructor` points at the wrappers, so no guest can
 // reach an unbudgeted constructor. compileStreaming/instantiateStreaming are removed.
 import { copyBufferSource, intrinsics as i } from './intrinsics';
-import { capModuleMemories, WASM_PAGE, WasmBudgetError, WasmParseError } from './wasm-binary';
+import { type CappedModule, capModuleMemories, WASM_PAGE, WasmBudgetError, WasmParseError } from './wasm-binary';
 
 type Ctor = (new (...args: unknown[]) => object) & { prototype: object };
 interface WasmNamespace {
@@ -33,8 +33,22 @@ interface WasmNamespace {
 /** One reservation; returned once every object that can keep its memory alive is garbage. */
 interface Reservation {
   pages: number;
+  memories: number;
   pending: number;
 }
+
+/** What a module's instances allocate: the memories it defines and their capped maxima. */
+interface ModuleMemories {
+  pages: number;
+  memories: number;
+}
+
+/**
+ * Live Wasm memories per isolate. Each one also reserves about 10 GiB of *virtual* address
+ * space (V8's guard regions), whatever its size, and the process has ~128 TiB for all isolates:
+ * without a count, one API could exhaust it and every other API's Wasm would fail to allocate.
+ */
+const MAX_LIVE_MEMORIES = 8;
 
 /** A weak reference to one object keeping a reservation. */
 interface Hold {
@@ -55,9 +69,10 @@ export function installWasmPolicy(budgetBytes: number | undefined): void {
   const CompileError = WA.CompileError;
   const memoryBuffer = i.getOwnPropertyDescriptor(Orig.Memory.prototype, 'buffer')!.get!;
   const instanceExports = i.getOwnPropertyDescriptor(Orig.Instance.prototype, 'exports')!.get!;
-  /** Module → total maximum pages of the memories it defines. Only modules made here are in it. */
-  const modulePages = new i.WeakMap<object, number>();
+  /** Module → the memories it defines. Only modules made here are in it. */
+  const modulePages = new i.WeakMap<object, ModuleMemories>();
   let reservedPages = 0;
+  let liveMemories = 0;
 
   const holds = new i.Set<Hold>();
 
@@ -72,34 +87,43 @@ export function installWasmPolicy(budgetBytes: number | undefined): void {
       const h = value as Hold;
       if (i.weakRefDeref(h.ref) !== undefined) return;
       i.setDelete(holds, h);
-      if (--h.reservation.pending === 0) reservedPages -= h.reservation.pages;
+      if (--h.reservation.pending === 0) release(h.reservation);
     });
   }
 
+  function fits(pages: number, memories: number): boolean {
+    return pages <= budgetPages - reservedPages && memories <= MAX_LIVE_MEMORIES - liveMemories;
+  }
+
   /**
-   * Room for `pages` more: garbage memories are reclaimed first (a full GC if V8 exposes one,
+   * Room for `pages` and `memories` more: garbage memories are reclaimed first (a full GC if V8 exposes one,
    * then a sweep), so a plugin that instantiates per call keeps working. The GC comes before
    * the sweep because deref() keeps a live target alive until the current job ends.
    */
-  function hasRoom(pages: number): boolean {
-    if (pages <= budgetPages - reservedPages) return true;
+  function hasRoom(pages: number, memories: number): boolean {
+    if (fits(pages, memories)) return true;
     i.collectGarbage?.();
     sweep();
-    return pages <= budgetPages - reservedPages;
+    return fits(pages, memories);
   }
 
-  function reserve(pages: number, what: string): Reservation {
-    if (!hasRoom(pages)) {
+  function reserve(need: ModuleMemories, what: string): Reservation {
+    if (!hasRoom(need.pages, need.memories)) {
+      if (need.memories > MAX_LIVE_MEMORIES - liveMemories) {
+        throw new i.RangeError(`${what}: an API may have at most ${MAX_LIVE_MEMORIES} live WebAssembly memories`);
+      }
       throw new i.RangeError(
-        `${what}: ${pages} pages (${pages * 64} KiB) of Wasm memory would exceed this API's budget of ${budgetPages} pages (memory_limit_mb); ${reservedPages} pages are reserved by live memories`,
+        `${what}: ${need.pages} pages (${need.pages * 64} KiB) of Wasm memory would exceed this API's budget of ${budgetPages} pages (memory_limit_mb); ${reservedPages} pages are reserved by live memories`,
       );
     }
-    reservedPages += pages;
-    return { pages, pending: 0 };
+    reservedPages += need.pages;
+    liveMemories += need.memories;
+    return { pages: need.pages, memories: need.memories, pending: 0 };
   }
 
   function release(reservation: Reservation): void {
     reservedPages -= reservation.pages;
+    liveMemories -= reservation.memories;
   }
 
   function isMemory(value: unknown): boolean {
@@ -114,7 +138,7 @@ export function installWasmPolicy(budgetBytes: number | undefined): void {
 
   /** Keep `reservation` until the instance and every memory it exports are garbage. */
   function holdForInstance(reservation: Reservation, instance: object): void {
-    if (reservation.pages === 0) return;
+    if (reservation.memories === 0) return;
     const exports = i.apply(instanceExports, instance, []) as Record<string, unknown>;
     const names = i.ObjectKeys(exports);
     hold(reservation, instance);
@@ -124,7 +148,7 @@ export function installWasmPolicy(budgetBytes: number | undefined): void {
     }
   }
 
-  function cap(bytes: unknown, what: string): { bytes: Uint8Array; memoryPages: number } {
+  function cap(bytes: unknown, what: string): CappedModule {
     const copy = copyBufferSource(bytes, what);
     try {
       return capModuleMemories(copy, i.typedArrayByteLength(copy), budgetPages);
@@ -135,11 +159,11 @@ export function installWasmPolicy(budgetBytes: number | undefined): void {
     }
   }
 
-  function pagesOf(module: unknown, what: string): number {
+  function memoriesOf(module: unknown, what: string): ModuleMemories {
     if (typeof module !== 'object' || module === null || !i.weakMapHas(modulePages, module)) {
       throw new i.TypeError(`${what}: Argument 0 must be a WebAssembly.Module`);
     }
-    return i.weakMapGet(modulePages, module) as number;
+    return i.weakMapGet(modulePages, module) as ModuleMemories;
   }
 
   function requireNew(target: unknown, what: string): void {
@@ -150,13 +174,13 @@ export function installWasmPolicy(budgetBytes: number | undefined): void {
     requireNew(new.target, 'WebAssembly.Module');
     const capped = cap(bytes, 'WebAssembly.Module()');
     const module = i.construct(Orig.Module, [capped.bytes], new.target) as object;
-    i.weakMapSet(modulePages, module, capped.memoryPages);
+    i.weakMapSet(modulePages, module, { pages: capped.memoryPages, memories: capped.memories });
     return module;
   };
 
   const Instance = function Instance(this: unknown, module: unknown, imports?: unknown): object {
     requireNew(new.target, 'WebAssembly.Instance');
-    const reservation = reserve(pagesOf(module, 'WebAssembly.Instance()'), 'WebAssembly.Instance()');
+    const reservation = reserve(memoriesOf(module, 'WebAssembly.Instance()'), 'WebAssembly.Instance()');
     let instance: object;
     try {
       instance = i.construct(Orig.Instance, [module, imports], new.target) as object;
@@ -179,7 +203,7 @@ export function installWasmPolicy(budgetBytes: number | undefined): void {
     const requestedMax = rawMax === undefined ? undefined : i.Number(rawMax);
     const shared = i.Boolean(d.shared);
     // A memory without a maximum takes the rest of the budget: reclaim garbage first.
-    hasRoom(requestedMax === undefined || !(requestedMax <= budgetPages) ? budgetPages : requestedMax);
+    hasRoom(requestedMax === undefined || !(requestedMax <= budgetPages) ? budgetPages : requestedMax, 1);
     const available = budgetPages - reservedPages;
     const maximum = requestedMax === undefined || requestedMax > available ? available : requestedMax;
     const plain = { __proto__: null, initial, maximum, shared };
@@ -194,7 +218,7 @@ export function installWasmPolicy(budgetBytes: number | undefined): void {
       i.construct(Orig.Memory, [plain], new.target);
       throw new i.TypeError('WebAssembly.Memory(): invalid memory descriptor');
     }
-    const reservation = reserve(i.ceil(maximum), 'WebAssembly.Memory()');
+    const reservation = reserve({ pages: i.ceil(maximum), memories: 1 }, 'WebAssembly.Memory()');
     let memory: object;
     try {
       memory = i.construct(Orig.Memory, [plain], new.target) as object;

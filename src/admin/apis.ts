@@ -3,6 +3,7 @@ import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Request, type Response, Router } from 'express';
 import { checkDefinition } from '../config/api-spec';
+import { outputCounts } from '../coprocess/drivers/isolate';
 import { ConfigError } from '../config/config-error';
 import { readDefinitionFile } from '../config/load-apps';
 import type { Gateway } from '../gateway/gateway';
@@ -93,7 +94,15 @@ export function createApisRouter(gateway: Gateway): Router {
   router.get('/:apiId/runtime', (req, res) => {
     const api = gateway.getApi(req.params.apiId);
     if (!api) return status(res, 404, 'API not found');
-    res.json({ api_id: api.spec.apiId, generation: api.generation, content_hash: api.spec.contentHash, driver: api.spec.driver, inflight: api.inflight, dispatcher: api.dispatcher?.stats?.() });
+    res.json({
+      api_id: api.spec.apiId,
+      generation: api.generation,
+      content_hash: api.spec.contentHash,
+      driver: api.spec.driver,
+      inflight: api.inflight,
+      dispatcher: api.dispatcher?.stats?.(),
+      output: outputCounts(api.spec.apiId),
+    });
   });
 
   return router;
