@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { isolateCounts, outputSummary } from '../coprocess/drivers/isolate';
+import { quarantine } from '../containment/quarantine';
 import type { Gateway } from '../gateway/gateway';
 
 /**
@@ -21,6 +22,8 @@ export function createStatsRouter(gateway: Gateway): Router {
       events: gateway.events.stats(),
       // Middleware log lines and TykTriggerEvent calls: sent, and dropped over the per-API budget.
       guest_output: outputSummary(),
+      // APIs whose middleware aborted a worker (503 until changed or released).
+      quarantined: quarantine.list(),
     });
   });
   return router;

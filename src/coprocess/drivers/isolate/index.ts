@@ -6,3 +6,4 @@ export type { HeapSample } from './isolate-slot';
 export { HostCalls, type HostCallContext, type HostFunction, type HostFunctions } from './host-calls';
 export { isolateCounts } from './live-isolates';
 export { outputCounts, outputSummary, type OutputCounts } from './output-meter';
+export { warmIsolateEngine } from './runtime-script';

@@ -1,4 +1,6 @@
 import ivm from 'isolated-vm';
+import { entryTag, type RecordSlot, recordSlot } from '../../../containment/entry-record';
+import { middlewareFingerprint } from '../../../containment/fingerprint';
 import { createIsolate, releaseIsolate } from './live-isolates';
 import { BOOT_GLOBALS, ENTRIES_GLOBAL, type BootConfig, type GuestEntries, type GuestFailure, type GuestLogLevel } from './protocol';
 import { withDeadline } from './deadline';
@@ -48,10 +50,12 @@ function bootConfig(options: ResolvedOptions): BootConfig {
   return boot;
 }
 
-function onCatastrophicError(options: ResolvedOptions) {
+function onCatastrophicError(options: ResolvedOptions, entry: RecordSlot) {
   return (message: string): void => {
     // V8 has lost control of this isolate (e.g. a single huge allocation). Nothing in this
-    // process can be trusted any more; the supervisor restarts the worker (README: process model).
+    // process can be trusted any more; the supervisor restarts the worker (README: process model)
+    // and quarantines the API named here (src/containment/entry-record.ts).
+    entry.culprit(message);
     options.logger.fatal({ message }, 'isolated-vm catastrophic error: aborting the worker');
     options.logger.flush?.();
     process.abort();
@@ -74,10 +78,14 @@ export class IsolateSlot {
     private readonly entries: { [K in 'dispatch' | 'event' | 'checkHooks']: EntryRef<K> },
     readonly generation: number,
     private readonly hostCalls: HostCalls | undefined,
+    /** This isolate's slot in the worker's entry record: written before every entry. */
+    private readonly entry: RecordSlot,
   ) {}
 
   static async create(options: ResolvedOptions, generation: number): Promise<IsolateSlot> {
-    const isolate = createIsolate({ memoryLimit: options.memoryLimitMb, onCatastrophicError: onCatastrophicError(options) });
+    const entry = recordSlot(entryTag(options.apiId, middlewareFingerprint(options.sources)));
+    const isolate = createIsolate({ memoryLimit: options.memoryLimitMb, onCatastrophicError: onCatastrophicError(options, entry) });
+    entry.enter('start');
     const refs: ivm.Reference[] = [];
     let context: ivm.Context | undefined;
     const functions = options.hostFunctions;
@@ -113,13 +121,16 @@ export class IsolateSlot {
 
       // Top-level middleware code may call the host too, within the startup budget.
       hostCalls?.begin(options.startupTimeoutMs);
-      await new MiddlewareLoader(isolate, context, options.sources, registerModule, options.startupTimeoutMs).loadAll();
+      await new MiddlewareLoader(isolate, context, options.sources, registerModule, options.startupTimeoutMs, options.onTopLevel).loadAll();
       registerModule.release();
       entriesRef.release();
-      const slot = new IsolateSlot(isolate, context, entries, generation, hostCalls);
+      const slot = new IsolateSlot(isolate, context, entries, generation, hostCalls, entry);
       await slot.sampleHeap();
+      entry.leave();
       return slot;
     } catch (err) {
+      entry.leave();
+      entry.free();
       for (const ref of refs) ref.release();
       context?.release();
       hostCalls?.release();
@@ -149,7 +160,7 @@ export class IsolateSlot {
   dispatch(bytes: Uint8Array, timeoutMs: number): Promise<Uint8Array | GuestFailure> {
     this.hostCalls?.begin(timeoutMs);
     const owned = !Buffer.isBuffer(bytes) && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    const call = owned
+    const call = this.entry.around(() => owned
       ? this.entries.dispatch.apply(
           undefined,
           [new ivm.ExternalCopy(bytes.buffer as ArrayBuffer, { transferOut: true }).copyInto({ release: true, transferIn: true })],
@@ -159,14 +170,14 @@ export class IsolateSlot {
           arguments: { copy: true },
           result: { copy: true, promise: true },
           timeout: timeoutMs,
-        });
+        }));
     return this.track(call as Promise<Uint8Array | GuestFailure>, timeoutMs, 'hook');
   }
 
   event(payload: string, timeoutMs: number): Promise<GuestFailure | undefined> {
     this.hostCalls?.begin(timeoutMs);
     return this.track(
-      this.entries.event.apply(undefined, [payload], { result: { copy: true, promise: true }, timeout: timeoutMs }) as Promise<
+      this.entry.around(() => this.entries.event.apply(undefined, [payload], { result: { copy: true, promise: true }, timeout: timeoutMs })) as Promise<
         GuestFailure | undefined
       >,
       timeoutMs,
@@ -177,7 +188,7 @@ export class IsolateSlot {
   checkHooks(names: readonly string[], timeoutMs: number): Promise<string[]> {
     this.hostCalls?.begin(timeoutMs);
     return this.track(
-      this.entries.checkHooks.apply(undefined, [[...names]], { arguments: { copy: true }, result: { copy: true }, timeout: timeoutMs }),
+      this.entry.around(() => this.entries.checkHooks.apply(undefined, [[...names]], { arguments: { copy: true }, result: { copy: true }, timeout: timeoutMs })),
       timeoutMs,
       'hook check',
     );
@@ -224,5 +235,6 @@ export class IsolateSlot {
     }
     this.hostCalls?.release();
     releaseIsolate(this.isolate);
+    this.entry.free();
   }
 }

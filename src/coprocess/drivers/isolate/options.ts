@@ -45,6 +45,8 @@ export interface IsolateDispatcherOptions {
    * without them has no path to the host beyond logging and events.
    */
   hostFunctions?: HostFunctions;
+  /** Called before each middleware file's top-level code runs (the validation child reports progress with it). */
+  onTopLevel?: (filename: string) => void;
   /** Logger for console/log output and engine events; the process logger tagged with api_id if absent. */
   logger?: Logger;
   /** Calls waiting beyond this many are refused (`unavailable`). Default 10000. */
@@ -73,6 +75,7 @@ export interface ResolvedOptions {
   generation: number;
   onEvent?: (name: string, payload: string) => void;
   hostFunctions?: HostFunctions;
+  onTopLevel?: (filename: string) => void;
   logger: Logger;
   maxQueueLength: number;
   disposeGraceMs: number;
@@ -128,6 +131,7 @@ export function resolveOptions(options: IsolateDispatcherOptions, rootLogger: Lo
     generation: options.generation ?? 0,
     onEvent: options.onEvent,
     hostFunctions: options.hostFunctions,
+    onTopLevel: options.onTopLevel,
     logger: options.logger ?? rootLogger.child({ api_id: options.apiId, component: 'isolate' }),
     maxQueueLength: positive('maxQueueLength', options.maxQueueLength, 10_000),
     disposeGraceMs: positive('disposeGraceMs', options.disposeGraceMs, 5000),
