@@ -141,8 +141,10 @@ describe('containment: catastrophic allocations', function () {
     const dir = makeWorkspace();
     writeMiddleware(dir, 'bomb.js', `function pre(request) {\n  if (request.headers['X-Boom']) { ${BOMB} }\n  request.set_headers['X-Bomb'] = 'defused';\n}`);
     writeMiddleware(dir, 'calm.js', 'function pre(request) { request.set_headers["X-Calm"] = "yes"; }');
+    writeMiddleware(dir, 'slow.js', 'function pre() { const end = Date.now() + 8000; while (Date.now() < end) {} }');
     writeApi(dir, api('bomb', upstream.url, 'bomb.js'));
     writeApi(dir, api('calm', upstream.url, 'calm.js'));
+    writeApi(dir, api('slow', upstream.url, 'slow.js'));
     writeApi(dir, api('plain', upstream.url));
     const gw = await startGateway({ dir });
     try {
@@ -151,6 +153,9 @@ describe('containment: catastrophic allocations', function () {
       const others = [`${gw.url}/calm/x`, `${gw.url}/plain/x`];
       await standbyReady(gw);
 
+      // Another isolate is busy when the bomb goes off: the blame must still fall on the bomb.
+      const slow = status(`${gw.url}/slow/x`);
+      await sleep(300);
       // Fire the bomb and watch the other APIs: they serve until the worker dies, then come back.
       const fired = status(`${gw.url}/bomb/x`, { headers: { 'X-Boom': '1' } });
       let downAt;
@@ -193,6 +198,8 @@ describe('containment: catastrophic allocations', function () {
       expect(runtime.quarantine).to.include({ api: 'bomb', phase: 'call', attribution: 'culprit' });
       expect(runtime.quarantine.reason).to.include('SIGABRT');
       expect((await (await gw.admin('/tyk/apis/calm/runtime')).json()).status).to.equal('serving');
+      expect(await slow, 'the slow call was in flight on the aborted worker').to.equal(0);
+      expect((await (await gw.admin('/tyk/apis/slow/runtime')).json()).status).to.equal('serving');
       expect((await (await gw.admin('/tyk/stats')).json()).quarantined.map((q) => q.api)).to.deep.equal(['bomb']);
       const text = gw.logs.join('');
       expect(text).to.include('api bomb aborted the gateway worker');

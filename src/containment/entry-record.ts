@@ -194,7 +194,7 @@ export function readEntryRecord(file: string): EntryRecordContents {
   return contents;
 }
 
-/** For tests and shutdown: stop recording. */
+/** Stop recording (tests). Slots handed out before must have been freed: their writes would fail. */
 export function closeEntryRecord(): void {
   if (!record) return;
   try {
