@@ -7,6 +7,9 @@ const { expect } = require('chai');
 const { openEntryRecord, closeEntryRecord, recordSlot, readEntryRecord, entryTag, tagNames } = require('../dist/src/containment/entry-record');
 const { attribute, abortedExit, quarantineEntryFor } = require('../dist/src/containment/attribution');
 
+/** Idle bytes are written at the end of the event-loop turn. */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
 describe('containment: entry record', () => {
   let dir;
   beforeEach(() => {
@@ -17,7 +20,7 @@ describe('containment: entry record', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('shows every busy isolate with its phase, forgets idle and freed ones, and names the culprit', () => {
+  it('shows every busy isolate with its phase, forgets idle and freed ones, and names the culprit', async () => {
     const file = path.join(dir, 'w.record');
     openEntryRecord(file);
     const a = recordSlot(entryTag('api-a', 'aaaa'));
@@ -27,6 +30,7 @@ describe('containment: entry record', () => {
     b.enter('call');
     c.enter('call');
     c.leave();
+    await turn();
     expect(readEntryRecord(file)).to.deep.equal({
       busy: [{ api: 'api-a', code: 'aaaa', phase: 'start' }, { api: 'api-b', code: 'bbbb', phase: 'call' }],
     });
@@ -36,6 +40,7 @@ describe('containment: entry record', () => {
     a.leave();
     a.free();
     b.leave();
+    await turn();
     // A freed slot is reused by the next isolate, and the record stays small.
     const d = recordSlot(entryTag('api-d', 'dddd'));
     d.enter('call');
@@ -52,20 +57,44 @@ describe('containment: entry record', () => {
     slot.enter('call');
     slot.enter('call');
     slot.leave();
+    await turn();
     expect(readEntryRecord(file).busy).to.have.length(1);
     slot.leave();
+    await turn();
     expect(readEntryRecord(file).busy).to.have.length(0);
     let finish;
     const call = slot.around(() => new Promise((resolve) => (finish = resolve)));
     expect(readEntryRecord(file).busy).to.have.length(1);
     finish();
     await call;
+    await turn();
     expect(readEntryRecord(file).busy).to.have.length(0);
     await slot.around(() => Promise.reject(new Error('x'))).catch(() => undefined);
+    await turn();
     expect(readEntryRecord(file).busy).to.have.length(0);
     expect(() => slot.around(() => { throw new Error('sync'); })).to.throw('sync');
+    await turn();
     expect(readEntryRecord(file).busy).to.have.length(0);
     slot.free();
+  });
+
+  it('back-to-back calls within one turn keep the slot busy on disk without writing each time', async () => {
+    const file = path.join(dir, 'w.record');
+    openEntryRecord(file);
+    const slot = recordSlot(entryTag('api', 'code'));
+    for (let i = 0; i < 3; i++) {
+      slot.enter('call');
+      slot.leave();
+      expect(readEntryRecord(file).busy, 'busy until the turn ends').to.have.length(1);
+    }
+    await turn();
+    expect(readEntryRecord(file).busy).to.have.length(0);
+    slot.enter('start');
+    expect(readEntryRecord(file).busy).to.deep.equal([{ api: 'api', code: 'code', phase: 'start' }]);
+    slot.leave();
+    slot.free();
+    await turn();
+    expect(readEntryRecord(file).busy).to.have.length(0);
   });
 
   it('ids too long for a slot are kept as a hash that still names the API; odd characters survive', () => {

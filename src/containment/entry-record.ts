@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
  *
  * Layout: a header, one culprit slot, then one slot per live isolate. A slot holds its tag (the
  * API and its middleware fingerprint, written once when the isolate is created) and a state
- * byte that flips on every entry and exit: the hot path is one 1-byte pwrite in, one out.
+ * byte: at most one 1-byte pwrite before an entry and one after it (at the end of the event-loop
+ * turn, so back-to-back calls on a busy API write nothing).
  * Several isolates run at once (async calls on isolated-vm's thread pool), so "the last one
  * entered" would be a guess; every busy slot is visible, and the catastrophic-error handler,
  * which isolated-vm runs for the isolate that failed, names it exactly in the culprit slot.
@@ -98,13 +99,31 @@ class EntryRecord {
     let depth = 0;
     let phase: EntryPhase = 'call';
     let freed = false;
+    /** The state byte on disk. */
+    let onDisk: number = STATE.idle;
+    /** Best effort: a failed write (closed record, full disk) must not fail the guest call. */
+    const put = (byte: Buffer, state: number): void => {
+      try {
+        writeSync(fd, byte, 0, 1, at);
+        onDisk = state;
+      } catch {
+        // the record is a diagnosis aid; serving goes on without it
+      }
+    };
+    const flushIdle = (): void => {
+      if (depth === 0 && onDisk !== STATE.idle && !freed) put(BYTE.idle, STATE.idle);
+    };
     const enter = (next: EntryPhase): void => {
       if (depth++ > 0) return;
       phase = next;
-      writeSync(fd, BYTE[next], 0, 1, at);
+      // Must be on disk before the guest runs. A call that follows another on the same isolate
+      // before the idle byte was flushed finds it still busy and writes nothing.
+      if (onDisk !== STATE[next]) put(BYTE[next], STATE[next]);
     };
     const leave = (): void => {
-      if (--depth === 0) writeSync(fd, BYTE.idle, 0, 1, at);
+      // Marked idle at the end of this turn of the event loop, not at once: a saturated API
+      // (its queue starts the next call as this one settles) then costs no write per call.
+      if (--depth === 0) deferIdle(flushIdle);
     };
     return {
       enter,
@@ -141,6 +160,18 @@ class EntryRecord {
 }
 
 let record: EntryRecord | undefined;
+
+/** Idle bytes to write once the current turn of the event loop is over (one setImmediate for all). */
+const idleFlushes = new Set<() => void>();
+function deferIdle(flush: () => void): void {
+  if (idleFlushes.size === 0) {
+    setImmediate(() => {
+      for (const f of idleFlushes) f();
+      idleFlushes.clear();
+    });
+  }
+  idleFlushes.add(flush);
+}
 
 /** Start recording into `file` (truncated). The worker calls this once, before any isolate exists. */
 export function openEntryRecord(file: string): void {
