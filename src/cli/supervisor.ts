@@ -27,6 +27,10 @@ const REPEAT_WINDOW_MS = 60_000;
  * APIs, not to boot a process.
  */
 export function superviseWorker(env: Record<string, string>): Promise<number> {
+  // The worker accepts connections itself. With the default round-robin the primary accepts
+  // and hands each connection over; one handed to a worker that dies before answering is never
+  // closed or handed on, and its client hangs until its own timeout (seen: 300 s).
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   let stopping = false;
   let active: Worker | undefined;
   let standby: { worker: Worker; ready: boolean } | undefined;
@@ -126,6 +130,9 @@ export function superviseWorker(env: Record<string, string>): Promise<number> {
         const { worker } = standby;
         standby = undefined;
         serve(worker, activation(), true);
+        // The next one boots at once: if this one dies while loading (code that aborts at start),
+        // its successor should be warm too.
+        spawnStandby();
         return;
       }
       if (standby) standby.worker.process.kill('SIGKILL');
