@@ -1,6 +1,6 @@
 // The functions the host calls. They never throw for anything user code does: failures come
 // back as GuestFailure records, so whatever the host sees thrown is an engine condition.
-import type { GuestEntries, GuestFailure, GuestFailureReason } from '../src/coprocess/drivers/isolate/protocol';
+import type { GuestEntries, GuestFailure, GuestFailureReason } from '../src/protocol/isolate';
 import type { EventPayload, HookAdapter, HookAdapterContext, ObjectLike } from './adapters/types';
 import { BadResultError } from './errors';
 import { decodeObject, encodeObject, type DecodedObject } from './wire/codec';

@@ -1,7 +1,7 @@
 // The host's bindings, taken off the global object before any user code exists. They are ivm
 // Callbacks: reaching one would be a path back into the host process (isolated-vm README,
 // Security), so they live only in this module's closure.
-import { BOOT_GLOBALS, type BootConfig, type GuestLogLevel } from '../src/coprocess/drivers/isolate/protocol';
+import { BOOT_GLOBALS, type BootConfig, type GuestLogLevel } from '../src/protocol/isolate';
 import { formatLogArgs, stringifyOrString } from './globals/format';
 import { createOutputBudget } from './globals/output-budget';
 

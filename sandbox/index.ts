@@ -3,7 +3,7 @@
 // bindings are taken off the global object before anything else can see them.
 import './text/text-codec';
 import './host';
-import { ENTRIES_GLOBAL } from '../src/coprocess/drivers/isolate/protocol';
+import { ENTRIES_GLOBAL } from '../src/protocol/isolate';
 import './adapters/coprocess';
 import './jsvm';
 import { getHookAdapter } from './adapters/registry';

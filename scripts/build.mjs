@@ -10,7 +10,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
 
-const generated = join(root, 'src', 'generated');
+const generated = join(root, 'src', 'protocol', 'generated');
 mkdirSync(generated, { recursive: true });
 
 const protos = readdirSync(join(root, 'proto')).filter((f) => f.endsWith('.proto')).sort().map((f) => join('proto', f));
@@ -20,6 +20,8 @@ run(bin('pbjs'), ['-t', 'static-module', '-w', 'commonjs', '--keep-case', '--no-
 run(bin('pbts'), ['-o', join(generated, 'coprocess.d.ts'), join(generated, 'coprocess.js')]);
 
 run(bin('tsc'), ['-p', 'tsconfig.json']);
+// The in-isolate code is type-checked too (esbuild only strips types).
+run(bin('tsc'), ['-p', join('sandbox', 'tsconfig.json')]);
 
 mkdirSync(join(root, 'dist', 'sandbox'), { recursive: true });
 await esbuild.build({

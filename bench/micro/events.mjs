@@ -40,7 +40,7 @@ async function phase(callsPerSec) {
     hookNames: ['benchEvents'],
     // The host's event path flat out, not the API's guest output budget (10,000/s by default).
     eventsPerS: 1e9,
-    // What the gateway's isolate factory does with TykTriggerEvent (isolate-factory.ts).
+    // What the isolate driver does with TykTriggerEvent (drivers/isolate/plugin.ts).
     onEvent: (name, payload) => {
       reached++;
       bus.fire({ type: name, apiId, orgId: 'bench', meta: { Message: payload } });

@@ -1,7 +1,7 @@
 // The globals middleware can use (CONTRACT §4): log, console.*, b64enc/b64dec (plus Tyk's raw
 // variants), TykTriggerEvent. Everything Node-like is absent by construction: a fresh V8 context
 // has no require/process, and nothing here adds them.
-import type { GuestLogLevel } from '../../src/coprocess/drivers/isolate/protocol';
+import type { GuestLogLevel } from '../../src/protocol/isolate';
 import { sendEvent, sendLog } from '../host';
 import { decodeBase64, encodeBase64 } from '../text/base64';
 import { decodeUtf8, encodeUtf8 } from '../text/utf8';

@@ -4,7 +4,7 @@
 // million log writes (issue 13 measured 132k lines per request slowing every other API to 2.4 s).
 // State lives in the host-shared meter (OUTPUT_METER), so the bucket and the counts carry over
 // when the API's isolate is rebuilt, and the host reads the counts without a call.
-import { OUTPUT_METER } from '../../src/coprocess/drivers/isolate/protocol';
+import { OUTPUT_METER } from '../../src/protocol/isolate';
 
 // Captured before any user code exists: middleware may replace Date.now, the bucket's clock
 // must not move with it.

@@ -2,7 +2,7 @@
 // `b64enc(undefined)` encodes "undefined") and answer `undefined` when something fails, logging
 // why; these do the same. Network and key-store access are host functions (host-calls.ts): the
 // script waits for the answer, the gateway does not.
-import { JSVM_HOST_FUNCTIONS } from '../../src/coprocess/drivers/jsvm/protocol';
+import { JSVM_HOST_FUNCTIONS } from '../../src/protocol/jsvm';
 import { callHost, sendLog } from '../host';
 import { decodeBase64, encodeBase64 } from '../text/base64';
 import { decodeUtf8, encodeUtf8 } from '../text/utf8';

@@ -4,7 +4,7 @@
 // result back into a coprocess Object, so the host applies it with the same code as every other
 // driver. Where Tyk's JSVM semantics differ from coprocess, the conversion here settles them
 // (see request.ts), or the host steps do when they run with `tykJsvm` (hook-step.ts).
-import { JSVM_METADATA } from '../../src/coprocess/drivers/jsvm/protocol';
+import { JSVM_METADATA } from '../../src/protocol/jsvm';
 import { registerHookAdapter } from '../adapters/registry';
 import type { EventPayload, HookAdapter, HookAdapterContext, ObjectLike } from '../adapters/types';
 import { BadResultError } from '../errors';

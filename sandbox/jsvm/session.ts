@@ -1,7 +1,7 @@
 // Sessions as Tyk's JSVM exchanges them: Tyk session JSON (snake_case, meta_data of any JSON
 // type), carried in Object.metadata under reserved keys (see the shared protocol file) so that
 // nothing is flattened into proto strings on the way.
-import { JSVM_METADATA } from '../../src/coprocess/drivers/jsvm/protocol';
+import { JSVM_METADATA } from '../../src/protocol/jsvm';
 import { BadResultError } from '../errors';
 import { isPlain, jsonEqual, type Plain } from './values';
 

@@ -1,7 +1,7 @@
 // Object bytes <-> messages inside the isolate, with the pbjs static code bundled with
 // protobufjs/minimal (DESIGN: generated, never hand-written).
-import './protobuf-setup';
-import { coprocess } from '../../src/generated/coprocess.js';
+import '../../src/protocol/protobuf-setup';
+import { coprocess } from '../../src/protocol/generated/coprocess.js';
 import './lazy-body';
 import { normaliseMessage } from './normalise';
 import { ObjectSchema } from './schema';

@@ -4,7 +4,7 @@
 // an accessor that decodes on first read. Tyk ignores `body` on the way back (only `raw_body` is
 // applied), so an untouched body is not re-encoded either (see releaseUntouchedBody).
 import * as protobuf from 'protobufjs/minimal';
-import { coprocess } from '../../src/generated/coprocess.js';
+import { coprocess } from '../../src/protocol/generated/coprocess.js';
 import { decodeUtf8 } from '../text/utf8';
 
 type Decode = (reader: protobuf.Reader, length?: number, end?: number, depth?: number, target?: object) => object;

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { apiIdProblem } from '../config/safe-names';
 import { quarantine } from '../containment/quarantine';
 import type { Gateway } from '../gateway/gateway';
 import { sendError, sendJson } from './respond';
@@ -11,6 +12,12 @@ import { sendError, sendJson } from './respond';
  */
 export function createQuarantineRouter(gateway: Gateway): Router {
   const router = Router({ mergeParams: true });
+  // The one api_id rule of every management route (config/safe-names.ts).
+  router.use((req, res, next) => {
+    const problem = apiIdProblem((req.params as { apiId?: string }).apiId);
+    if (problem) return sendError(res, 400, `api_id: ${problem}`);
+    next();
+  });
 
   router.get('/', (req, res) => {
     const apiId = (req.params as { apiId: string }).apiId;

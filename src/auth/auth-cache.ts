@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { SessionStore } from '../storage/session-store';
-import type { SessionState } from './session';
+import type { SessionState } from '../pipeline/session';
 
 export interface AuthCacheOptions {
   /** Most sessions held (gateway config `auth_cache.max_entries`). */

@@ -1,8 +1,8 @@
 import type { ApiSpec } from '../config/api-spec';
 import type { EventSink } from '../events/event';
-import { GatewayError } from '../gateway/error-responder';
-import { fireKeyFailure } from '../gateway/request-events';
-import type { Step } from '../gateway/request-state';
+import { GatewayError } from '../pipeline/errors';
+import { fireKeyFailure } from './key-failure';
+import type { Step } from '../pipeline/request-state';
 import type { SessionLimiter } from './limits';
 
 /** Key expiry / inactive, access rights, rate limit and quota, after post_key_auth (Tyk's order). */

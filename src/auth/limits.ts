@@ -1,6 +1,6 @@
 import { logger } from '../log/logger';
 import type { SessionStore } from '../storage/session-store';
-import type { SessionState } from './session';
+import type { SessionState } from '../pipeline/session';
 import {
   type Bucket,
   type LimitResult,

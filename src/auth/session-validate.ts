@@ -1,4 +1,4 @@
-import type { SessionState } from './session';
+import type { SessionState } from '../pipeline/session';
 
 /**
  * Type checks for a Tyk session JSON body (`/tyk/keys`). Tyk decodes into a Go struct, so a

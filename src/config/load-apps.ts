@@ -4,8 +4,8 @@ import { logger } from '../log/logger';
 import type { ApiDefinition } from './api-definition';
 import { type ApiSpec, checkDefinition, compileApiSpec } from './api-spec';
 import { ConfigError } from './config-error';
-import type { GatewayConfig } from './gateway-config-types';
-import { resolveMiddlewareSources, type SourceOverlay } from './middleware-sources';
+import type { GatewayConfig } from './gateway-config';
+import { resolveMiddlewareSources, type SourceOverlay, type SourcePolicy } from './middleware-sources';
 
 export interface LoadedDefinitions {
   specs: ApiSpec[];
@@ -16,8 +16,8 @@ export interface LoadedDefinitions {
 }
 
 /** Read, check and compile one definition. Throws ConfigError naming the file and key. */
-export async function buildSpec(def: ApiDefinition, file: string, config: GatewayConfig, overlay?: SourceOverlay): Promise<ApiSpec> {
-  const sources = await resolveMiddlewareSources(def, file, config, dirname(config.source), overlay);
+export async function buildSpec(def: ApiDefinition, file: string, config: GatewayConfig, drivers: SourcePolicy, overlay?: SourceOverlay): Promise<ApiSpec> {
+  const sources = await resolveMiddlewareSources(def, file, config, dirname(config.source), drivers, overlay);
   return compileApiSpec(def, file, config, sources);
 }
 
@@ -32,7 +32,7 @@ export async function readDefinitionFile(file: string): Promise<ApiDefinition> {
 }
 
 /** Load `app_path/*.json`. A broken file is reported and skipped; the others still load. */
-export async function loadApiDefinitions(config: GatewayConfig): Promise<LoadedDefinitions> {
+export async function loadApiDefinitions(config: GatewayConfig, drivers: SourcePolicy): Promise<LoadedDefinitions> {
   const errors: string[] = [];
   let names: string[] = [];
   try {
@@ -53,7 +53,7 @@ export async function loadApiDefinitions(config: GatewayConfig): Promise<LoadedD
         logger.info({ file, api_id: def.api_id }, 'API is inactive (active: false); not served');
         return { file };
       }
-      return { file, spec: await buildSpec(def, file, config) };
+      return { file, spec: await buildSpec(def, file, config, drivers) };
     } catch (err) {
       return { file, error: err instanceof ConfigError ? err.message : `${file}: ${(err as Error).message}` };
     }

@@ -1,8 +1,8 @@
 import type { ApiSpec } from '../config/api-spec';
 import type { EventBus } from '../events';
 import { ApiRuntime } from '../gateway/api-runtime';
-import { GatewayError, Messages } from '../gateway/error-responder';
-import type { Step } from '../gateway/request-state';
+import { GatewayError, Messages } from '../pipeline/errors';
+import type { Step } from '../pipeline/request-state';
 import { logger } from '../log/logger';
 import type { QuarantineEntry } from './quarantine';
 

@@ -1,8 +1,11 @@
 import { isUtf8 } from 'node:buffer';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { HookEntry } from '../config/api-spec';
-import { canonicalHeaderName, firstValueHeaders } from '../gateway/headers';
-import type { RequestState, UpstreamResponse } from '../gateway/request-state';
+import { canonicalHeaderName, firstValueHeaders } from '../pipeline/headers';
+import type { RequestState, UpstreamResponse } from '../pipeline/request-state';
+import { Messages } from '../pipeline/errors';
+import { checkPluginReply, checkRequestEdits, PluginOutputError } from '../pipeline/respond';
+import { firstValueParams, joinUrl, splitUrl } from '../pipeline/url';
 import { type CoprocessObject, DispatchError, hookTypeOf, type MiniRequestObject, type ResponseObject } from './dispatcher';
 import { sessionToProto } from './session-convert';
 
@@ -16,21 +19,13 @@ const EMPTY = Buffer.alloc(0);
 /** What a hook's `return_overrides` asks for, once the returned Object has been applied. */
 export type HookOutcome =
   | { kind: 'continue' }
-  | { kind: 'error'; status: number; message: string; headers: Record<string, string> }
-  | { kind: 'respond'; status: number; body: string; headers: Record<string, string> };
+  | { kind: 'error'; status: number; message: string; headers: OutgoingHttpHeaders }
+  | { kind: 'respond'; status: number; body: string; headers: OutgoingHttpHeaders };
 
 const CONTINUE: HookOutcome = { kind: 'continue' };
 
 function bodyText(bytes: Buffer, rawBodyOnly: boolean | undefined): string {
   return !rawBodyOnly && bytes.length > 0 && isUtf8(bytes) ? bytes.toString('utf8') : '';
-}
-
-function firstValueParams(url: string): Record<string, string> {
-  const q = url.indexOf('?');
-  const out: Record<string, string> = {};
-  if (q < 0) return out;
-  for (const [k, v] of new URLSearchParams(url.slice(q + 1))) if (!(k in out)) out[k] = v;
-  return out;
 }
 
 export function buildRequestObject(state: RequestState, rawBodyOnly?: boolean): MiniRequestObject {
@@ -42,8 +37,8 @@ export function buildRequestObject(state: RequestState, rawBodyOnly?: boolean): 
     set_headers: {},
     delete_headers: [],
     body: bodyText(body, rawBodyOnly),
-    url: state.url,
-    params: firstValueParams(state.url),
+    url: joinUrl(state.path, state.query),
+    params: firstValueParams(state.query),
     add_params: {},
     extended_params: {},
     delete_params: [],
@@ -70,18 +65,26 @@ export function buildHookObject(state: RequestState, hook: HookEntry, spec: Reco
   return object;
 }
 
-function applyParams(url: string, del: string[], add: Record<string, string>): string {
-  if (del.length === 0 && Object.keys(add).length === 0) return url;
-  const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
-  const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+/** The query after delete_params then add_params (Tyk sorts the query when it rewrites it). */
+function applyParams(query: string, del: string[], add: Record<string, string>): string {
+  if (del.length === 0 && Object.keys(add).length === 0) return query;
+  const params = new URLSearchParams(query);
   const before = params.toString();
   for (const k of del) params.delete(k);
   for (const [k, v] of Object.entries(add)) params.set(k, v);
   params.sort();
   const after = params.toString();
-  if (after === before) return url;
-  return after ? `${path}?${after}` : path;
+  return after === before ? query : after;
+}
+
+/** Plugin output the client or upstream would see, checked before anything is written (pipeline/respond). */
+function checked<T>(where: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof PluginOutputError) throw new DispatchError(`the hook returned ${where}.${err.message}`, 'bad_result');
+    throw err;
+  }
 }
 
 function overridesOutcome(request: MiniRequestObject): HookOutcome {
@@ -89,10 +92,10 @@ function overridesOutcome(request: MiniRequestObject): HookOutcome {
   if (!o) return CONTINUE;
   const code = o.response_code ?? 0;
   const body = o.response_error || o.response_body || '';
-  const headers = { ...(o.headers ?? {}) };
-  if (code >= 400 && !o.override_error) return { kind: 'error', status: code, message: body || 'Key not authorised', headers };
-  if (code > 0) return { kind: 'respond', status: code, body, headers };
-  return CONTINUE;
+  if (code <= 0) return CONTINUE;
+  const headers = checked('return_overrides', () => checkPluginReply(code, o.headers ?? {}));
+  if (code >= 400 && !o.override_error) return { kind: 'error', status: code, message: body || Messages.keyNotAuthorised, headers };
+  return { kind: 'respond', status: code, body, headers };
 }
 
 /**
@@ -106,10 +109,14 @@ export function applyHookResult(state: RequestState, result: CoprocessObject): H
   const url = request.url ?? '';
   if (!url.startsWith('/')) throw new DispatchError(`the returned request.url "${url}" is not a request URI`, 'bad_result');
   state.body = request.raw_body && request.raw_body.length > 0 ? Buffer.from(request.raw_body.buffer, request.raw_body.byteOffset, request.raw_body.length) : EMPTY;
+  const setHeaders = request.set_headers ?? {};
+  checked('request', () => checkRequestEdits(request.method, setHeaders));
   for (const name of request.delete_headers ?? []) delete state.headers[name.toLowerCase()];
-  for (const [name, value] of Object.entries(request.set_headers ?? {})) state.headers[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(setHeaders)) state.headers[name.toLowerCase()] = value;
   if (request.method) state.method = request.method;
-  state.url = applyParams(url, request.delete_params ?? [], request.add_params ?? {});
+  const next = splitUrl(url);
+  state.path = next.path;
+  state.query = applyParams(next.query, request.delete_params ?? [], request.add_params ?? {});
   return overridesOutcome(request);
 }
 
@@ -153,7 +160,7 @@ export function applyResponseResult(upstream: UpstreamResponse, sent: ResponseOb
   const r = result.response;
   if (!r) throw new DispatchError('the response hook returned no response', 'bad_result');
   const status = r.status_code ?? 0;
-  if (status < 100 || status > 999) throw new DispatchError(`the response hook returned status_code ${status}`, 'bad_result');
+  if (!Number.isInteger(status) || status < 100 || status > 599) throw new DispatchError(`the response hook returned status_code ${status}`, 'bad_result');
   const returned = r.headers ?? {};
   let multi = (r.multivalue_headers ?? []).map((h) => ({ key: h.key ?? '', values: [...(h.values ?? [])] }));
   const before = sent.headers ?? {};
@@ -166,8 +173,9 @@ export function applyResponseResult(upstream: UpstreamResponse, sent: ResponseOb
       multi.push(existing ? { key, values: [value, ...existing.values.slice(1)] } : { key, values: [value] });
     }
   }
-  const headers: IncomingHttpHeaders = {};
-  for (const h of multi) if (h.key) headers[h.key.toLowerCase()] = h.values.length === 1 ? h.values[0] : h.values;
+  const merged: Record<string, string | string[]> = {};
+  for (const h of multi) if (h.key) merged[h.key.toLowerCase()] = h.values.length === 1 ? h.values[0]! : h.values;
+  const headers = checked('response', () => checkPluginReply(status, merged)) as IncomingHttpHeaders;
   const body = r.raw_body && r.raw_body.length > 0 ? Buffer.from(r.raw_body.buffer, r.raw_body.byteOffset, r.raw_body.length) : EMPTY;
   upstream.status = status;
   upstream.headers = headers;

@@ -1,4 +1,4 @@
-import type { SessionState } from '../auth/session';
+import type { SessionState } from '../pipeline/session';
 import type { ProtoSessionState } from './dispatcher';
 
 /** Tyk session JSON → proto SessionState: meta_data values become strings (non-strings JSON-encoded). */

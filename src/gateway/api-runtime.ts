@@ -2,7 +2,7 @@ import type { ApiSpec } from '../config/api-spec';
 import type { Dispatcher } from '../coprocess/dispatcher';
 import type { CompiledApiHandlers } from '../events';
 import { logger } from '../log/logger';
-import type { Step } from './request-state';
+import type { Step } from '../pipeline/request-state';
 
 /**
  * One loaded version of an API: its spec, its chain (built once, from named steps) and its

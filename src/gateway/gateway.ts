@@ -6,8 +6,8 @@ import type { ApiSpec } from '../config/api-spec';
 import { buildSpec, loadApiDefinitions, readDefinitionFile } from '../config/load-apps';
 import type { SourceOverlay } from '../config/middleware-sources';
 import { join } from 'node:path';
-import type { GatewayConfig } from '../config/gateway-config-types';
-import { DriverRegistry } from '../coprocess/drivers/driver-registry';
+import type { GatewayConfig } from '../config/gateway-config';
+import { Drivers } from '../coprocess/drivers';
 import { EventBus } from '../events';
 import { SessionLimiter } from '../auth/limits';
 import { logger } from '../log/logger';
@@ -16,10 +16,12 @@ import { connectSessionStore, createSessionStore } from '../storage/index';
 import type { SessionStore } from '../storage/session-store';
 import { ApiRuntime } from './api-runtime';
 import { buildApiRuntime, type GatewayServices } from './build-runtime';
-import { Messages, sendError, setGeneratorHeader } from './error-responder';
-import { handleApiRequest, type RequestLimits } from './handle-request';
-import { closeUpstreamAgents } from './proxy';
+import { Messages } from '../pipeline/errors';
+import { lastResort, sendError, setGeneratorHeader } from '../pipeline/respond';
+import { handleApiRequest } from './handle-request';
+import { closeUpstreamAgents, type RequestLimits } from './proxy';
 import { RouteTable } from './route-table';
+import { splitUrl } from '../pipeline/url';
 
 export interface ReloadReport {
   status: 'ok' | 'error';
@@ -44,7 +46,7 @@ export class Gateway {
   private readonly rawStore: SessionStore;
   readonly events: EventBus;
   readonly authCache: AuthCache;
-  readonly drivers: DriverRegistry;
+  readonly drivers: Drivers;
   readonly limiter: SessionLimiter;
   private table = new RouteTable<ApiRuntime>([]);
   private readonly runtimes = new Map<string, ApiRuntime>();
@@ -67,7 +69,9 @@ export class Gateway {
     this.store = new CachedSessionStore(this.authCache, this.rawStore);
     this.events = new EventBus({ gatewayHandlers: config.event_handlers });
     this.limiter = new SessionLimiter({ store: this.store });
-    this.drivers = new DriverRegistry(config, this.events, {
+    this.drivers = new Drivers({
+      config,
+      events: this.events,
       // Tyk JSVM natives use the same store and counters as /tyk/keys.
       sessions: { store: this.store, orgForApi: (apiId) => this.getApi(apiId)?.spec.orgId, onKeyChanged: (storedKey) => this.keyChanged(storedKey) },
     });
@@ -86,9 +90,8 @@ export class Gateway {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
+    const url = splitUrl(req.url ?? '/');
+    const path = url.path;
     // The health check and the management API come first, even under a catch-all "/" listen path.
     if (path === this.healthPath) return this.health(res);
     if (this.admin && path.startsWith('/tyk/')) {
@@ -97,7 +100,7 @@ export class Gateway {
     }
     const api = this.table.match(path);
     if (api) {
-      void handleApiRequest(api, req, res, this.limits);
+      void handleApiRequest(api, req, res, url, this.limits).catch((err) => lastResort(res, err, 'request failed unexpectedly', api.spec.apiId));
       return;
     }
     sendError(res, 404, Messages.notFound);
@@ -181,7 +184,7 @@ export class Gateway {
       const current = this.runtimes.get(apiId);
       const file = current?.spec.file ?? join(this.config.app_path, `${apiId}.json`);
       const def = current?.spec.definition ?? (await readDefinitionFile(file));
-      const spec = await buildSpec(def, file, this.config, overlay);
+      const spec = await buildSpec(def, file, this.config, this.drivers, overlay);
       const runtime = await this.build(spec);
       try {
         await commit();
@@ -204,7 +207,7 @@ export class Gateway {
   }
 
   private async doReload(): Promise<ReloadReport> {
-    const { specs, errors, failedFiles } = await loadApiDefinitions(this.config);
+    const { specs, errors, failedFiles } = await loadApiDefinitions(this.config, this.drivers);
     const built = new Map<string, ApiRuntime>();
     const unchanged: string[] = [];
     const failed = new Set<string>();

@@ -1,41 +1,32 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { logger } from '../log/logger';
+import { BodyTooLargeError, readBounded } from '../pipeline/body';
+import { GatewayError, Messages } from '../pipeline/errors';
+import type { RequestState } from '../pipeline/request-state';
+import { lastResort, sendError, sendGatewayError } from '../pipeline/respond';
+import type { SplitUrl } from '../pipeline/url';
+import { StoreUnavailableError } from '../storage/index';
 import type { ApiRuntime } from './api-runtime';
-import { GatewayError, Messages, sendError } from './error-responder';
-import { proxyRequest, sendUpstream } from './proxy';
-import type { RequestState } from './request-state';
+import { proxyRequest, type RequestLimits, sendUpstream } from './proxy';
 
 const NEVER_ABORTED = new AbortController().signal;
 
-export interface RequestLimits {
-  maxBodyBytes: number;
-  proxyTimeoutMs: number;
-}
-
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > max) return Promise.reject(new GatewayError(413, Messages.tooLarge));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new GatewayError(413, Messages.tooLarge));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    req.on('error', reject);
-  });
+  if (declared > max) return Promise.reject(new GatewayError(413, Messages.tooLarge, undefined, true));
+  return readBounded(req, max);
 }
 
-/** Runs one request through its API's chain: steps, upstream, response hooks, client. */
-export async function handleApiRequest(api: ApiRuntime, req: IncomingMessage, res: ServerResponse, limits: RequestLimits): Promise<void> {
+/** Turn whatever ended the chain early into the client's answer. */
+function fail(state: RequestState, err: unknown): void {
+  if (err instanceof GatewayError) return sendGatewayError(state.res, err);
+  if (err instanceof BodyTooLargeError) return sendGatewayError(state.res, new GatewayError(413, Messages.tooLarge, undefined, true));
+  if (err instanceof StoreUnavailableError) return sendError(state.res, 503, Messages.serviceUnavailable);
+  lastResort(state.res, err, 'request failed unexpectedly', state.spec.apiId);
+}
+
+/** Runs one request through its API's chain: steps, upstream, response hooks, client. Never rejects. */
+export async function handleApiRequest(api: ApiRuntime, req: IncomingMessage, res: ServerResponse, url: SplitUrl, limits: RequestLimits): Promise<void> {
   api.enter();
   // Only hook calls need a cancellation signal; a plain proxied request skips the allocation.
   let signal = NEVER_ABORTED;
@@ -46,17 +37,17 @@ export async function handleApiRequest(api: ApiRuntime, req: IncomingMessage, re
       if (!res.writableFinished) abort.abort();
     });
   }
-  const url = req.url ?? '/';
   const state: RequestState = {
     req,
     res,
-    api,
+    spec: api.spec,
     clientIp: req.socket.remoteAddress ?? '',
     scheme: (req.socket as TLSSocket).encrypted ? 'https' : 'http',
-    requestUri: url,
+    requestUri: req.url ?? '/',
     signal,
     method: req.method ?? 'GET',
-    url,
+    path: url.path,
+    query: url.query,
     // Steps edit the request's own header object; the proxy copies it once, without hop-by-hop headers.
     headers: req.headers,
     finished: false,
@@ -68,16 +59,12 @@ export async function handleApiRequest(api: ApiRuntime, req: IncomingMessage, re
       if (state.finished) return;
     }
     const buffer = api.responseSteps.length > 0;
-    await proxyRequest(state, limits.proxyTimeoutMs, buffer);
+    await proxyRequest(state, limits, buffer);
     if (!buffer || !state.upstream) return;
     for (const step of api.responseSteps) await step.run(state);
     sendUpstream(state, state.upstream);
   } catch (err) {
-    if (err instanceof GatewayError) sendError(res, err.status, err.message, err.headers);
-    else {
-      logger.error({ api_id: api.spec.apiId, err }, 'request failed unexpectedly');
-      sendError(res, 500, Messages.middlewareError);
-    }
+    fail(state, err);
   } finally {
     api.leave();
   }

@@ -1,9 +1,19 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { ApiSpec } from '../config/api-spec';
-import { GatewayError, Messages } from './error-responder';
-import { stripHopByHop } from './headers';
-import type { RequestState, UpstreamResponse } from './request-state';
+import { GatewayError, Messages } from '../pipeline/errors';
+import { BodyTooLargeError, readBounded } from '../pipeline/body';
+import { stripHopByHop } from '../pipeline/headers';
+import type { RequestState, UpstreamResponse } from '../pipeline/request-state';
+import { sendReply, startStream } from '../pipeline/respond';
+import { joinUrl } from '../pipeline/url';
+import { logger } from '../log/logger';
+
+/** Per-request limits the gateway config sets. */
+export interface RequestLimits {
+  maxBodyBytes: number;
+  proxyTimeoutMs: number;
+}
 
 /** Keep-alive agents shared by every API: upstream connections are reused across requests. */
 const agents = {
@@ -17,8 +27,8 @@ export function closeUpstreamAgents(): void {
 }
 
 /** path+query the upstream sees: listen path stripped if asked, joined onto the target's path. */
-export function upstreamPath(spec: ApiSpec, url: string): string {
-  let rest = url;
+export function upstreamPath(spec: ApiSpec, path: string, query: string): string {
+  let rest = joinUrl(path, query);
   if (spec.stripListenPath && spec.listenPath !== '/') {
     const prefix = spec.listenPath.slice(0, -1);
     if (rest.startsWith(prefix)) rest = rest.slice(prefix.length);
@@ -31,16 +41,21 @@ export function upstreamPath(spec: ApiSpec, url: string): string {
 
 function outgoingHeaders(state: RequestState): IncomingHttpHeaders {
   const headers = stripHopByHop(state.headers);
-  const target = state.api.spec.target;
+  const target = state.spec.target;
   headers.host = target.host;
   const prior = headers['x-forwarded-for'];
   headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${state.clientIp}` : state.clientIp;
   if (state.body !== undefined) {
-    delete headers['transfer-encoding'];
     // A bodiless GET stays bodiless; anything that had or now has a body gets its exact length.
     if (state.body.length > 0 || state.req.headers['content-length'] !== undefined || state.req.headers['transfer-encoding'] !== undefined) {
       headers['content-length'] = String(state.body.length);
     } else delete headers['content-length'];
+  } else if (state.req.headers['transfer-encoding'] !== undefined) {
+    // A streamed body of unknown length is re-framed chunked, whatever the method: Node's client
+    // would otherwise write a GET's body bytes unframed, and the upstream would read them as a
+    // second request (RFC 9112 §6).
+    delete headers['content-length'];
+    headers['transfer-encoding'] = 'chunked';
   }
   return headers;
 }
@@ -54,8 +69,9 @@ function upstreamFailure(err: NodeJS.ErrnoException, timedOut: boolean): Gateway
  * Send the request upstream. With `buffer` the answer is collected into `state.upstream` for the
  * response hooks; otherwise it streams straight to the client.
  */
-export function proxyRequest(state: RequestState, timeoutMs: number, buffer: boolean): Promise<void> {
-  const spec = state.api.spec;
+export function proxyRequest(state: RequestState, limits: RequestLimits, buffer: boolean): Promise<void> {
+  const spec = state.spec;
+  const timeoutMs = limits.proxyTimeoutMs;
   const target = spec.target;
   return new Promise<void>((resolve, reject) => {
     let timedOut = false;
@@ -64,7 +80,7 @@ export function proxyRequest(state: RequestState, timeoutMs: number, buffer: boo
       hostname: target.hostname,
       port: target.port || undefined,
       method: state.method,
-      path: upstreamPath(spec, state.url),
+      path: upstreamPath(spec, state.path, state.query),
       headers: outgoingHeaders(state),
       agent: agents[target.protocol as 'http:' | 'https:'],
       timeout: timeoutMs,
@@ -82,7 +98,7 @@ export function proxyRequest(state: RequestState, timeoutMs: number, buffer: boo
       reject(upstreamFailure(err, timedOut));
     });
     upstreamReq.on('response', (upstreamRes: IncomingMessage) => {
-      if (buffer) collect(upstreamRes, state).then(resolve, reject);
+      if (buffer) collect(upstreamRes, state, limits.maxBodyBytes).then(resolve, reject);
       else stream(upstreamRes, state).then(resolve, reject);
     });
     if (state.body !== undefined) upstreamReq.end(state.body);
@@ -90,22 +106,22 @@ export function proxyRequest(state: RequestState, timeoutMs: number, buffer: boo
   });
 }
 
-function collect(upstreamRes: IncomingMessage, state: RequestState): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    upstreamRes.on('data', (c: Buffer) => chunks.push(c));
-    upstreamRes.on('error', () => reject(new GatewayError(502, Messages.upstreamDown)));
-    upstreamRes.on('end', () => {
-      const upstream: UpstreamResponse = { status: upstreamRes.statusCode ?? 502, headers: stripHopByHop(upstreamRes.headers), body: Buffer.concat(chunks) };
-      state.upstream = upstream;
-      resolve();
-    });
-  });
+/** Buffer the upstream answer for response hooks, bounded like request bodies. */
+async function collect(upstreamRes: IncomingMessage, state: RequestState, maxBytes: number): Promise<void> {
+  let body: Buffer;
+  try {
+    body = await readBounded(upstreamRes, maxBytes);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) logger.warn({ api_id: state.spec.apiId, limit: maxBytes }, 'the upstream answer is too large for response hooks');
+    upstreamRes.destroy();
+    throw new GatewayError(502, Messages.upstreamDown);
+  }
+  state.upstream = { status: upstreamRes.statusCode ?? 502, headers: stripHopByHop(upstreamRes.headers), body };
 }
 
 function stream(upstreamRes: IncomingMessage, state: RequestState): Promise<void> {
   const { res } = state;
-  res.writeHead(upstreamRes.statusCode ?? 502, stripHopByHop(upstreamRes.headers));
+  startStream(res, upstreamRes.statusCode ?? 502, stripHopByHop(upstreamRes.headers));
   state.finished = true;
   return new Promise((resolve) => {
     upstreamRes.pipe(res);
@@ -118,11 +134,8 @@ function stream(upstreamRes: IncomingMessage, state: RequestState): Promise<void
   });
 }
 
-/** Write a buffered (possibly hook-modified) upstream answer to the client. */
+/** Write a buffered (possibly hook-modified, already checked) upstream answer to the client. */
 export function sendUpstream(state: RequestState, upstream: UpstreamResponse): void {
-  const headers = { ...upstream.headers, 'content-length': String(upstream.body.length) };
-  delete headers['transfer-encoding'];
-  state.res.writeHead(upstream.status, headers);
-  state.res.end(upstream.body);
+  sendReply(state.res, { status: upstream.status, headers: upstream.headers, body: upstream.body });
   state.finished = true;
 }

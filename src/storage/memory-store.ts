@@ -1,4 +1,4 @@
-import type { SessionState } from '../auth/session';
+import type { SessionState } from '../pipeline/session';
 import type { SessionStore } from './session-store';
 
 /**

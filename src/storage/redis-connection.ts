@@ -1,6 +1,5 @@
 import Redis, { type RedisOptions } from 'ioredis';
 import { ConfigError } from '../config/config-error';
-import { GatewayError } from '../gateway/error-responder';
 import { logger } from '../log/logger';
 
 /** Where Redis is, from the gateway config's `storage` section. */
@@ -20,13 +19,12 @@ export const DEFAULT_REDIS_PORT = 6379;
 export const DEFAULT_REDIS_TIMEOUT_SECONDS = 5;
 
 /**
- * A store command failed because Redis cannot be reached. It is a GatewayError so that a request
- * needing the store ends with an error reply (503) rather than a 500 logged per request: the
- * connection itself logs the outage once (see `watchConnection`).
+ * A store command failed because Redis cannot be reached. The request handler answers it with 503
+ * and no log line per request: the connection itself logs the outage once (see `watchConnection`).
  */
-export class StoreUnavailableError extends GatewayError {
+export class StoreUnavailableError extends Error {
   constructor(cause: unknown) {
-    super(503, 'Service Unavailable');
+    super('the session store is unreachable');
     this.name = 'StoreUnavailableError';
     this.cause = cause;
   }

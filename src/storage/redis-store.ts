@@ -1,5 +1,5 @@
 import { type Redis, ReplyError } from 'ioredis';
-import type { SessionState } from '../auth/session';
+import type { SessionState } from '../pipeline/session';
 import { logger } from '../log/logger';
 import {
   type RedisTarget,

@@ -1,4 +1,4 @@
-import type { SessionState } from '../auth/session';
+import type { SessionState } from '../pipeline/session';
 
 /**
  * Where sessions live, keyed by the stored key name (the raw key, or its hash with `hash_keys`).

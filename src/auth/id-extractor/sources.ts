@@ -1,5 +1,5 @@
 import { ExtractError } from './errors';
-import { headerValue } from '../../gateway/headers';
+import { headerValue } from '../../pipeline/headers';
 import { bodyText, type ExtractInput } from './input';
 
 /** Returns the text an extractor works on; an empty string means "nothing there". */

@@ -1,7 +1,7 @@
 import { DispatchError, type DispatchFailure } from '../../dispatcher';
 import { QueueRejection } from './call-queue';
 import { DeadlineExceeded } from './deadline';
-import type { GuestFailure } from './protocol';
+import type { GuestFailure } from '../../../protocol/isolate';
 
 /** A DispatchError, plus whether the isolate that produced it must be replaced. */
 export interface Classified {

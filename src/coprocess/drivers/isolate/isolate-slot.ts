@@ -2,7 +2,7 @@ import ivm from 'isolated-vm';
 import { entryTag, type RecordSlot, recordSlot } from '../../../containment/entry-record';
 import { middlewareFingerprint } from '../../../containment/fingerprint';
 import { createIsolate, releaseIsolate } from './live-isolates';
-import { BOOT_GLOBALS, ENTRIES_GLOBAL, type BootConfig, type GuestEntries, type GuestFailure, type GuestLogLevel } from './protocol';
+import { BOOT_GLOBALS, ENTRIES_GLOBAL, type BootConfig, type GuestEntries, type GuestFailure, type GuestLogLevel } from '../../../protocol/isolate';
 import { withDeadline } from './deadline';
 import { HostCalls } from './host-calls';
 import { MiddlewareLoader } from './middleware-loader';

@@ -1,5 +1,5 @@
-import type { Logger } from '../../../log/logger';
-import { OUTPUT_METER } from './protocol';
+import { logger } from '../../../log/logger';
+import { OUTPUT_METER } from '../../../protocol/isolate';
 
 /**
  * Guest output budgets, host side. Each API has one meter: a SharedArrayBuffer that every
@@ -57,11 +57,17 @@ export function outputSummary(): OutputCounts & { dropping_apis: Record<string, 
   return { ...total, dropping_apis: dropping };
 }
 
+let reports: { intervalMs: number; timer: NodeJS.Timeout } | undefined;
+
 /**
- * One warning per interval per API whose middleware had output dropped in that interval. The
- * timer reads counters only; it never enters an isolate. Returns a stop function.
+ * One warning per interval per API whose middleware had output dropped in that interval (the
+ * isolate drivers call this when they build an isolate). The timer reads counters only; it
+ * never enters an isolate, and it does not keep the process alive.
  */
-export function startOutputDropReports(logger: Logger, intervalMs: number): () => void {
+export function ensureOutputDropReports(intervalMs: number): void {
+  if (reports?.intervalMs === intervalMs) return;
+  if (reports) clearInterval(reports.timer);
+  const log = logger.child({ component: 'isolate' });
   const seen = new Map<string, { logs: number; events: number }>();
   const timer = setInterval(() => {
     for (const [apiId, meter] of meters) {
@@ -72,12 +78,12 @@ export function startOutputDropReports(logger: Logger, intervalMs: number): () =
       seen.set(apiId, { logs, events });
       const newLogs = logs - before.logs;
       const newEvents = events - before.events;
-      logger.warn(
+      log.warn(
         { api_id: apiId, log_lines_dropped: newLogs, events_dropped: newEvents, total_log_lines_dropped: logs, total_events_dropped: events, interval_s: intervalMs / 1000 },
         `api ${apiId}: middleware output over its budget: dropped ${newLogs} log lines and ${newEvents} events in the last ${intervalMs / 1000} s`,
       );
     }
   }, intervalMs);
   timer.unref();
-  return () => clearInterval(timer);
+  reports = { intervalMs, timer };
 }

@@ -35,11 +35,6 @@ export async function compileRuntime(isolate: ivm.Isolate): Promise<ivm.Script> 
   return script;
 }
 
-/** Whether the shared code cache exists yet (for diagnostics and tests). */
-export function hasRuntimeCodeCache(): boolean {
-  return cachedData !== undefined;
-}
-
 /**
  * Pay a process's first-isolate costs ahead of time (a standby worker does this while it waits,
  * src/cli/worker.ts): isolated-vm's start-up, reading the runtime, producing its code cache.

@@ -1,7 +1,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { canonicalHeaderName } from '../../../gateway/headers';
-import type { HttpAllowList } from './allow-list';
+import { canonicalHeaderName } from '../../../pipeline/headers';
+import type { HttpAllowList } from '../../../config/host-allow-list';
 
 /** Tyk's TykJSHttpRequest, the JSON a plugin passes to TykMakeHttpRequest. */
 interface TykHttpRequest {

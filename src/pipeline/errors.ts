@@ -1,6 +1,4 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-
-/** Messages the gateway itself answers with, spelled as Tyk spells them. */
+/** Every message the gateway itself answers with, spelled as Tyk spells them: the one table. */
 export const Messages = {
   middlewareError: 'Middleware error',
   keyNotAuthorised: 'Key not authorised',
@@ -14,6 +12,8 @@ export const Messages = {
   jsvmError: 'Internal Server Error',
   notFound: 'Not Found',
   tooLarge: 'Request is too large',
+  badRequest: 'Bad Request',
+  serviceUnavailable: 'Service Unavailable',
   upstreamDown: 'There was a problem proxying the request',
   upstreamTimeout: 'Upstream service reached hard timeout.',
   /** Our extension (src/containment): the API's middleware aborted a gateway worker. */
@@ -26,33 +26,10 @@ export class GatewayError extends Error {
     readonly status: number,
     message: string,
     readonly headers?: Record<string, string>,
+    /** The request stream is in an unknown state (a body cut short): answer, then close the connection. */
+    readonly closeConnection = false,
   ) {
     super(message);
     this.name = 'GatewayError';
   }
-}
-
-let generatorHeader = true;
-export function setGeneratorHeader(enabled: boolean): void {
-  generatorHeader = enabled;
-}
-
-/** Tyk's `error.json` template: exactly `{\n    "error": "<message>"\n}`. */
-export function errorBody(message: string): string {
-  return `{\n    "error": ${JSON.stringify(message)}\n}`;
-}
-
-/** The one place that writes an error response. */
-export function sendError(res: ServerResponse, status: number, message: string, headers?: OutgoingHttpHeaders): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = errorBody(message);
-  if (headers) for (const [k, v] of Object.entries(headers)) if (v !== undefined) res.setHeader(k, v);
-  res.setHeader('Content-Type', 'application/json');
-  res.setHeader('Content-Length', Buffer.byteLength(body));
-  if (generatorHeader) res.setHeader('X-Generator', 'tyk.io');
-  res.statusCode = status;
-  res.end(body);
 }

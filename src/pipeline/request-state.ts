@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { SessionState } from '../auth/session';
-import type { ApiRuntime } from './api-runtime';
+import type { ApiSpec } from '../config/api-spec';
+import type { SessionState } from './session';
 
 /** The upstream answer, buffered only when response hooks need to see it. */
 export interface UpstreamResponse {
@@ -12,19 +12,21 @@ export interface UpstreamResponse {
 
 /**
  * Everything a request carries through the chain. Steps mutate it; the proxy step sends it on.
- * `url` is path + query with the listen path still in place, as Tyk shows it to plugins.
+ * `path` (the listen path still in place, as Tyk shows it to plugins) and `query` (without `?`)
+ * are split once by the router; a hook that rewrites the URL sets both.
  */
 export interface RequestState {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
-  readonly api: ApiRuntime;
+  readonly spec: ApiSpec;
   readonly clientIp: string;
   readonly scheme: 'http' | 'https';
   readonly requestUri: string;
   /** Aborted when the client disconnects before the response is complete. */
   readonly signal: AbortSignal;
   method: string;
-  url: string;
+  path: string;
+  query: string;
   headers: IncomingHttpHeaders;
   /** The buffered request body; undefined while it still streams from `req`. */
   body?: Buffer;

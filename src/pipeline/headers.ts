@@ -1,12 +1,14 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
+import { canonicalHeaderName as canonical } from '../protocol/header-names';
+
 const canonicalCache = new Map<string, string>();
 
-/** Go's CanonicalMIMEHeaderKey (`x-api-key` → `X-Api-Key`): how Tyk names headers for plugins. */
+/** Go's CanonicalMIMEHeaderKey, memoised: the host names every request header this way for plugins. */
 export function canonicalHeaderName(name: string): string {
   let out = canonicalCache.get(name);
   if (out === undefined) {
-    out = name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+    out = canonical(name);
     if (canonicalCache.size < 10000) canonicalCache.set(name, out);
   }
   return out;
@@ -39,6 +41,12 @@ export function headerValue(headers: Record<string, string | string[] | undefine
 
 /** Connection-scoped headers a proxy must not forward (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+/** Headers that frame or scope a message: the gateway sets these itself, never a plugin. */
+export function isFramingHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return HOP_BY_HOP.has(lower) || lower === 'content-length';
+}
 
 export function stripHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};

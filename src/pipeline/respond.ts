@@ -1,0 +1,137 @@
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { logger } from '../log/logger';
+import { HEADER_NAME_TOKEN } from '../protocol/header-names';
+import { GatewayError, Messages } from './errors';
+import { isFramingHeader } from './headers';
+
+/**
+ * The one response path. Every reply (gateway errors, plugin overrides, buffered upstream answers
+ * after response hooks, streamed upstream answers) leaves through a function of this file, which
+ * frames the body itself and never lets a write failure escape into the request handler.
+ */
+
+let generatorHeader = true;
+export function setGeneratorHeader(enabled: boolean): void {
+  generatorHeader = enabled;
+}
+
+/** Tyk's `error.json` template: exactly `{\n    "error": "<message>"\n}`. */
+export function errorBody(message: string): string {
+  return `{\n    "error": ${JSON.stringify(message)}\n}`;
+}
+
+/** What a plugin may put on the wire; checked by `checkPluginReply` before anything is written. */
+export interface Reply {
+  status: number;
+  headers: OutgoingHttpHeaders;
+  body: Buffer | string;
+}
+
+/** Plugin output that cannot be sent as given (a bad header name or value, a status outside 100–599). */
+export class PluginOutputError extends Error {
+  constructor(readonly field: string, problem: string) {
+    super(`${field}: ${problem}`);
+    this.name = 'PluginOutputError';
+  }
+}
+
+// RFC 9110 §5.5 field-value: no CR, LF or NUL (other controls but HTAB are refused too).
+const BAD_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/**
+ * Validate a status and header map that came from plugin code (return_overrides, response hooks,
+ * JSVM ReturnData, gRPC replies) and drop the framing headers the gateway sets itself
+ * (Content-Length, Transfer-Encoding, Connection and the other hop-by-hop headers).
+ * Throws PluginOutputError naming the offending field.
+ */
+export function checkPluginReply(status: number, headers: Record<string, string | readonly string[]>, where = 'headers'): OutgoingHttpHeaders {
+  if (!Number.isInteger(status) || status < 100 || status > 599) throw new PluginOutputError('status', `${status} is not an HTTP status (100-599)`);
+  const out: OutgoingHttpHeaders = {};
+  for (const name of Object.keys(headers)) {
+    if (!HEADER_NAME_TOKEN.test(name)) throw new PluginOutputError(`${where}[${JSON.stringify(name)}]`, 'not a valid header name');
+    const value = headers[name]!;
+    const values: readonly string[] = typeof value === 'string' ? [value] : value;
+    for (const v of values) {
+      if (typeof v !== 'string') throw new PluginOutputError(`${where}[${JSON.stringify(name)}]`, 'the value is not a string');
+      if (BAD_VALUE.test(v)) throw new PluginOutputError(`${where}[${JSON.stringify(name)}]`, 'the value contains CR, LF, NUL or another control character');
+    }
+    if (isFramingHeader(name)) continue;
+    out[name] = typeof value === 'string' ? value : [...value];
+  }
+  return out;
+}
+
+/** A plugin's edits to the upstream request: a token method and valid set_headers. */
+export function checkRequestEdits(method: string | null | undefined, setHeaders: Record<string, string>): void {
+  if (method && !HEADER_NAME_TOKEN.test(method)) throw new PluginOutputError('method', `${JSON.stringify(method)} is not a method token`);
+  checkPluginReply(200, setHeaders, 'set_headers');
+}
+
+function writeReply(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body: Buffer | string, close: boolean): void {
+  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  res.writeHead(status, { ...headers, 'content-length': length, ...(close ? { connection: 'close' } : {}) });
+  res.end(body);
+}
+
+/**
+ * Send a reply whose headers were checked by `checkPluginReply` (or came from Node's parser).
+ * The gateway frames the body: its own Content-Length, never the plugin's.
+ */
+export function sendReply(res: ServerResponse, reply: Reply): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  try {
+    writeReply(res, reply.status, reply.headers, reply.body, false);
+  } catch (err) {
+    lastResort(res, err, 'writing a reply failed');
+  }
+}
+
+/** An error reply in Tyk's template. `headers` come from gateway code or a checked plugin override. */
+export function sendError(res: ServerResponse, status: number, message: string, headers?: OutgoingHttpHeaders, closeConnection = false): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const out: OutgoingHttpHeaders = { ...headers, 'content-type': 'application/json' };
+  if (generatorHeader) out['x-generator'] = 'tyk.io';
+  try {
+    writeReply(res, status, out, errorBody(message), closeConnection);
+  } catch (err) {
+    lastResort(res, err, 'writing an error reply failed');
+  }
+}
+
+/** Reply to a GatewayError thrown anywhere in the chain. */
+export function sendGatewayError(res: ServerResponse, err: GatewayError): void {
+  sendError(res, err.status, err.message, err.headers, err.closeConnection);
+  if (err.closeConnection) res.once('finish', () => res.socket?.destroySoon());
+}
+
+/** Start a streamed reply (an upstream answer piped through). */
+export function startStream(res: ServerResponse, status: number, headers: OutgoingHttpHeaders): void {
+  res.writeHead(status, headers);
+}
+
+/**
+ * The last resort: anything that escaped the chain answers 500 (or, once headers are out, drops
+ * the connection), is logged once, and never ends the process.
+ */
+export function lastResort(res: ServerResponse, err: unknown, why = 'request failed unexpectedly', apiId?: string): void {
+  logger.error({ api_id: apiId, err }, why);
+  try {
+    if (res.headersSent || res.writableEnded) {
+      res.destroy();
+      return;
+    }
+    // Whatever a step set on the response so far is not to be trusted: start clean.
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    const body = errorBody(Messages.middlewareError);
+    res.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  } catch {
+    res.destroy();
+  }
+}
