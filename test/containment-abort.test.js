@@ -210,7 +210,8 @@ describe('containment: catastrophic allocations', function () {
       expect((await fetch(`${gw.url}/tyk/apis/bomb/quarantine`, { method: 'DELETE', headers: { 'x-tyk-authorization': `${SECRET}x` } })).status).to.equal(403);
       expect((await gw.admin('/tyk/apis/calm/quarantine', { method: 'DELETE' })).status).to.equal(404);
       expect((await gw.admin('/tyk/apis/nope/quarantine', { method: 'DELETE' })).status).to.equal(404);
-      for (const bad of ['..%2Fbomb', '%2e%2e', 'bo%00mb', 'a%0D%0Ab', 'x'.repeat(129)]) {
+      // (fetch resolves a literal %2e%2e segment itself, so it never reaches the route.)
+      for (const bad of ['..%2Fbomb', '.%2Fx', 'bo%00mb', 'a%0D%0Ab', 'x'.repeat(129)]) {
         expect((await gw.admin(`/tyk/apis/${bad}/quarantine`, { method: 'DELETE' })).status, bad).to.equal(400);
       }
       expect(await status(`${gw.url}/bomb/x`)).to.equal(503);
