@@ -24,6 +24,7 @@ const hostEmit = take<HostEmit>(BOOT_GLOBALS.emit);
 const bootConfig = take<BootConfig>(BOOT_GLOBALS.config);
 const hostCall = take<HostCallRef>(BOOT_GLOBALS.call);
 const meter = take<SharedArrayBuffer>(BOOT_GLOBALS.meter);
+const clock = take<SharedArrayBuffer>(BOOT_GLOBALS.clock);
 
 /** What the host chose for this isolate (defaults: the gateway's, for a host that sends none). */
 export const boot: BootConfig = {
@@ -33,7 +34,7 @@ export const boot: BootConfig = {
   eventsPerS: bootConfig?.eventsPerS ?? 10000,
 };
 
-const budget = createOutputBudget(meter, boot.logLinesPerS, boot.eventsPerS);
+const budget = createOutputBudget(meter, clock, boot.logLinesPerS, boot.eventsPerS);
 
 /**
  * Send a log line to the host logger (fire-and-forget: the guest never waits on the host).

@@ -141,10 +141,13 @@ describe('containment: catastrophic allocations', function () {
     const dir = makeWorkspace();
     writeMiddleware(dir, 'bomb.js', `function pre(request) {\n  if (request.headers['X-Boom']) { ${BOMB} }\n  request.set_headers['X-Bomb'] = 'defused';\n}`);
     writeMiddleware(dir, 'calm.js', 'function pre(request) { request.set_headers["X-Calm"] = "yes"; }');
-    writeMiddleware(dir, 'slow.js', 'function pre() { const end = Date.now() + 8000; while (Date.now() < end) {} }');
+    // Busy for longer than V8 takes to give up on the bomb, even on a loaded machine.
+    writeMiddleware(dir, 'slow.js', 'function pre() { const end = Date.now() + 45000; while (Date.now() < end) {} }');
     writeApi(dir, api('bomb', upstream.url, 'bomb.js'));
     writeApi(dir, api('calm', upstream.url, 'calm.js'));
-    writeApi(dir, api('slow', upstream.url, 'slow.js'));
+    const slowApi = api('slow', upstream.url, 'slow.js');
+    slowApi.custom_middleware.limits.hook_timeout_ms = 60000;
+    writeApi(dir, slowApi);
     writeApi(dir, api('plain', upstream.url));
     const gw = await startGateway({ dir });
     try {

@@ -6,9 +6,22 @@
 // when the API's isolate is rebuilt, and the host reads the counts without a call.
 import { OUTPUT_METER } from '../../src/protocol/isolate';
 
-// Captured before any user code exists: middleware may replace Date.now, the bucket's clock
-// must not move with it.
-const now = Date.now;
+const U32 = 2 ** 32;
+
+/**
+ * Milliseconds, mod 2^32. The host's clock when it shares one (an atomic read of shared memory),
+ * else Date.now, captured before any user code exists: middleware may replace Date.now, the
+ * bucket's clock must not move with it.
+ */
+function clockOf(shared: SharedArrayBuffer | undefined): () => number {
+  if (shared) {
+    const cell = new Uint32Array(shared);
+    const load = Atomics.load;
+    return () => load(cell, 0);
+  }
+  const now = Date.now;
+  return () => now() % U32;
+}
 
 interface Slots {
   tokens: number;
@@ -24,20 +37,15 @@ const EVENT_SLOTS: Slots = { tokens: OUTPUT_METER.eventTokens, refilledAt: OUTPU
  * A bucket of `perSecond` tokens (the burst is one second's worth), refilled continuously.
  * Returns whether one item may be sent; either way the item is counted.
  */
-function bucket(meter: Float64Array, slots: Slots, perSecond: number): () => boolean {
+function bucket(meter: Float64Array, slots: Slots, perSecond: number, now: () => number): () => boolean {
   const capacity = perSecond;
-  if (meter[slots.refilledAt] === 0) {
-    meter[slots.tokens] = capacity;
-    meter[slots.refilledAt] = now();
-  }
   return () => {
     const t = now();
-    const elapsed = t - meter[slots.refilledAt];
+    // Modulo 2^32: the clock wraps every 49 days; a gap that long refills the bucket anyway.
+    const elapsed = (t - meter[slots.refilledAt] + U32) % U32;
     if (elapsed > 0) {
       meter[slots.tokens] = Math.min(capacity, meter[slots.tokens] + (elapsed * perSecond) / 1000);
       meter[slots.refilledAt] = t;
-    } else if (elapsed < 0) {
-      meter[slots.refilledAt] = t; // the clock went back: restart the refill from here
     }
     if (meter[slots.tokens] >= 1) {
       meter[slots.tokens] -= 1;
@@ -55,7 +63,16 @@ export interface OutputBudget {
 }
 
 /** The budget of this isolate; without a host meter (never the case in the gateway) a private one. */
-export function createOutputBudget(shared: SharedArrayBuffer | undefined, logLinesPerS: number, eventsPerS: number): OutputBudget {
+export function createOutputBudget(shared: SharedArrayBuffer | undefined, clock: SharedArrayBuffer | undefined, logLinesPerS: number, eventsPerS: number): OutputBudget {
   const meter = new Float64Array(shared ?? new ArrayBuffer(OUTPUT_METER.length * 8));
-  return { log: bucket(meter, LOG_SLOTS, logLinesPerS), event: bucket(meter, EVENT_SLOTS, eventsPerS) };
+  const now = clockOf(clock);
+  if (meter[OUTPUT_METER.initialised] !== 1) {
+    const t = now();
+    meter[OUTPUT_METER.logTokens] = logLinesPerS;
+    meter[OUTPUT_METER.eventTokens] = eventsPerS;
+    meter[OUTPUT_METER.logRefilledAt] = t;
+    meter[OUTPUT_METER.eventRefilledAt] = t;
+    meter[OUTPUT_METER.initialised] = 1;
+  }
+  return { log: bucket(meter, LOG_SLOTS, logLinesPerS, now), event: bucket(meter, EVENT_SLOTS, eventsPerS, now) };
 }

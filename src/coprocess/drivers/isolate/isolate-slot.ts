@@ -7,6 +7,7 @@ import { withDeadline } from './deadline';
 import { HostCalls } from './host-calls';
 import { MiddlewareLoader } from './middleware-loader';
 import type { ResolvedOptions } from './options';
+import { outputClock } from './output-meter';
 import { compileRuntime } from './runtime-script';
 
 type EntryRef<K extends keyof GuestEntries> = ivm.Reference<GuestEntries[K]>;
@@ -97,6 +98,7 @@ export class IsolateSlot {
       await global.set(BOOT_GLOBALS.config, bootConfig(options), { copy: true });
       // A SharedArrayBuffer copied into an isolate shares its memory with the host's.
       await global.set(BOOT_GLOBALS.meter, new ivm.ExternalCopy(options.outputMeter).copyInto({ release: true }));
+      await global.set(BOOT_GLOBALS.clock, new ivm.ExternalCopy(outputClock()).copyInto({ release: true }));
       await global.set(BOOT_GLOBALS.log, bindings.log);
       await global.set(BOOT_GLOBALS.emit, bindings.emit);
       if (hostCalls) await global.set(BOOT_GLOBALS.call, hostCalls.reference);

@@ -1,5 +1,5 @@
 import { logger } from '../../../log/logger';
-import { OUTPUT_METER } from '../../../protocol/isolate';
+import { OUTPUT_CLOCK_MS, OUTPUT_METER } from '../../../protocol/isolate';
 
 /**
  * Guest output budgets, host side. Each API has one meter: a SharedArrayBuffer that every
@@ -9,6 +9,23 @@ import { OUTPUT_METER } from '../../../protocol/isolate';
  * id for the life of the process: counts carry over reloads and isolate rebuilds.
  */
 const meters = new Map<string, Float64Array>();
+
+let clock: Uint32Array | undefined;
+
+/**
+ * The clock every isolate's budgets read (BOOT_GLOBALS.clock): one shared cell the host stores
+ * the time in every OUTPUT_CLOCK_MS, from an unref'd timer started with the first isolate.
+ */
+export function outputClock(): SharedArrayBuffer {
+  if (!clock) {
+    const cell = new Uint32Array(new SharedArrayBuffer(Uint32Array.BYTES_PER_ELEMENT));
+    const tick = () => Atomics.store(cell, 0, Date.now() % 2 ** 32);
+    tick();
+    setInterval(tick, OUTPUT_CLOCK_MS).unref();
+    clock = cell;
+  }
+  return clock.buffer as SharedArrayBuffer;
+}
 
 /** The shared buffer of `apiId`'s meter, created on first use. */
 export function outputMeter(apiId: string): SharedArrayBuffer {
