@@ -1,10 +1,11 @@
 // Build everything a fresh clone needs: protobuf static code from proto/, the host (tsc),
-// and the sandbox runtime bundle that every isolate loads.
+// the sandbox runtime bundle that every isolate loads, and the Python plugin host.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { coprocessDescriptorSet } from './proto-descriptor.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -19,7 +20,11 @@ run(bin('pbjs'), ['-t', 'static-module', '-w', 'commonjs', '--keep-case', '--no-
   '--no-typeurl', '--no-convert', '-o', join(generated, 'coprocess.js'), ...protos]);
 run(bin('pbts'), ['-o', join(generated, 'coprocess.d.ts'), join(generated, 'coprocess.js')]);
 
-run(bin('tsc'), ['-p', 'tsconfig.json']);
+// `--tests` (npm test's pretest) compiles test/ with the sources in the same tsc pass, into a
+// fresh dist/test/: a test file deleted or renamed in test/ must not run on from a stale copy.
+const withTests = process.argv.includes('--tests');
+if (withTests) rmSync(join(root, 'dist', 'test'), { recursive: true, force: true });
+run(bin('tsc'), ['-p', withTests ? join('test', 'tsconfig.json') : 'tsconfig.json']);
 // The in-isolate code is type-checked too (esbuild only strips types).
 run(bin('tsc'), ['-p', join('sandbox', 'tsconfig.json')]);
 
@@ -47,4 +52,11 @@ await esbuild.build({
     },
   }],
 });
+// The Python plugin host (driver `python`) runs from dist beside the driver that starts it, with
+// the proto descriptor it builds its message classes from.
+const pythonHost = join('src', 'coprocess', 'drivers', 'python', 'host');
+rmSync(join(root, 'dist', pythonHost), { recursive: true, force: true });
+cpSync(join(root, pythonHost), join(root, 'dist', pythonHost), { recursive: true, filter: (src) => !/__pycache__|\.pyc$/.test(src) });
+writeFileSync(join(root, 'dist', pythonHost, 'coprocess_descriptor.json'), JSON.stringify(coprocessDescriptorSet(join(root, 'proto'))) + '\n');
+
 writeFileSync(join(root, 'dist', 'BUILD_INFO.json'), JSON.stringify({ builtAt: new Date().toISOString() }) + '\n');

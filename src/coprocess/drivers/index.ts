@@ -4,12 +4,13 @@ import type { Dispatcher } from '../dispatcher';
 import { grpcDriver } from './grpc/plugin';
 import { isolateDriver } from './isolate/plugin';
 import { jsvmDriver } from './jsvm/plugin';
+import { pythonDriver } from './python/plugin';
 import type { Driver, DriverHost, DriverPlugin, HookStepVariants } from './plugin';
 
 export type { Driver, DriverHost, DriverPlugin, HookStepVariants } from './plugin';
 
 /** Every driver isogate has. Adding one means adding its folder and a line here. */
-const PLUGINS: readonly DriverPlugin[] = [isolateDriver, jsvmDriver, grpcDriver];
+const PLUGINS: readonly DriverPlugin[] = [isolateDriver, jsvmDriver, grpcDriver, pythonDriver];
 
 const BY_NAME: ReadonlyMap<string, DriverPlugin> = new Map(PLUGINS.flatMap((p) => p.names.map((name) => [name, p] as const)));
 
@@ -25,6 +26,10 @@ export class Drivers implements SourcePolicy {
 
   needsSources(name: string): boolean {
     return BY_NAME.get(name)?.needsSources ?? true;
+  }
+
+  sourceFiles(name: string): RegExp | undefined {
+    return BY_NAME.get(name)?.sourceFiles;
   }
 
   private driverFor(spec: ApiSpec): Driver {
