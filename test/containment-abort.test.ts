@@ -1,41 +1,47 @@
-'use strict';
 // Catastrophic allocations (issue 13): `Array(1e9).fill(0)` aborts the whole process, and
 // isolated-vm cannot catch it. New code is validated in a child process; an API whose code
 // aborts a worker anyway is quarantined. Real gateway under its supervisor, real aborts.
-const fs = require('node:fs');
-const path = require('node:path');
-const { expect } = require('chai');
-const { startGateway, makeWorkspace, writeApi, writeMiddleware, SECRET } = require('./helpers/gateway');
-const { startUpstream } = require('./helpers/upstream');
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { type ApiDef, makeWorkspace, type RunningGateway, SECRET, startGateway, writeApi, writeMiddleware } from './helpers/gateway';
+import { type RecordingServer, readJson, startRecordingServer, type TykReply } from './helpers/http';
+import { sleep, until } from './helpers/poll';
+import type { QuarantineEntry } from '../src/containment/quarantine';
 
 const BOMB = 'const big = Array(1e9).fill(0);';
 
-function api(apiId, target, file, extra = {}) {
+interface Hooked extends ApiDef {
+  custom_middleware: { limits: Record<string, unknown> };
+}
+
+function api(apiId: string, target: string, file?: string, extra: Record<string, unknown> = {}): Hooked {
   return {
     api_id: apiId, org_id: 'o', use_keyless: true,
     proxy: { listen_path: `/${apiId}/`, target_url: target, strip_listen_path: true },
     // 32 MB: V8 gives up on the huge allocation sooner than at 128 (fewer last-resort GCs).
     ...(file ? { custom_middleware: { driver: 'isolate', pre: [{ name: 'pre', path: file }], limits: { memory_limit_mb: 32, hook_timeout_ms: 20000 } } } : {}),
     ...extra,
-  };
+  } as unknown as Hooked;
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+interface Runtime {
+  status: string;
+  quarantine?: QuarantineEntry;
+}
 
 /** The supervisor keeps a warm standby worker; an abort before it is ready costs a cold start. */
-async function standbyReady(gw, count = 1) {
-  const deadline = Date.now() + 60000;
-  while (gw.logs.join('').split('standby worker ready').length - 1 < count) {
-    if (Date.now() > deadline) throw new Error('no standby worker became ready');
-    await sleep(50);
-  }
+function standbyReady(gw: RunningGateway): Promise<void> {
+  return gw.waitForLog('standby worker ready', 60000);
 }
 
-async function workerPid(gw) {
-  return (await (await gw.admin('/tyk/stats')).json()).pid;
+async function workerPid(gw: RunningGateway): Promise<number> {
+  return (await readJson<{ pid: number }>(await gw.admin('/tyk/stats'))).pid;
 }
 
-async function status(url, init) {
+const runtime = async (gw: RunningGateway, apiId: string): Promise<Runtime> => readJson<Runtime>(await gw.admin(`/tyk/apis/${apiId}/runtime`));
+
+async function status(url: string, init?: RequestInit): Promise<number> {
   return fetch(url, init).then(async (r) => {
     await r.arrayBuffer();
     return r.status;
@@ -43,31 +49,28 @@ async function status(url, init) {
 }
 
 /** Poll `url` until it answers 200; returns ms waited. */
-async function until200(url, limitMs) {
+async function until200(url: string, limitMs: number): Promise<number> {
   const start = Date.now();
-  while (Date.now() - start < limitMs) {
-    if ((await status(url)) === 200) return Date.now() - start;
-    await sleep(20);
-  }
-  throw new Error(`${url} not 200 within ${limitMs} ms`);
+  await until(async () => (await status(url)) === 200, { timeoutMs: limitMs, stepMs: 20, what: `${url} to answer 200` });
+  return Date.now() - start;
 }
 
 /** Every request to each URL answers 200 for `ms`. */
-async function staysUp(urls, ms) {
+async function staysUp(urls: string[], ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) for (const url of urls) expect(await status(url), url).to.equal(200);
 }
 
 describe('containment: catastrophic allocations', function () {
   this.timeout(180000);
-  let upstream;
+  let upstream: RecordingServer;
   before(async () => {
-    upstream = await startUpstream();
+    upstream = await startRecordingServer();
   });
   after(() => upstream.close());
 
-  function lastHeader(name) {
-    return upstream.requests[upstream.requests.length - 1].headers[name];
+  function lastHeader(name: string): unknown {
+    return upstream.requests[upstream.requests.length - 1]!.headers[name];
   }
 
   it('an upload whose top-level code aborts gets a 400 naming the file; the same worker keeps serving and nothing is written', async () => {
@@ -85,7 +88,7 @@ describe('containment: catastrophic allocations', function () {
       expect(lastHeader('x-version')).to.equal('1');
 
       let res = await gw.admin('/tyk/apis/up/middleware/boom.js', { method: 'PUT', body: BOMB });
-      let body = await res.json();
+      let body = await readJson<TykReply>(res);
       expect(res.status, JSON.stringify(body)).to.equal(400);
       expect(body.message).to.include(path.join('middleware', 'up', 'boom.js')).and.include('aborted the validation process');
       expect(await workerPid(gw)).to.equal(pid);
@@ -97,13 +100,13 @@ describe('containment: catastrophic allocations', function () {
       // A second file aborting after a good one: the record of progress names the one that did it.
       const two = `globalThis.loaded = true;\n${BOMB}`;
       res = await gw.admin('/tyk/apis/up/middleware/zz-late.js', { method: 'PUT', body: two });
-      body = await res.json();
+      body = await readJson<TykReply>(res);
       expect(res.status).to.equal(400);
       expect(body.message).to.include('zz-late.js').and.include('aborted');
 
       // Top-level code that never ends is refused the same way (within the API's start budget).
       res = await gw.admin('/tyk/apis/short/middleware/hang.js', { method: 'PUT', body: 'for (;;) {}' });
-      body = await res.json();
+      body = await readJson<TykReply>(res);
       expect(res.status).to.equal(400);
       expect(body.message).to.include('hang.js').and.match(/timed out|did not finish/);
 
@@ -161,8 +164,8 @@ describe('containment: catastrophic allocations', function () {
       await sleep(300);
       // Fire the bomb and watch the other APIs: they serve until the worker dies, then come back.
       const fired = status(`${gw.url}/bomb/x`, { headers: { 'X-Boom': '1' } });
-      let downAt;
-      let backAt;
+      let downAt: number | undefined;
+      let backAt = 0;
       const watchStart = Date.now();
       while (Date.now() - watchStart < 60000) {
         const s = await status(others[1]);
@@ -175,7 +178,7 @@ describe('containment: catastrophic allocations', function () {
       }
       expect(await fired).to.not.equal(200);
       expect(downAt, 'the worker never went down').to.not.equal(undefined);
-      const outage = backAt - downAt;
+      const outage = backAt - downAt!;
       console.log(`      other APIs unavailable for ${outage} ms after the abort`);
       expect(outage).to.be.below(15000);
       expect(await until200(others[0], 15000)).to.be.below(15000);
@@ -196,14 +199,14 @@ describe('containment: catastrophic allocations', function () {
       }
       expect(rounds).to.be.above(5);
 
-      const runtime = await (await gw.admin('/tyk/apis/bomb/runtime')).json();
-      expect(runtime.status).to.equal('quarantined');
-      expect(runtime.quarantine).to.include({ api: 'bomb', phase: 'call', attribution: 'culprit' });
-      expect(runtime.quarantine.reason).to.include('SIGABRT');
-      expect((await (await gw.admin('/tyk/apis/calm/runtime')).json()).status).to.equal('serving');
+      const bombRuntime = await runtime(gw, 'bomb');
+      expect(bombRuntime.status).to.equal('quarantined');
+      expect(bombRuntime.quarantine).to.include({ api: 'bomb', phase: 'call', attribution: 'culprit' });
+      expect(bombRuntime.quarantine!.reason).to.include('SIGABRT');
+      expect((await runtime(gw, 'calm')).status).to.equal('serving');
       expect(await slow, 'the slow call was in flight on the aborted worker').to.equal(0);
-      expect((await (await gw.admin('/tyk/apis/slow/runtime')).json()).status).to.equal('serving');
-      expect((await (await gw.admin('/tyk/stats')).json()).quarantined.map((q) => q.api)).to.deep.equal(['bomb']);
+      expect((await runtime(gw, 'slow')).status).to.equal('serving');
+      expect((await readJson<{ quarantined: QuarantineEntry[] }>(await gw.admin('/tyk/stats'))).quarantined.map((q) => q.api)).to.deep.equal(['bomb']);
       const text = gw.logs.join('');
       expect(text).to.include('api bomb aborted the gateway worker');
       expect(text).to.include('api bomb is quarantined');
@@ -224,7 +227,7 @@ describe('containment: catastrophic allocations', function () {
       expect(released.status, await released.clone().text()).to.equal(200);
       expect(await status(`${gw.url}/bomb/x`)).to.equal(200);
       expect(lastHeader('x-bomb')).to.equal('defused');
-      expect((await (await gw.admin('/tyk/apis/bomb/runtime')).json()).status).to.equal('serving');
+      expect((await runtime(gw, 'bomb')).status).to.equal('serving');
       expect((await gw.admin('/tyk/apis/bomb/quarantine', { method: 'DELETE' })).status).to.equal(404);
     } finally {
       await gw.stop();
@@ -255,27 +258,27 @@ describe('containment: catastrophic allocations', function () {
       console.log(`      after the worker was killed, the other API served again in ${waited} ms (one abort at start included)`);
       await staysUp([`${gw.url}/plain/x`], 3000);
       expect(await status(`${gw.url}/timebomb/x`)).to.equal(503);
-      const runtime = await (await gw.admin('/tyk/apis/timebomb/runtime')).json();
-      expect(runtime.status).to.equal('quarantined');
-      expect(runtime.quarantine).to.include({ api: 'timebomb', phase: 'start' });
+      const held = await runtime(gw, 'timebomb');
+      expect(held.status).to.equal('quarantined');
+      expect(held.quarantine).to.include({ api: 'timebomb', phase: 'start' });
 
       // Releasing runs the code in the validation child first: it still aborts, so it stays.
       const pidNow = await workerPid(gw);
       const refused = await gw.admin('/tyk/apis/timebomb/quarantine', { method: 'DELETE' });
-      const refusedBody = await refused.json();
+      const refusedBody = await readJson<TykReply>(refused);
       expect(refused.status).to.equal(409);
       expect(refusedBody.message).to.include('quarantine kept').and.include('timebomb.js').and.include('aborted the validation process');
       expect(await workerPid(gw)).to.equal(pidNow);
       expect(await status(`${gw.url}/timebomb/x`)).to.equal(503);
-      expect((await (await gw.admin('/tyk/apis/timebomb/runtime')).json()).status).to.equal('quarantined');
+      expect((await runtime(gw, 'timebomb')).status).to.equal('quarantined');
 
       // Changed middleware lifts the quarantine.
       const fixed = await gw.admin('/tyk/apis/timebomb/middleware/timebomb.js', { method: 'PUT', body: 'function pre(request) { request.set_headers["X-Timebomb"] = "fixed"; }' });
       expect(fixed.status, await fixed.clone().text()).to.equal(200);
       expect(await status(`${gw.url}/timebomb/x`)).to.equal(200);
       expect(lastHeader('x-timebomb')).to.equal('fixed');
-      expect((await (await gw.admin('/tyk/apis/timebomb/runtime')).json()).status).to.equal('serving');
-      expect((await (await gw.admin('/tyk/stats')).json()).quarantined).to.deep.equal([]);
+      expect((await runtime(gw, 'timebomb')).status).to.equal('serving');
+      expect((await readJson<{ quarantined: QuarantineEntry[] }>(await gw.admin('/tyk/stats'))).quarantined).to.deep.equal([]);
       expect(await workerPid(gw)).to.equal(pidNow);
     } finally {
       await gw.stop();

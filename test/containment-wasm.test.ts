@@ -1,10 +1,9 @@
-'use strict';
 // WebAssembly inside API isolates (issue 13): off by default, and when on its memory counts
 // against memory_limit_mb. Real gateway, real isolates; RSS read from /tyk/stats.
-const { expect } = require('chai');
-const { startGateway, makeWorkspace, writeApi, writeMiddleware } = require('./helpers/gateway');
-const { startUpstream } = require('./helpers/upstream');
-const WASM = require('./helpers/wasm-modules');
+import { expect } from 'chai';
+import { type ApiDef, makeWorkspace, type RunningGateway, startGateway, writeApi, writeMiddleware } from './helpers/gateway';
+import { type RecordingServer, readJson, startRecordingServer } from './helpers/http';
+import { WASM } from './helpers/wasm-modules';
 
 const MiB = 1024 * 1024;
 
@@ -153,7 +152,7 @@ async function useAsync(request) {
 }
 `;
 
-function api(apiId, file, hook, limits) {
+function api(apiId: string, file: string, hook: string, limits?: Record<string, unknown>): ApiDef & { proxy: { listen_path: string; target_url: string; strip_listen_path: boolean } } {
   return {
     api_id: apiId, org_id: 'o', use_keyless: true,
     proxy: { listen_path: `/${apiId}/`, target_url: 'http://127.0.0.1:1', strip_listen_path: true },
@@ -163,25 +162,29 @@ function api(apiId, file, hook, limits) {
 
 describe('containment: WebAssembly in isolates', function () {
   this.timeout(60000);
-  let upstream;
+  let upstream: RecordingServer;
   before(async () => {
-    upstream = await startUpstream();
+    upstream = await startRecordingServer();
   });
   after(() => upstream.close());
 
-  function target(def) {
+  function target(def: ReturnType<typeof api>): ApiDef {
     def.proxy.target_url = upstream.url;
     return def;
   }
 
-  async function header(gw, path, name) {
+  async function header(gw: RunningGateway, path: string, name: string): Promise<string> {
     const before = upstream.requests.length;
     const res = await fetch(`${gw.url}${path}`);
     expect(res.status, `${path}: ${await res.clone().text()}`).to.equal(200);
     await res.arrayBuffer();
     expect(upstream.requests.length).to.equal(before + 1);
-    return upstream.requests[upstream.requests.length - 1].headers[name];
+    return upstream.requests[upstream.requests.length - 1]!.headers[name] as string;
   }
+
+  const rss = async (gw: RunningGateway): Promise<number> => (await readJson<{ memory: { rss: number } }>(await gw.admin('/tyk/stats'))).memory.rss;
+  type Result = Record<string, unknown>;
+  const result = async (gw: RunningGateway, path: string): Promise<Result> => JSON.parse(await header(gw, path, 'x-result')) as Result;
 
   it('is off by default: no WebAssembly global, by any route, at load or in a hook, in scripts and modules', async () => {
     const dir = makeWorkspace();
@@ -235,28 +238,27 @@ describe('containment: WebAssembly in isolates', function () {
     writeApi(dir, target(api('tampered-module', 'hog.js', 'tamperedModuleFirst', { allow_wasm: true, memory_limit_mb: 32 })));
     const gw = await startGateway({ dir });
     try {
-      const rss = async () => (await (await gw.admin('/tyk/stats')).json()).memory.rss;
       await header(gw, '/hog/warm', 'x-result');
-      const before = await rss();
-      const results = {};
+      const before = await rss(gw);
+      const results: Record<string, Result[]> = {};
       for (const path of ['hog', 'tampered', 'tampered-module']) {
         results[path] = [];
-        for (let i = 0; i < 3; i++) results[path].push(JSON.parse(await header(gw, `/${path}/x`, 'x-result')));
+        for (let i = 0; i < 3; i++) results[path].push(await result(gw, `/${path}/x`));
       }
-      const after = await rss();
+      const after = await rss(gw);
       // Each API's budget is 512 pages (32 MiB). The first memory is given all of it as its
       // maximum, so its grow by 1023 pages fails and the other 29 memories are refused; what it
       // holds stays reserved, so every later memory or instance is refused too.
-      const first = JSON.parse(upstream.requests.find((r) => r.url === '/warm').headers['x-result']);
+      const first = JSON.parse(upstream.requests.find((r) => r.url === '/warm')!.headers['x-result'] as string) as Result;
       expect(first).to.deep.include({ refused: 29, growFailed: 1, grown: 0, inside: 'RangeError' });
-      expect(first.message).to.match(/RangeError: .*exceed this API's .*budget of 512 pages/);
-      for (const r of results.hog) expect(r).to.deep.include({ refused: 30, grown: 0, inside: 'RangeError' });
+      expect(first.message as string).to.match(/RangeError: .*exceed this API's .*budget of 512 pages/);
+      for (const r of results.hog!) expect(r).to.deep.include({ refused: 30, grown: 0, inside: 'RangeError' });
       // With every built-in the budget code could lean on replaced, the same happens.
-      expect(results.tampered[0]).to.deep.include({ refused: 29, growFailed: 1, grown: 0, inside: 'RangeError' });
-      for (const r of results.tampered.slice(1)) expect(r).to.deep.include({ refused: 30, grown: 0, inside: 'RangeError' });
+      expect(results.tampered![0]).to.deep.include({ refused: 29, growFailed: 1, grown: 0, inside: 'RangeError' });
+      for (const r of results.tampered!.slice(1)) expect(r).to.deep.include({ refused: 30, grown: 0, inside: 'RangeError' });
       // A module's own memory is capped in its bytes: a grow from inside Wasm past it returns -1.
-      expect(results['tampered-module'][0]).to.deep.include({ inside1023: -1, inside100: 1, bytes: 101 * 65536, refused: 30, grown: 0 });
-      for (const r of results['tampered-module'].slice(1)) expect(r).to.deep.include({ refused: 30, grown: 0, inside: 'RangeError' });
+      expect(results['tampered-module']![0]).to.deep.include({ inside1023: -1, inside100: 1, bytes: 101 * 65536, refused: 30, grown: 0 });
+      for (const r of results['tampered-module']!.slice(1)) expect(r).to.deep.include({ refused: 30, grown: 0, inside: 'RangeError' });
       // Before the fix the same hook held 1.9 GB. Generous bound: 200 MiB for everything.
       console.log(`      wasm hog: RSS ${(before / MiB).toFixed(0)} → ${(after / MiB).toFixed(0)} MiB`);
       expect(after - before).to.be.below(200 * MiB);
@@ -273,18 +275,17 @@ describe('containment: WebAssembly in isolates', function () {
     writeApi(dir, target(api('percall', 'use.js', 'perCall', { allow_wasm: true, memory_limit_mb: 32 })));
     const gw = await startGateway({ dir });
     try {
-      const r = JSON.parse(await header(gw, '/use/x', 'x-result'));
+      const r = await result(gw, '/use/x');
       expect(r).to.deep.equal({
         add: 42, big: 'RangeError', memory64: 'CompileError', truncated: 'CompileError', ctorIsWrapper: true,
         streaming: 'undefined/undefined', importedGrow: 1, importedPast: -1, jsGrowPast: 'RangeError', overInitial: 'RangeError', zeroMemories: 7, countLimit: 'WebAssembly.Memory(): an API may have at most 8 live WebAssembly memories',
       });
-      expect(JSON.parse(await header(gw, '/async/x', 'x-result'))).to.deep.equal({ inside: -1, toMax: 1, past: -1, second: 'RangeError', add: 5, badBytes: 'CompileError' });
-      const rss = async () => (await (await gw.admin('/tyk/stats')).json()).memory.rss;
-      const before = await rss();
+      expect(await result(gw, '/async/x')).to.deep.equal({ inside: -1, toMax: 1, past: -1, second: 'RangeError', add: 5, badBytes: 'CompileError' });
+      const before = await rss(gw);
       for (let i = 0; i < 40; i++) {
-        expect(JSON.parse(await header(gw, '/percall/x', 'x-result'))).to.deep.equal({ first: 1, past: -1, bytes: 512 * 65536 });
+        expect(await result(gw, '/percall/x')).to.deep.equal({ first: 1, past: -1, bytes: 512 * 65536 });
       }
-      const after = await rss();
+      const after = await rss(gw);
       console.log(`      wasm per-call 32 MiB instances × 40: RSS ${(before / MiB).toFixed(0)} → ${(after / MiB).toFixed(0)} MiB`);
       expect(after - before).to.be.below(200 * MiB);
     } finally {

@@ -1,4 +1,3 @@
-'use strict';
 // Hand-assembled WebAssembly modules (byte arrays), small enough to embed in middleware source.
 // Sections: 1 type, 2 import, 3 function, 5 memory, 7 export, 10 code.
 const MAGIC = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
@@ -9,7 +8,7 @@ const ONE_FUNC = [0x03, 0x02, 0x01, 0x00];
 const CODE_GROW = [0x0a, 0x08, 0x01, 0x06, 0x00, 0x20, 0x00, 0x40, 0x00, 0x0b];
 const EXPORT_GROW_AND_MEM = [0x07, 0x0e, 0x02, 0x04, 0x67, 0x72, 0x6f, 0x77, 0x00, 0x00, 0x03, 0x6d, 0x65, 0x6d, 0x02, 0x00];
 
-module.exports = {
+export const WASM = {
   /** Defines its own memory (1 page, no maximum); exports grow(n) and mem. */
   GROW_OWN_MEMORY: [...MAGIC, ...TYPE_I32_TO_I32, ...ONE_FUNC, 0x05, 0x03, 0x01, 0x00, 0x01, ...EXPORT_GROW_AND_MEM, ...CODE_GROW],
   /** Imports env.mem (1 page minimum); exports grow(n). */
@@ -28,4 +27,4 @@ module.exports = {
   MEMORY64: [...MAGIC, 0x05, 0x03, 0x01, 0x04, 0x01],
   /** A memory section that claims more bytes than the module has. */
   TRUNCATED: [...MAGIC, 0x05, 0x09, 0x01, 0x00],
-};
+} as const;

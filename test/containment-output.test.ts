@@ -1,11 +1,11 @@
-'use strict';
 // Guest output budgets (issue 13): log lines and TykTriggerEvent calls are rate-limited inside
 // each API's isolate, so one API's spam never reaches the host. Real gateway, real isolates.
-const fs = require('node:fs');
-const path = require('node:path');
-const { expect } = require('chai');
-const { startGateway, makeWorkspace, writeApi, writeMiddleware, runCli } = require('./helpers/gateway');
-const { startUpstream } = require('./helpers/upstream');
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { type ApiDef, makeWorkspace, runCli, startGateway, writeApi, writeMiddleware } from './helpers/gateway';
+import { type RecordingServer, readJson, startRecordingServer } from './helpers/http';
+import type { OutputCounts } from '../src/coprocess/drivers/isolate';
 
 const MiB = 1024 * 1024;
 
@@ -29,7 +29,7 @@ jsvmSpam.NewProcessRequest(function (request, session, config) {
 });
 `;
 
-function api(apiId, target, middleware) {
+function api(apiId: string, target: string, middleware?: Record<string, unknown>): ApiDef {
   return {
     api_id: apiId, org_id: 'o', use_keyless: true,
     proxy: { listen_path: `/${apiId}/`, target_url: target, strip_listen_path: true },
@@ -37,16 +37,24 @@ function api(apiId, target, middleware) {
   };
 }
 
-function isolateHook(name, limits = {}) {
+function isolateHook(name: string, limits: Record<string, unknown> = {}): Record<string, unknown> {
   return { driver: 'isolate', pre: [{ name, path: 'plugin.js' }], limits: { hook_timeout_ms: 30000, ...limits } };
 }
 
-function percentile(values, p) {
+function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function timed(url) {
+interface Stats {
+  memory: { rss: number };
+  guest_output: OutputCounts & { dropping_apis: Record<string, OutputCounts> };
+}
+
+const runtimeOutput = async (gw: { admin(p: string): Promise<Response> }, apiId: string): Promise<OutputCounts> =>
+  (await readJson<{ output: OutputCounts }>(await gw.admin(`/tyk/apis/${apiId}/runtime`))).output;
+
+async function timed(url: string): Promise<{ status: number; ms: number }> {
   const start = process.hrtime.bigint();
   const res = await fetch(url);
   await res.arrayBuffer();
@@ -55,9 +63,9 @@ async function timed(url) {
 
 describe('containment: guest output budgets', function () {
   this.timeout(120000);
-  let upstream;
+  let upstream: RecordingServer;
   before(async () => {
-    upstream = await startUpstream();
+    upstream = await startRecordingServer();
   });
   after(() => upstream.close());
 
@@ -70,18 +78,18 @@ describe('containment: guest output budgets', function () {
     const startedAt = Date.now();
     const gw = await startGateway({ dir, config: { isolate_options: { output_report_interval_s: 1 } } });
     let spamming = true;
-    const spammers = [];
+    const spammers: Promise<void>[] = [];
     try {
       for (let i = 0; i < 10; i++) {
         expect((await timed(`${gw.url}/calm/x`)).status).to.equal(200);
         expect((await timed(`${gw.url}/plain/x`)).status).to.equal(200);
       }
-      const stats = async () => (await gw.admin('/tyk/stats')).json();
+      const stats = async (): Promise<Stats> => readJson<Stats>(await gw.admin('/tyk/stats'));
       const rssBefore = (await stats()).memory.rss;
       // Three clients each on a hooked and a plain API, for `ms`: enough samples for a p99
       // that one scheduling hiccup of a shared machine does not decide.
-      const sample = async (ms, onRound) => {
-        const out = { calm: [], plain: [] };
+      const sample = async (ms: number, onRound?: () => Promise<void>) => {
+        const out = { calm: [] as number[], plain: [] as number[] };
         const until = Date.now() + ms;
         await Promise.all([0, 1, 2].map(async () => {
           while (Date.now() < until) {
@@ -100,7 +108,7 @@ describe('containment: guest output budgets', function () {
       // per request); on a machine shared with other work the bound allows for that contention:
       // it is 150 ms whenever the baseline p99 is under 37.5 ms. Before budgets the worst case was 2.4 s.
       const alone = await sample(4000);
-      const bound = (samples) => Math.max(150, 4 * percentile(samples, 99));
+      const bound = (samples: number[]) => Math.max(150, 4 * percentile(samples, 99));
 
       let spamRequests = 0;
       const spam = async () => {
@@ -139,14 +147,13 @@ describe('containment: guest output budgets', function () {
       expect(rssPeak - rssBefore).to.be.below(150 * MiB);
 
       // Counted, not sent: everything beyond the budget is a drop, and the drops are reported.
-      const out = after.guest_output.dropping_apis.spam;
+      const out = after.guest_output.dropping_apis.spam!;
       expect(out.log_lines + out.log_lines_dropped).to.equal(spamRequests * 1e6);
       expect(out.events + out.events_dropped).to.equal(spamRequests * 1e6);
       expect(out.log_lines).to.be.at.most(1000 * (elapsedS + 1));
       expect(out.events).to.be.at.most(10000 * (elapsedS + 1));
       expect(after.guest_output.dropping_apis).to.not.have.property('calm');
-      const runtime = await (await gw.admin('/tyk/apis/spam/runtime')).json();
-      expect(runtime.output).to.deep.equal(out);
+      expect(await runtimeOutput(gw, 'spam')).to.deep.equal(out);
 
       // What reached the log is what was counted as sent.
       const text = gw.logs.join('');
@@ -171,7 +178,7 @@ describe('containment: guest output budgets', function () {
     const gw = await startGateway({ dir, config: { isolate_options: { log_lines_per_s: 100 } } });
     try {
       for (let i = 0; i < 2; i++) expect((await timed(`${gw.url}/jsvm-spam/x`)).status).to.equal(200);
-      const out = (await (await gw.admin('/tyk/apis/jsvm-spam/runtime')).json()).output;
+      const out = await runtimeOutput(gw, 'jsvm-spam');
       expect(out.log_lines + out.log_lines_dropped).to.equal(400000);
       expect(out.log_lines).to.be.within(100, 200);
       const lines = gw.logs.join('').split('\n').filter((l) => l.includes('"msg":"jsvm spam')).length;
@@ -190,8 +197,8 @@ describe('containment: guest output budgets', function () {
     try {
       expect((await timed(`${gw.url}/quiet/x`)).status).to.equal(200);
       expect((await timed(`${gw.url}/default/x`)).status).to.equal(200);
-      const quiet = (await (await gw.admin('/tyk/apis/quiet/runtime')).json()).output;
-      const dflt = (await (await gw.admin('/tyk/apis/default/runtime')).json()).output;
+      const quiet = await runtimeOutput(gw, 'quiet');
+      const dflt = await runtimeOutput(gw, 'default');
       // A bucket holds one second's worth: 5 lines (a little more if the call took a while).
       expect(quiet.log_lines).to.be.within(5, 6);
       expect(quiet.log_lines + quiet.log_lines_dropped).to.equal(100);

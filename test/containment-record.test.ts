@@ -1,17 +1,16 @@
-'use strict';
 // The entry record and the supervisor's attribution (src/containment): real files, no mocks.
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { expect } = require('chai');
-const { openEntryRecord, closeEntryRecord, recordSlot, readEntryRecord, entryTag, tagNames } = require('../dist/src/containment/entry-record');
-const { attribute, abortedExit, quarantineEntryFor } = require('../dist/src/containment/attribution');
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { closeEntryRecord, entryTag, openEntryRecord, readEntryRecord, type RecordedEntry, recordSlot, tagNames } from '../src/containment/entry-record';
+import { abortedExit, attribute, quarantineEntryFor } from '../src/containment/attribution';
 
 /** Idle bytes are written at the end of the event-loop turn. */
-const turn = () => new Promise((resolve) => setImmediate(resolve));
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('containment: entry record', () => {
-  let dir;
+  let dir: string;
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isogate-record-'));
   });
@@ -62,8 +61,8 @@ describe('containment: entry record', () => {
     slot.leave();
     await turn();
     expect(readEntryRecord(file).busy).to.have.length(0);
-    let finish;
-    const call = slot.around(() => new Promise((resolve) => (finish = resolve)));
+    let finish: () => void = () => undefined;
+    const call = slot.around(() => new Promise<void>((resolve) => (finish = resolve)));
     expect(readEntryRecord(file).busy).to.have.length(1);
     finish();
     await call;
@@ -107,9 +106,9 @@ describe('containment: entry record', () => {
     s1.enter('call');
     s2.enter('start');
     const { busy } = readEntryRecord(file);
-    expect(busy[0].api).to.equal(undefined);
-    expect(tagNames(busy[0], long)).to.equal(true);
-    expect(tagNames(busy[0], 'x')).to.equal(false);
+    expect(busy[0]!.api).to.equal(undefined);
+    expect(tagNames(busy[0]!, long)).to.equal(true);
+    expect(tagNames(busy[0]!, 'x')).to.equal(false);
     expect(busy[1]).to.deep.equal({ api: odd, code: 'c2', phase: 'start' });
     s1.leave();
     s2.leave();
@@ -137,9 +136,9 @@ describe('containment: entry record', () => {
 });
 
 describe('containment: attribution', () => {
-  const a = { api: 'a', code: '1', phase: 'call' };
-  const b = { api: 'b', code: '2', phase: 'call' };
-  const c = { api: 'c', code: '3', phase: 'start' };
+  const a: RecordedEntry = { api: 'a', code: '1', phase: 'call' };
+  const b: RecordedEntry = { api: 'b', code: '2', phase: 'call' };
+  const c: RecordedEntry = { api: 'c', code: '3', phase: 'start' };
 
   it('blames the culprit first, else the only busy API, else the one busy at the previous abort too', () => {
     expect(attribute({ culprit: { ...c, message: 'm' }, busy: [a, b] }, [])).to.deep.include({ how: 'culprit' });
@@ -169,6 +168,6 @@ describe('containment: attribution', () => {
     const entry = quarantineEntryFor({ entry: { ...c, message: 'Catastrophic out-of-memory error' }, how: 'culprit' }, null, 'SIGABRT');
     expect(entry).to.include({ api: 'c', code: '3', phase: 'start', attribution: 'culprit' });
     expect(entry.reason).to.equal('the gateway worker aborted (signal SIGABRT) while this API was starting its isolate (top-level middleware code): Catastrophic out-of-memory error');
-    expect(Date.parse(entry.since)).to.be.closeTo(Date.now(), 5000);
+    expect(Math.abs(Date.parse(entry.since) - Date.now())).to.be.below(5000);
   });
 });
