@@ -3,7 +3,7 @@
 // plus the gateway-level ones.
 import { join } from 'node:path';
 import { spawnNode } from './child.mjs';
-import { baselineRss, coldStartViaAdmin, rssPerApi } from './gateway-micro.mjs';
+import { abortOutage, baselineRss, coldStartViaAdmin, rssPerApi, spamIsolation } from './gateway-micro.mjs';
 import { noisyNeighbour } from './noisy.mjs';
 import { BENCH_DIR } from './paths.mjs';
 import { RESULT_TAG } from '../micro/emit.mjs';
@@ -42,5 +42,15 @@ export async function runMicroFigures(opts, upstreamUrl, progress) {
     progress(`RSS with ${count} hooked APIs`);
     rss.push(await rssPerApi(upstreamUrl, count, baseline, opts.settleMs));
   }
-  return { dispatch, coldInProcess, coldViaAdmin, noisy, events, rss };
+  progress('containment: entry record, output budget, validation child');
+  const containment = await runMicro('containment.mjs', [opts.dispatchIterations]);
+  progress('containment: another API under log/event spam');
+  const spam = await spamIsolation(upstreamUrl, opts.smoke ? 500 : 5000);
+  // A real abort takes seconds of V8's last-resort GCs: left out of the smoke run.
+  let outage;
+  if (!opts.smoke) {
+    progress('containment: outage of the other APIs after one abort');
+    outage = await abortOutage(upstreamUrl);
+  }
+  return { dispatch, coldInProcess, coldViaAdmin, noisy, events, rss, containment, spam, outage };
 }

@@ -84,5 +84,19 @@ export function microTable(micro) {
   const e = micro.events;
   add(`TykTriggerEvent → EventBus → log handler, flat out (${e.perCall} per call)`, `${fmt(e.flatOut.reachedHostPerSec)} /s reach the host, ${fmt(e.flatOut.deliveredPerSec)} /s delivered, ${fmt(e.flatOut.dropped)} dropped`);
   add('  sustained without drops', e.sustainablePerSec ? `${fmt(e.sustainablePerSec)} events/s (paced at ${Math.round(e.paced.share * 100)}% of flat-out delivery)` : 'drops even at 30% of flat-out delivery');
+  const k = micro.containment;
+  if (k) {
+    add('entry record per isolate entry: pwrite in + out / back to back', `${fmt(k.record.pairUs, 2)} µs / ${fmt(k.record.backToBackUs, 2)} µs; round trip ${fmt(k.record.withoutRecordUs, 1)} → ${fmt(k.record.withRecordUs, 1)} µs with it`);
+    add('log line / event over the budget (counted in the isolate)', `${fmt(k.budget.droppedLogNs)} ns / ${fmt(k.budget.droppedEventNs)} ns per call`);
+    add('upload validation in the child: first / later', `${fmt(k.validation.coldMs)} ms / ${fmt(k.validation.warmMs, 1)} ms`);
+  }
+  const s = micro.spam;
+  if (s) {
+    add('another API while one spams 1e6 logs + 1e6 events per request', `p99 ${fmt(s.alone.p99Ms, 1)} → ${fmt(s.underSpam.p99Ms, 1)} ms (p50 ${fmt(s.alone.p50Ms, 1)} → ${fmt(s.underSpam.p50Ms, 1)}), RSS ${fmt(s.rssBeforeMiB)} → ${fmt(s.rssDuringMiB)} MiB; sent ${fmt(s.logLines)} lines / ${fmt(s.events)} events, dropped ${fmt(s.logLinesDropped)} / ${fmt(s.eventsDropped)}`, 'p99 < 150 ms', s.underSpam.p99Ms < 150);
+  }
+  const o = micro.outage;
+  if (o) {
+    add('other APIs unavailable after one catastrophic abort (standby ready)', `${fmt(o.outageMs)} ms (abort ${fmt(o.abortAfterMs / 1000, 1)} s after the call; offender quarantined: ${o.quarantined ? 'yes' : 'no'})`, '≤ 3 s', o.outageMs <= 3000 && o.quarantined);
+  }
   return { text: table(['micro figure', 'value', 'target', ''], rows, ['l', 'l', 'r', 'l']), targets };
 }

@@ -3,6 +3,8 @@ import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Request, type Response, Router } from 'express';
 import { checkDefinition } from '../config/api-spec';
+import { quarantine } from '../containment/quarantine';
+import { outputCounts } from '../coprocess/drivers/isolate';
 import { ConfigError } from '../config/config-error';
 import { readDefinitionFile } from '../config/load-apps';
 import { apiIdProblem } from '../config/safe-names';
@@ -100,7 +102,19 @@ export function createApisRouter(gateway: Gateway): Router {
   router.get('/:apiId/runtime', (req, res) => {
     const api = gateway.getApi(req.params.apiId);
     if (!api) return status(res, 404, 'API not found');
-    res.json({ api_id: api.spec.apiId, generation: api.generation, content_hash: api.spec.contentHash, driver: api.spec.driver, inflight: api.inflight, dispatcher: api.dispatcher?.stats?.() });
+    const held = quarantine.find(api.spec.apiId);
+    res.json({
+      api_id: api.spec.apiId,
+      // Quarantined: its middleware aborted a worker; it answers 503 (src/containment).
+      status: held ? 'quarantined' : 'serving',
+      quarantine: held,
+      generation: api.generation,
+      content_hash: api.spec.contentHash,
+      driver: api.spec.driver,
+      inflight: api.inflight,
+      dispatcher: api.dispatcher?.stats?.(),
+      output: outputCounts(api.spec.apiId),
+    });
   });
 
   return router;

@@ -21,6 +21,37 @@ export const BOOT_GLOBALS = {
    * `BatchReport`) settles outside any entry, so the host runs an entry to collect the result.
    */
   wake: '__isogateHostWake',
+  /**
+   * SharedArrayBuffer of OUTPUT_METER.length float64s, shared by the host and every isolate of
+   * one API: the guest's output token buckets and its sent/dropped counters. The host reads the
+   * counters without entering the isolate (/tyk/stats, the drop summary line).
+   */
+  meter: '__isogateOutputMeter',
+  /**
+   * SharedArrayBuffer of one Uint32: the host's clock in milliseconds (mod 2^32), stored every
+   * OUTPUT_CLOCK_MS by the host. The budgets read it instead of Date.now(), which costs ≈ 300 ns
+   * in an isolate on a VM whose clock is a system call: that would be the whole price of a
+   * dropped line.
+   */
+  clock: '__isogateClock',
+} as const;
+
+/** How often the host advances the output clock (BOOT_GLOBALS.clock). */
+export const OUTPUT_CLOCK_MS = 5;
+
+/** Float64 slots of the output meter (BOOT_GLOBALS.meter). */
+export const OUTPUT_METER = {
+  logTokens: 0,
+  logRefilledAt: 1,
+  eventTokens: 2,
+  eventRefilledAt: 3,
+  logsSent: 4,
+  logsDropped: 5,
+  eventsSent: 6,
+  eventsDropped: 7,
+  /** 1 once the buckets were filled (by the first isolate of the API). */
+  initialised: 8,
+  length: 9,
 } as const;
 
 /**
@@ -39,6 +70,16 @@ export interface BootConfig {
    * window, every call that starts has its whole hook_timeout_ms (isolate-slot.ts).
    */
   startWindowMs: number;
+  /**
+   * WebAssembly: absent means the runtime deletes the `WebAssembly` global before any user code
+   * runs. A number is the byte budget all of the isolate's Wasm memories share (their maximum
+   * sizes are reserved against it; see sandbox/globals/wasm.ts).
+   */
+  wasmBudgetBytes?: number;
+  /** Log lines (`log`, `console.*`, JSVM `log`/`rawlog`) per second that reach the host; more are counted and dropped. */
+  logLinesPerS: number;
+  /** `TykTriggerEvent` calls per second that reach the host; more are counted and dropped. */
+  eventsPerS: number;
 }
 
 export type GuestLogLevel = 'debug' | 'info' | 'warn' | 'error';

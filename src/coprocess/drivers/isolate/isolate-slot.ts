@@ -1,10 +1,13 @@
 import ivm from 'isolated-vm';
+import { entryTag, type RecordSlot, recordSlot } from '../../../containment/entry-record';
+import { middlewareFingerprint } from '../../../containment/fingerprint';
 import { createIsolate, releaseIsolate } from './live-isolates';
 import { BOOT_GLOBALS, ENTRIES_GLOBAL, type BatchReport, type BootConfig, type GuestEntries, type GuestLogLevel } from '../../../protocol/isolate';
 import { startWindowMs, withDeadline } from './deadline';
 import { HostCalls } from './host-calls';
 import { MiddlewareLoader } from './middleware-loader';
 import type { ResolvedOptions } from './options';
+import { outputClock } from './output-meter';
 import { compileRuntime } from './runtime-script';
 
 type EntryRef<K extends keyof GuestEntries> = ivm.Reference<GuestEntries[K]>;
@@ -54,10 +57,19 @@ function hostBindings(options: ResolvedOptions, sink: WakeSink): { log: ivm.Call
   };
 }
 
-function onCatastrophicError(options: ResolvedOptions) {
+function bootConfig(options: ResolvedOptions): BootConfig {
+  const boot: BootConfig = { adapter: options.mode, startWindowMs: startWindowMs(options.hookTimeoutMs), logLinesPerS: options.logLinesPerS, eventsPerS: options.eventsPerS };
+  // Wasm memory is not counted by ivm's memoryLimit, so the sandbox budgets it (sandbox/globals/wasm.ts).
+  if (options.allowWasm) boot.wasmBudgetBytes = options.memoryLimitMb * 1024 * 1024;
+  return boot;
+}
+
+function onCatastrophicError(options: ResolvedOptions, entry: RecordSlot) {
   return (message: string): void => {
     // V8 has lost control of this isolate (e.g. a single huge allocation). Nothing in this
-    // process can be trusted any more; the supervisor restarts the worker (README: process model).
+    // process can be trusted any more; the supervisor restarts the worker (README: process model)
+    // and quarantines the API named here (src/containment/entry-record.ts).
+    entry.culprit(message);
     options.logger.fatal({ message }, 'isolated-vm catastrophic error: aborting the worker');
     options.logger.flush?.();
     process.abort();
@@ -83,10 +95,14 @@ export class IsolateSlot {
     readonly generation: number,
     private readonly hostCalls: HostCalls | undefined,
     private readonly wakeSink: WakeSink,
+    /** This isolate's slot in the worker's entry record: written before every entry. */
+    private readonly entry: RecordSlot,
   ) {}
 
   static async create(options: ResolvedOptions, generation: number): Promise<IsolateSlot> {
-    const isolate = createIsolate({ memoryLimit: options.memoryLimitMb, onCatastrophicError: onCatastrophicError(options) });
+    const entry = recordSlot(entryTag(options.apiId, middlewareFingerprint(options.sources)));
+    const isolate = createIsolate({ memoryLimit: options.memoryLimitMb, onCatastrophicError: onCatastrophicError(options, entry) });
+    entry.enter('start');
     const refs: ivm.Reference[] = [];
     let context: ivm.Context | undefined;
     const functions = options.hostFunctions;
@@ -96,8 +112,10 @@ export class IsolateSlot {
       context = await isolate.createContext();
       const global = context.global;
       const bindings = hostBindings(options, wakeSink);
-      const boot: BootConfig = { adapter: options.mode, startWindowMs: startWindowMs(options.hookTimeoutMs) };
-      await global.set(BOOT_GLOBALS.config, boot, { copy: true });
+      await global.set(BOOT_GLOBALS.config, bootConfig(options), { copy: true });
+      // A SharedArrayBuffer copied into an isolate shares its memory with the host's.
+      await global.set(BOOT_GLOBALS.meter, new ivm.ExternalCopy(options.outputMeter).copyInto({ release: true }));
+      await global.set(BOOT_GLOBALS.clock, new ivm.ExternalCopy(outputClock()).copyInto({ release: true }));
       await global.set(BOOT_GLOBALS.log, bindings.log);
       await global.set(BOOT_GLOBALS.emit, bindings.emit);
       await global.set(BOOT_GLOBALS.wake, bindings.wake);
@@ -123,13 +141,16 @@ export class IsolateSlot {
 
       // Top-level middleware code may call the host too, within the startup budget.
       hostCalls?.begin(options.startupTimeoutMs);
-      await new MiddlewareLoader(isolate, context, options.sources, registerModule, options.startupTimeoutMs).loadAll();
+      await new MiddlewareLoader(isolate, context, options.sources, registerModule, options.startupTimeoutMs, options.onTopLevel).loadAll();
       registerModule.release();
       entriesRef.release();
-      const slot = new IsolateSlot(isolate, context, entries, generation, hostCalls, wakeSink);
+      const slot = new IsolateSlot(isolate, context, entries, generation, hostCalls, wakeSink, entry);
       await slot.sampleHeap();
+      entry.leave();
       return slot;
     } catch (err) {
+      entry.leave();
+      entry.free();
       for (const ref of refs) ref.release();
       context?.release();
       hostCalls?.release();
@@ -163,21 +184,21 @@ export class IsolateSlot {
   enter(batch: ArrayBuffer, firstId: number, timeoutMs: number): Promise<BatchReport | { report: BatchReport }> {
     this.hostCalls?.begin(timeoutMs);
     const input = new ivm.ExternalCopy(batch, { transferOut: true }).copyInto({ release: true, transferIn: true });
-    const call = this.entries.run.apply(undefined, [input, firstId], { result: { copy: true }, timeout: timeoutMs }) as Promise<BatchReport | { report: BatchReport }>;
+    const call = this.entry.around(() => this.entries.run.apply(undefined, [input, firstId], { result: { copy: true }, timeout: timeoutMs })) as Promise<BatchReport | { report: BatchReport }>;
     return withDeadline(call, timeoutMs, 'hook batch');
   }
 
   /** After an entry was interrupted by its timeout: what it had finished (the isolate stays usable). */
   collect(timeoutMs: number): Promise<BatchReport> {
     this.hostCalls?.begin(timeoutMs);
-    const call = this.entries.collect.apply(undefined, [], { result: { copy: true }, timeout: timeoutMs }) as Promise<BatchReport>;
+    const call = this.entry.around(() => this.entries.collect.apply(undefined, [], { result: { copy: true }, timeout: timeoutMs })) as Promise<BatchReport>;
     return withDeadline(call, timeoutMs, 'batch collection');
   }
 
   checkHooks(names: readonly string[], timeoutMs: number): Promise<string[]> {
     this.hostCalls?.begin(timeoutMs);
     return withDeadline(
-      this.entries.checkHooks.apply(undefined, [[...names]], { arguments: { copy: true }, result: { copy: true }, timeout: timeoutMs }),
+      this.entry.around(() => this.entries.checkHooks.apply(undefined, [[...names]], { arguments: { copy: true }, result: { copy: true }, timeout: timeoutMs })),
       timeoutMs,
       'hook check',
     );
@@ -221,5 +242,6 @@ export class IsolateSlot {
     }
     this.hostCalls?.release();
     releaseIsolate(this.isolate);
+    this.entry.free();
   }
 }
