@@ -90,10 +90,25 @@ export function createApisRouter(gateway: Gateway): Router {
   });
 
   /** Our extension: the loaded version of an API and its dispatcher's state. */
+  // `status`: "serving", or "failed" (not served) with `error`; a serving API whose newer
+  // definition failed also carries `error`.
   router.get('/:apiId/runtime', (req, res) => {
     const api = gateway.getApi(req.params.apiId);
-    if (!api) return status(res, 404, 'API not found');
-    res.json({ api_id: api.spec.apiId, generation: api.generation, content_hash: api.spec.contentHash, driver: api.spec.driver, inflight: api.inflight, dispatcher: api.dispatcher?.stats?.() });
+    const failure = gateway.failureOf(req.params.apiId);
+    if (!api) {
+      if (!failure) return status(res, 404, 'API not found');
+      return res.json({ api_id: req.params.apiId, status: 'failed', file: failure.file, error: failure.error });
+    }
+    res.json({
+      api_id: api.spec.apiId,
+      status: 'serving',
+      ...(failure ? { error: failure.error } : {}),
+      generation: api.generation,
+      content_hash: api.spec.contentHash,
+      driver: api.spec.driver,
+      inflight: api.inflight,
+      dispatcher: api.dispatcher?.stats?.(),
+    });
   });
 
   return router;

@@ -3,12 +3,14 @@ import { ConfigError } from '../config/config-error';
 import { loadGatewayConfig } from '../config/gateway-config';
 import { Gateway } from '../gateway/gateway';
 import { logger } from '../log/logger';
+import { installProcessGuards } from './process-guards';
 
 /** Exit code for a bad config: the supervisor does not restart a worker that exits with it. */
 export const EXIT_CONFIG = 78;
 
 /** Run one gateway in this process until SIGTERM/SIGINT, then stop gracefully and exit 0. */
 export async function runGateway(configFile: string): Promise<Gateway> {
+  installProcessGuards();
   let gateway: Gateway;
   try {
     const config = loadGatewayConfig(configFile);

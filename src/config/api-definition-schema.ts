@@ -57,6 +57,8 @@ export const apiDefinitionSchema = {
         listen_path: { type: 'string', pattern: '^/' },
         target_url: { type: 'string', pattern: '^https?://' },
         strip_listen_path: { type: 'boolean' },
+        // Our extension: the API's request body limit in bytes (0 = use global_size_limit or the gateway's).
+        max_body_bytes: { type: 'integer', minimum: 0 },
       },
     },
     custom_middleware: {
@@ -104,6 +106,28 @@ export const apiDefinitionSchema = {
     config_data_disabled: { type: 'boolean' },
     event_handlers: eventHandlersSchema,
     session_lifetime: { type: 'integer' },
-    version_data: { type: 'object' },
+    version_data: {
+      type: 'object',
+      properties: {
+        versions: {
+          type: 'object',
+          additionalProperties: {
+            type: 'object',
+            properties: {
+              global_size_limit: { type: 'integer', minimum: 0 },
+              extended_paths: {
+                type: 'object',
+                properties: {
+                  ignored: {
+                    type: 'array',
+                    items: { type: 'object', required: ['path'], properties: { path: { type: 'string' }, method: { type: 'string' }, method_actions: { type: 'object' } } },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
   },
 } as const;

@@ -53,7 +53,7 @@ export interface ApiDefinition {
   custom_plugin_auth_enabled?: boolean;
   auth?: { auth_header_name?: string; use_param?: boolean; param_name?: string };
   auth_configs?: Record<string, { auth_header_name?: string; use_param?: boolean; param_name?: string }>;
-  proxy: { listen_path: string; target_url: string; strip_listen_path?: boolean };
+  proxy: { listen_path: string; target_url: string; strip_listen_path?: boolean; max_body_bytes?: number };
   custom_middleware?: CustomMiddleware;
   custom_middleware_bundle?: string;
   custom_middleware_bundle_disabled?: boolean;
@@ -66,7 +66,7 @@ export interface ApiDefinition {
   version_data?: {
     not_versioned?: boolean;
     default_version?: string;
-    versions?: Record<string, { name?: string; extended_paths?: { ignored?: { path: string; method_actions?: Record<string, unknown> }[] } }>;
+    versions?: Record<string, { name?: string; global_size_limit?: number; extended_paths?: { ignored?: { path: string; method?: string; method_actions?: Record<string, unknown> }[] } }>;
   };
   [extra: string]: unknown;
 }

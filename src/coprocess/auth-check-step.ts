@@ -45,7 +45,7 @@ export function coprocessAuthStep(deps: CoprocessAuthDeps): Step {
   return {
     name: `auth_check:${hook.name}`,
     async run(state) {
-      if (isIgnoredPath(spec, state.path)) return;
+      if (isIgnoredPath(spec, state.path, state.method)) return;
       let cacheKey: string | undefined;
       let previous: SessionState | undefined;
       if (extractor) {

@@ -26,3 +26,85 @@ export function firstValueParams(query: string): Record<string, string> {
   for (const [k, v] of new URLSearchParams(query)) if (!(k in out)) out[k] = v;
   return out;
 }
+
+/**
+ * The request target as the router reads it: origin-form (`/path?query`) as is, absolute-form
+ * (`http://host/path?query`, which RFC 9112 §3.2.2 says a server must accept) reduced to its
+ * path and query. Undefined for anything else (`*`, authority-form): the caller answers 400.
+ */
+export function requestTarget(url: string): SplitUrl | undefined {
+  if (url.charCodeAt(0) === 0x2f) return splitUrl(url);
+  const authority = /^https?:\/\/[^/?#]*/i.exec(url);
+  if (!authority) return undefined;
+  const rest = url.slice(authority[0].length);
+  return splitUrl(rest.charCodeAt(0) === 0x2f ? rest : `/${rest}`);
+}
+
+// A path made only of unreserved characters, sub-delims, ':', '@' and '/' needs no rewriting
+// unless it has a dot segment: the common case costs two regex tests.
+const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+const HEX2 = /^[0-9A-Fa-f]{2}$/;
+
+/** RFC 3986 §2.3 unreserved bytes: an escape of one of these is decoded (§6.2.2.2). */
+function isUnreserved(byte: number): boolean {
+  return (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) || byte === 0x2d || byte === 0x2e || byte === 0x5f || byte === 0x7e;
+}
+
+/** pchar (§3.3) without '%', plus '/': what may stand in a path unescaped. */
+const PATH_CHARS = new Set("!$&'()*+,;=:@/-._~");
+function isPathChar(c: string, code: number): boolean {
+  return isUnreserved(code) || PATH_CHARS.has(c);
+}
+
+/** RFC 3986 §5.2.4 remove_dot_segments, on a path that starts with '/'. Empty segments are kept. */
+function removeDotSegments(path: string): string {
+  const input = path.split('/');
+  const out: string[] = [];
+  for (let i = 1; i < input.length; i++) {
+    const segment = input[i]!;
+    if (segment === '.' || segment === '..') {
+      if (segment === '..') out.pop();
+      if (i === input.length - 1) out.push('');
+    } else out.push(segment);
+  }
+  return `/${out.join('/')}`;
+}
+
+/**
+ * The one path normalisation (RFC 3986 §6.2.2), done once per request by the router and again
+ * on a URL a plugin returns: escapes of unreserved characters are decoded once, other escapes
+ * upper-cased, characters that may not stand in a path (`\`, `"`, `#`, non-ASCII, ...) are
+ * escaped, then dot segments are removed. `%2F` stays an escape, so it never separates
+ * segments. Listen paths, ignored paths and auth decisions all see this path, and it is exactly
+ * what the upstream receives. Undefined when the path does not start with '/' or has a broken
+ * escape: the caller answers 400 (or, for a plugin's URL, Middleware error).
+ */
+export function normalisePath(path: string): string | undefined {
+  if (PLAIN_PATH.test(path)) return DOT_SEGMENT.test(path) ? removeDotSegments(path) : path;
+  if (path.charCodeAt(0) !== 0x2f) return undefined;
+  let out = '';
+  for (let i = 0; i < path.length; i++) {
+    const c = path[i]!;
+    const code = path.charCodeAt(i);
+    if (c === '%') {
+      const hex = path.slice(i + 1, i + 3);
+      if (!HEX2.test(hex)) return undefined;
+      const byte = parseInt(hex, 16);
+      out += isUnreserved(byte) ? String.fromCharCode(byte) : `%${hex.toUpperCase()}`;
+      i += 2;
+    } else if (code < 0x80) {
+      out += isPathChar(c, code) ? c : `%${code.toString(16).toUpperCase().padStart(2, '0')}`;
+    } else {
+      // Only a plugin's URL gets here (Node's parser refuses raw non-ASCII request targets): UTF-8, escaped.
+      const char = String.fromCodePoint(path.codePointAt(i)!);
+      try {
+        out += encodeURIComponent(char);
+      } catch {
+        return undefined; // a lone surrogate
+      }
+      i += char.length - 1;
+    }
+  }
+  return DOT_SEGMENT.test(out) ? removeDotSegments(out) : out;
+}

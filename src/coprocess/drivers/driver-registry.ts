@@ -2,7 +2,8 @@ import type { ApiSpec } from '../../config/api-spec';
 import type { GatewayConfig } from '../../config/gateway-config-types';
 import type { EventSink } from '../../events/event';
 import { logger } from '../../log/logger';
-import { DispatchError, type Dispatcher } from '../dispatcher';
+import type { Dispatcher } from '../dispatcher';
+import { ConfigError } from '../../config/config-error';
 import { GrpcConnection, GrpcDispatcher } from './grpc';
 import { createIsolateDispatcher } from './isolate-factory';
 import { HttpAllowList, type JsvmHostDeps, type KeyDataServices } from './jsvm';
@@ -15,17 +16,6 @@ export interface DriverServices {
 
 function hasHooks(spec: ApiSpec): boolean {
   return Boolean(spec.authCheck) || Object.values(spec.hooks).some((list) => list.length > 0);
-}
-
-/** Stands in when a driver is switched off in the gateway config (`enable_jsvm: false`): every hook fails as Tyk's do. */
-class DisabledDispatcher implements Dispatcher {
-  constructor(readonly driver: string, private readonly why: string) {}
-  dispatch(): Promise<never> {
-    return Promise.reject(new DispatchError(this.why, 'unavailable'));
-  }
-  async dispatchEvent(): Promise<void> {}
-  async reload(): Promise<void> {}
-  async dispose(): Promise<void> {}
 }
 
 /**
@@ -45,20 +35,26 @@ export class DriverRegistry {
     this.jsvm = { config, allow: HttpAllowList.parse(config.jsvm_http_allow), sessions: services.sessions };
   }
 
-  /** Undefined when the API runs no hooks (none configured, or coprocess switched off as Tyk does). */
+  /**
+   * Undefined when the API runs no hooks. An API whose hooks cannot run because their driver is
+   * switched off in the gateway config fails closed: this throws, the API is not served, and
+   * the reason shows in /tyk/reload and /tyk/apis/{id}/runtime (Tyk would skip the hooks and
+   * proxy the API unchecked).
+   */
   async create(spec: ApiSpec, generation: number): Promise<Dispatcher | undefined> {
     if (!hasHooks(spec)) return undefined;
+    const off = (key: string) => new ConfigError(`custom_middleware.driver: "${spec.driver}" hooks cannot run because ${key} is false in ${this.config.source}; the API is not served rather than proxied without its middleware`);
     switch (spec.driver) {
       case 'grpc':
-        if (!this.config.coprocess_options.enable_coprocess) return undefined;
+        if (!this.config.coprocess_options.enable_coprocess) throw off('coprocess_options.enable_coprocess');
         this.grpc ??= GrpcConnection.fromConfig(this.config.coprocess_options);
         return new GrpcDispatcher(this.grpc, { apiId: spec.apiId, timeoutMs: spec.hookTimeoutMs });
       case 'isolate':
-        if (!this.config.coprocess_options.enable_coprocess) return undefined;
+        if (!this.config.coprocess_options.enable_coprocess) throw off('coprocess_options.enable_coprocess');
         return createIsolateDispatcher(spec, this.config, this.events, generation);
       case 'otto':
       case 'javascript':
-        if (!this.config.enable_jsvm) return new DisabledDispatcher(spec.driver, 'JSVM is disabled (enable_jsvm: false)');
+        if (!this.config.enable_jsvm) throw off('enable_jsvm');
         return createIsolateDispatcher(spec, this.config, this.events, generation, this.jsvm);
       default:
         throw new Error(`custom_middleware.driver: "${spec.driver}" is not supported`);
