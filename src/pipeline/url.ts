@@ -77,8 +77,8 @@ function removeDotSegments(path: string): string {
  * upper-cased, characters that may not stand in a path (`\`, `"`, `#`, non-ASCII, ...) are
  * escaped, then dot segments are removed. `%2F` stays an escape, so it never separates
  * segments. Listen paths, ignored paths and auth decisions all see this path, and it is exactly
- * what the upstream receives. Undefined when the path does not start with '/' or has a broken
- * escape: the caller answers 400 (or, for a plugin's URL, Middleware error).
+ * what the upstream receives. Undefined when the path does not start with '/', has a broken
+ * escape or a control character: the caller answers 400 (or, for a plugin's URL, Middleware error).
  */
 export function normalisePath(path: string): string | undefined {
   if (PLAIN_PATH.test(path)) return DOT_SEGMENT.test(path) ? removeDotSegments(path) : path;
@@ -93,6 +93,8 @@ export function normalisePath(path: string): string | undefined {
       const byte = parseInt(hex, 16);
       out += isUnreserved(byte) ? String.fromCharCode(byte) : `%${hex.toUpperCase()}`;
       i += 2;
+    } else if (code < 0x20 || code === 0x7f) {
+      return undefined; // control characters (CR, LF, NUL, ...) are refused, as Go's URL parser does
     } else if (code < 0x80) {
       out += isPathChar(c, code) ? c : `%${code.toString(16).toUpperCase().padStart(2, '0')}`;
     } else {
