@@ -38,6 +38,8 @@ export class PluginOutputError extends Error {
 
 // RFC 9110 §5.5 field-value: no CR, LF or NUL (other controls but HTAB are refused too).
 const BAD_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+// Node writes header values as Latin-1 and throws on anything above U+00FF.
+const NOT_LATIN1 = /[^\u0000-\u00ff]/;
 
 /**
  * Validate a status and header map that came from plugin code (return_overrides, response hooks,
@@ -61,6 +63,7 @@ export function checkPluginReply(status: number, headers: Record<string, string 
     for (const v of values) {
       if (typeof v !== 'string') throw new PluginOutputError(field, 'the value is not a string');
       if (BAD_VALUE.test(v)) throw new PluginOutputError(field, 'the value contains CR, LF, NUL or another control character');
+      if (NOT_LATIN1.test(v)) throw new PluginOutputError(field, 'the value has a character above U+00FF, which cannot stand in a header');
     }
     if (isFramingHeader(name)) continue;
     const lower = name.toLowerCase();
