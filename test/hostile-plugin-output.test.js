@@ -106,7 +106,11 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
   let workerPid;
 
   before(async () => {
-    upstream = await startRawUpstream();
+    upstream = await startRawUpstream((request, socket) => {
+      if (!request.target.startsWith('/slow')) return undefined;
+      setTimeout(() => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nslow'), 300);
+      return 'hold';
+    });
     grpcServer = await startEvilGrpcServer();
     const dir = makeWorkspace();
     writeMiddleware(dir, 'evil.js', ISOLATE_PLUGIN);
@@ -182,6 +186,15 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
         expect(seen.meta.Message).to.include(field);
       });
     }
+  });
+
+  it('pipelined requests get their own answers in order, a failure queued behind a slow upstream answer too', async () => {
+    // /slow waits upstream while the next two fail in the hook: their replies wait their turn.
+    const { responses, rest } = await get(gw.port, ['/ovr/slow', `/ovr/b${q({ code: '1000' })}`, `/ovr/c${q({ code: '200', name: 'X', value: '\n' })}`, `/ovr/d${q({ code: '201', body: 'fine' })}`]);
+    expect(rest.length).to.equal(0);
+    expect(responses.map((r) => r.status)).to.deep.equal([200, 500, 500, 201]);
+    expect(responses[0].body.toString()).to.equal('slow');
+    expect(responses[3].body.toString()).to.equal('fine');
   });
 
   describe('framing headers from a plugin are dropped; the gateway frames the reply itself', () => {

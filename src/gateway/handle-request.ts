@@ -18,14 +18,17 @@ export interface RequestLimits {
   proxyTimeoutMs: number;
 }
 
-/** The client reset or closed the connection: there is nobody to answer. */
-function clientGone(res: ServerResponse): boolean {
-  return !res.writableEnded && (!res.socket || res.socket.destroyed);
+/**
+ * The client reset or closed the connection: there is nobody to answer. (The request's socket,
+ * not the response's: a pipelined response has no socket until the ones before it are sent.)
+ */
+function clientGone(state: RequestState): boolean {
+  return !state.res.writableEnded && state.req.socket.destroyed;
 }
 
 /** Turn whatever ended the chain early into the client's answer. */
 function fail(state: RequestState, err: unknown): void {
-  if (clientGone(state.res)) {
+  if (clientGone(state)) {
     // Not the gateway's failure and not the plugin's: one line at debug, no stack.
     logger.debug({ api_id: state.spec.apiId, path: state.path, reason: (err as Error)?.message }, 'the client closed the connection before the request completed');
     return;
