@@ -40,11 +40,30 @@ export function requestTarget(url: string): SplitUrl | undefined {
   return splitUrl(rest.charCodeAt(0) === 0x2f ? rest : `/${rest}`);
 }
 
-// A path made only of unreserved characters, sub-delims, ':', '@' and '/' needs no rewriting
-// unless it has a dot segment: the common case costs two regex tests.
-const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
 const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
 const HEX2 = /^[0-9A-Fa-f]{2}$/;
+
+/** ASCII codes that may stand in a path as they are: unreserved, sub-delims, ':', '@', '/'. */
+const PLAIN = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/") PLAIN[c.charCodeAt(0)] = 1;
+
+/**
+ * The common case, in one pass (about half the cost of two regex tests, bench row (b) runs it
+ * on every request): a path of plain characters without a dot segment is already normal.
+ */
+function isNormal(path: string): boolean {
+  if (path.charCodeAt(0) !== 0x2f) return false;
+  for (let i = 1; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c >= 128 || PLAIN[c] === 0) return false;
+    if (c === 0x2e && path.charCodeAt(i - 1) === 0x2f) {
+      let end = i + 1;
+      if (path.charCodeAt(end) === 0x2e) end++;
+      if (end === path.length || path.charCodeAt(end) === 0x2f) return false;
+    }
+  }
+  return true;
+}
 
 /** RFC 3986 §2.3 unreserved bytes: an escape of one of these is decoded (§6.2.2.2). */
 function isUnreserved(byte: number): boolean {
@@ -81,7 +100,7 @@ function removeDotSegments(path: string): string {
  * escape or a control character: the caller answers 400 (or, for a plugin's URL, Middleware error).
  */
 export function normalisePath(path: string): string | undefined {
-  if (PLAIN_PATH.test(path)) return DOT_SEGMENT.test(path) ? removeDotSegments(path) : path;
+  if (isNormal(path)) return path;
   if (path.charCodeAt(0) !== 0x2f) return undefined;
   let out = '';
   for (let i = 0; i < path.length; i++) {
