@@ -73,9 +73,21 @@ function floodChunked(port, head, { chunkSize = 64 * 1024, maxBytes = 300 * 1024
 describe('hostile request framing (raw sockets, real gateway, upstream parses the bytes itself)', function () {
   this.timeout(60000);
   let upstream;
+  let early;
   let gw;
 
   before(async () => {
+    // Answers as soon as a request's head arrives, then keeps counting what it is sent.
+    early = { received: 0, server: net.createServer((socket) => {
+      let answered = false;
+      socket.on('data', (d) => {
+        early.received += d.length;
+        if (!answered) socket.write('HTTP/1.1 200 OK\r\ncontent-length: 12\r\n\r\nearly answer');
+        answered = true;
+      });
+      socket.on('error', () => {});
+    }) };
+    await new Promise((r) => early.server.listen(0, '127.0.0.1', r));
     upstream = await startRawUpstream((request) => {
       if (request.target.startsWith('/chunked-answer')) return { raw: 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n' };
       if (request.target.startsWith('/close-answer')) return { raw: 'HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nuntil-close', close: true };
@@ -86,6 +98,7 @@ describe('hostile request framing (raw sockets, real gateway, upstream parses th
     writeMiddleware(dir, 'noop.js', 'function noop(request) { request.set_headers["X-Hooked"] = "yes"; }');
     writeApi(dir, keylessApi('open', '/k/', upstream.url));
     writeApi(dir, keylessApi('lim', '/lim/', upstream.url, { proxy: { listen_path: '/lim/', target_url: upstream.url, strip_listen_path: true, max_body_bytes: LIMIT } }));
+    writeApi(dir, keylessApi('early', '/early/', `http://127.0.0.1:${early.server.address().port}`, { proxy: { listen_path: '/early/', target_url: `http://127.0.0.1:${early.server.address().port}`, strip_listen_path: true, max_body_bytes: LIMIT } }));
     writeApi(dir, keylessApi('tyklim', '/tyklim/', upstream.url, { version_data: { not_versioned: true, versions: { Default: { name: 'Default', global_size_limit: LIMIT } } } }));
     writeApi(dir, keylessApi('hooked', '/h/', upstream.url, {
       proxy: { listen_path: '/h/', target_url: upstream.url, strip_listen_path: true, max_body_bytes: LIMIT },
@@ -97,6 +110,7 @@ describe('hostile request framing (raw sockets, real gateway, upstream parses th
   after(async () => {
     if (gw) await gw.stop();
     if (upstream) await upstream.close();
+    if (early) early.server.close();
   });
 
   beforeEach(() => upstream.reset());
@@ -264,6 +278,29 @@ describe('hostile request framing (raw sockets, real gateway, upstream parses th
         expect(forwarded).to.be.below(LIMIT + 4096);
       });
     }
+
+    it('a chunked body past the limit after the upstream has already answered: the answer arrives, then the connection is cut', async () => {
+      const socket = net.connect(gw.port, '127.0.0.1');
+      const got = [];
+      socket.on('data', (d) => got.push(d));
+      socket.on('error', () => {});
+      await new Promise((r) => socket.once('connect', r));
+      socket.write(raw(['POST /early/flood HTTP/1.1', 'Host: gw', 'Transfer-Encoding: chunked'], '5\r\nhello\r\n'));
+      const deadline = Date.now() + 5000;
+      while (parseResponses(Buffer.concat(got), { closed: false }).responses.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      // The answer is complete; now the body goes past the limit.
+      let written = 0;
+      const chunk = Buffer.concat([Buffer.from('4000\r\n'), Buffer.alloc(0x4000, 0x61), Buffer.from('\r\n')]);
+      while (!socket.destroyed && written < 64 * 1024 * 1024 && Date.now() < deadline) {
+        written += chunk.length;
+        if (!socket.write(chunk)) await new Promise((r) => { socket.once('drain', r); socket.once('close', r); setTimeout(r, 1000); });
+      }
+      expect(await closedWithin(socket, 3000)).to.equal(true);
+      expect(written).to.be.below(32 * 1024 * 1024);
+      const { responses } = parseResponses(Buffer.concat(got), { closed: true });
+      expect(responses.map((r) => [r.status, r.body.toString()])).to.deep.equal([[200, 'early answer']]);
+      expect(early.received).to.be.below(LIMIT + 4096);
+    });
 
     it('the gateway-wide default (isolate_options.max_body_bytes) applies to a plain API too', async () => {
       const result = await rawExchange(gw.port, raw(['POST /k/big HTTP/1.1', 'Host: gw', `Content-Length: ${10 * 1024 * 1024 + 1}`]), { until: responsesComplete(1) });

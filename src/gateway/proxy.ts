@@ -144,8 +144,9 @@ export function proxyRequest(state: RequestState, limits: RequestLimits, buffer:
     else {
       forwardCounted(state.req, upstreamReq, spec.maxBodyBytes, () => {
         // The upstream gets a chunked body that never ends, so it never sees a whole request.
-        // The client gets 413 unless the upstream's answer has started; then it is cut.
-        if (state.res.headersSent) state.res.destroy();
+        // The client gets 413 unless the upstream's answer has started (or even finished: the
+        // response may already be detached from the connection); then the connection is cut.
+        if (state.res.headersSent) state.req.socket.destroy();
         else reject(bodyTooLarge());
         upstreamReq.destroy();
       });
