@@ -6,13 +6,17 @@ interface ReloadReply {
   status: 'ok' | 'error';
   message: string;
   /** APIs (or files) that failed to load or build, with the reason; those APIs are not served, or keep their previous version. */
-  failed: { file: string; api_id?: string; error: string }[];
+  failed?: { file: string; api_id?: string; error: string }[];
 }
 
-/** Tyk's `{status, message}`, plus `failed`; `status` is "error" whenever some API failed. */
+/**
+ * Tyk's `{status, message}` exactly when everything loaded; otherwise `status` is "error",
+ * `message` has one line per failure and `failed` lists them as data.
+ */
 function reply(failures: readonly LoadFailure[]): ReloadReply {
+  if (failures.length === 0) return { status: 'ok', message: '' };
   const failed = failures.map((f) => ({ file: f.file, ...(f.apiId !== undefined ? { api_id: f.apiId } : {}), error: f.error }));
-  return { status: failed.length ? 'error' : 'ok', message: failed.map((f) => f.error).join('\n'), failed };
+  return { status: 'error', message: failed.map((f) => f.error).join('\n'), failed };
 }
 
 /**
