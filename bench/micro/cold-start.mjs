@@ -1,6 +1,6 @@
-// Micro: isolate cold start inside one process, the way the gateway loads an API: the driver
-// factory (isolate-factory.ts: validate the middleware in a scratch isolate, then construct the
-// dispatcher, whose live isolate is built lazily) and the first hooked call. Median of N.
+// Micro: isolate cold start inside one process, the way the gateway loads an API: the isolate
+// driver's createApiIsolate (drivers/isolate/plugin.ts: build the isolate that will serve and
+// validate the middleware in it) and the first hooked call. Median of N.
 // Run as: node --no-node-snapshot bench/micro/cold-start.mjs [samples]
 import { distModule, fakeRequestState } from '../lib/dist.mjs';
 import { median } from '../lib/load.mjs';
@@ -8,7 +8,7 @@ import { ISOLATE_PLUGIN } from '../lib/plugins.mjs';
 import { emitResult } from './emit.mjs';
 
 const samples = Number(process.argv[2] ?? 20);
-const { createIsolateDispatcher } = distModule('coprocess/drivers/isolate-factory.js');
+const { createApiIsolate } = distModule('coprocess/drivers/isolate/plugin.js');
 const { buildHookObject, applyHookResult } = distModule('coprocess/message.js');
 
 const hook = { name: 'benchPre', path: 'bench-plugin.js', kind: 'pre' };
@@ -30,7 +30,7 @@ const ms = (t0) => performance.now() - t0;
 
 async function one(i) {
   const t0 = performance.now();
-  const dispatcher = await createIsolateDispatcher(specFor(i), {}, events, 1);
+  const dispatcher = await createApiIsolate(specFor(i), { events }, 1);
   const loadMs = ms(t0);
   const state = fakeRequestState();
   applyHookResult(state, await dispatcher.dispatch(buildHookObject(state, hook, { OrgID: 'bench', APIID: `cold-${i}` })));

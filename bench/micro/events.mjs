@@ -38,7 +38,7 @@ async function phase(callsPerSec) {
     apiId,
     sources: [{ filename: 'events.js', code: eventPlugin(perCall) }],
     hookNames: ['benchEvents'],
-    // What the gateway's isolate factory does with TykTriggerEvent (isolate-factory.ts).
+    // What the isolate driver does with TykTriggerEvent (drivers/isolate/plugin.ts).
     onEvent: (name, payload) => {
       reached++;
       bus.fire({ type: name, apiId, orgId: 'bench', meta: { Message: payload } });

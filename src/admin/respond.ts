@@ -21,7 +21,7 @@ export function sendJson(res: Response, code: number, body: unknown): void {
   res.status(code).json(body);
 }
 
-export function sendStatus(res: Response, code: number, status: ApiStatusMessage['status'], message: string): void {
+function sendStatus(res: Response, code: number, status: ApiStatusMessage['status'], message: string): void {
   const body: ApiStatusMessage = { status, message };
   sendJson(res, code, body);
 }
@@ -32,11 +32,7 @@ export function sendError(res: Response, code: number, message: string): void {
 }
 
 /** `{"status":"ok","message":…}` with 200. */
-export function sendOk(res: Response, message = ''): void {
-  sendStatus(res, 200, 'ok', message);
-}
-
-export function modifyResult(key: string, action: ModifyAction, keyHash?: string): ApiModifyKeySuccess {
+function modifyResult(key: string, action: ModifyAction, keyHash?: string): ApiModifyKeySuccess {
   // Field order as Tyk writes it: key, status, action, key_hash.
   const body: ApiModifyKeySuccess = { key, status: 'ok', action };
   if (keyHash) body.key_hash = keyHash;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { GatewayConfig } from '../config/gateway-config-types';
+import type { GatewayConfig } from '../config/gateway-config';
 import { murmur128Hex, murmur32Hex, murmur64Hex } from './murmur3';
 
 /** The hash functions Tyk knows by name (`hash_key_function`, the `h` of a key token). */

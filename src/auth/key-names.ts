@@ -1,4 +1,4 @@
-import type { GatewayConfig } from '../config/gateway-config-types';
+import type { GatewayConfig } from '../config/gateway-config';
 import { decodeTokenJson, normaliseHashFunction, storageKey } from './key-hash';
 import { generateToken } from './token';
 

@@ -1,4 +1,5 @@
 import type { SessionState } from '../pipeline/session';
+import { Messages } from '../pipeline/errors';
 
 /**
  * Tyk's post-auth checks that need no state besides the session: key inactive/expired
@@ -32,33 +33,33 @@ export const LIMIT_OK: LimitPass = Object.freeze({ ok: true });
 export const KEY_INACTIVE: LimitFailure = Object.freeze({
   ok: false,
   status: 403,
-  message: 'Key is inactive, please renew',
+  message: Messages.keyInactive,
   event: 'KeyExpired',
   eventMessage: 'Attempted access from inactive key.',
 });
 export const KEY_EXPIRED: LimitFailure = Object.freeze({
   ok: false,
   status: 401,
-  message: 'Key has expired, please renew',
+  message: Messages.keyExpired,
   event: 'KeyExpired',
   eventMessage: 'Attempted access from expired key.',
 });
 export const ACCESS_DISALLOWED: LimitFailure = Object.freeze({
   ok: false,
   status: 403,
-  message: 'Access to this API has been disallowed',
+  message: Messages.accessDisallowed,
 });
 export const RATE_LIMITED: LimitFailure = Object.freeze({
   ok: false,
   status: 429,
-  message: 'Rate limit exceeded',
+  message: Messages.rateLimited,
   event: 'RatelimitExceeded',
   eventMessage: 'Key Rate Limit Exceeded',
 });
 export const QUOTA_EXCEEDED: LimitFailure = Object.freeze({
   ok: false,
   status: 403,
-  message: 'Quota exceeded',
+  message: Messages.quotaExceeded,
   event: 'QuotaExceeded',
   eventMessage: 'Key Quota Limit Exceeded',
 });

@@ -1,6 +1,6 @@
 import type { AuthCache } from '../auth/auth-cache';
 import type { SessionLimiter } from '../auth/limits';
-import type { GatewayConfig } from '../config/gateway-config-types';
+import type { GatewayConfig } from '../config/gateway-config';
 import { logger } from '../log/logger';
 import { createRedisClient } from '../storage/redis-connection';
 import { RedisSessionStore } from '../storage/redis-store';

@@ -1,72 +1,109 @@
-import type { EventHandlersSection } from '../events/event';
+import { type Static, Type } from '@sinclair/typebox';
+import { EventHandlersSectionSchema } from '../events/event';
+
+// One schema per shape: the JSON schema ajv checks and the TypeScript type are the same object.
+
+/** Names of the hook lists in `custom_middleware`, as Tyk spells them. */
+export type HookKind = 'pre' | 'auth_check' | 'post_key_auth' | 'post' | 'response';
+
+const Bool = () => Type.Optional(Type.Boolean());
+const Str = () => Type.Optional(Type.String());
 
 /** One entry of a hook list in `custom_middleware` (Tyk's MiddlewareDefinition). */
-export interface MiddlewareDefinition {
-  name: string;
-  path?: string;
-  require_session?: boolean;
-  raw_body_only?: boolean;
-  disabled?: boolean;
-}
+export const MiddlewareDefinitionSchema = Type.Object({
+  name: Type.String(),
+  path: Str(),
+  require_session: Bool(),
+  raw_body_only: Bool(),
+  disabled: Bool(),
+});
+export type MiddlewareDefinition = Static<typeof MiddlewareDefinitionSchema>;
 
-export interface IdExtractorConfig {
-  disabled?: boolean;
-  extract_from?: string;
-  extract_with?: string;
-  extractor_config?: {
-    header_name?: string;
-    param_name?: string;
-    regex_expression?: string;
-    regex_match_index?: number;
-    xpath_expression?: string;
-  };
-}
+const HookList = () => Type.Optional(Type.Array(MiddlewareDefinitionSchema));
+
+export const IdExtractorConfigSchema = Type.Object({
+  disabled: Bool(),
+  extract_from: Str(),
+  extract_with: Str(),
+  extractor_config: Type.Optional(Type.Object({
+    header_name: Str(),
+    param_name: Str(),
+    regex_expression: Str(),
+    regex_match_index: Type.Optional(Type.Integer({ minimum: 0 })),
+    xpath_expression: Str(),
+  })),
+});
+export type IdExtractorConfig = Static<typeof IdExtractorConfigSchema>;
 
 /** Per-API isolate limits: our extension of `custom_middleware`. */
-export interface IsolateLimits {
-  memory_limit_mb?: number;
-  hook_timeout_ms?: number;
-}
+export const IsolateLimitsSchema = Type.Object({
+  memory_limit_mb: Type.Optional(Type.Integer({ minimum: 8 })),
+  hook_timeout_ms: Type.Optional(Type.Integer({ minimum: 1 })),
+}, { additionalProperties: false });
+export type IsolateLimits = Static<typeof IsolateLimitsSchema>;
 
-export type MiddlewareDriver = 'isolate' | 'otto' | 'javascript' | 'grpc' | (string & {});
+export const CustomMiddlewareSchema = Type.Object({
+  /** Checked against the registered drivers when the API is built (src/coprocess/drivers). */
+  driver: Str(),
+  pre: HookList(),
+  post_key_auth: HookList(),
+  post: HookList(),
+  response: HookList(),
+  // Tyk allows an auth_check entry without a name (a disabled placeholder).
+  auth_check: Type.Optional(Type.Partial(MiddlewareDefinitionSchema)),
+  id_extractor: Type.Optional(IdExtractorConfigSchema),
+  limits: Type.Optional(IsolateLimitsSchema),
+});
+export type CustomMiddleware = Static<typeof CustomMiddlewareSchema>;
 
-export interface CustomMiddleware {
-  driver?: MiddlewareDriver;
-  pre?: MiddlewareDefinition[];
-  post_key_auth?: MiddlewareDefinition[];
-  post?: MiddlewareDefinition[];
-  response?: MiddlewareDefinition[];
-  auth_check?: MiddlewareDefinition;
-  id_extractor?: IdExtractorConfig;
-  limits?: IsolateLimits;
-}
+const AuthConfigSchema = Type.Object({
+  auth_header_name: Str(),
+  use_param: Bool(),
+  param_name: Str(),
+});
 
-/** A Tyk classic API definition, the keys isogate honours. Unknown keys are kept and ignored. */
-export interface ApiDefinition {
-  api_id: string;
-  org_id?: string;
-  name?: string;
-  active?: boolean;
-  use_keyless?: boolean;
-  use_standard_auth?: boolean;
-  enable_coprocess_auth?: boolean;
-  custom_plugin_auth_enabled?: boolean;
-  auth?: { auth_header_name?: string; use_param?: boolean; param_name?: string };
-  auth_configs?: Record<string, { auth_header_name?: string; use_param?: boolean; param_name?: string }>;
-  proxy: { listen_path: string; target_url: string; strip_listen_path?: boolean; max_body_bytes?: number };
-  custom_middleware?: CustomMiddleware;
-  custom_middleware_bundle?: string;
-  custom_middleware_bundle_disabled?: boolean;
-  disable_rate_limit?: boolean;
-  disable_quota?: boolean;
-  config_data?: Record<string, unknown>;
-  config_data_disabled?: boolean;
-  event_handlers?: EventHandlersSection;
-  session_lifetime?: number;
-  version_data?: {
-    not_versioned?: boolean;
-    default_version?: string;
-    versions?: Record<string, { name?: string; global_size_limit?: number; extended_paths?: { ignored?: { path: string; method?: string; method_actions?: Record<string, unknown> }[] } }>;
-  };
-  [extra: string]: unknown;
-}
+const VersionSchema = Type.Object({
+  name: Str(),
+  /** Tyk's request body limit of the API in bytes; 0 = unset. */
+  global_size_limit: Type.Optional(Type.Integer({ minimum: 0 })),
+  extended_paths: Type.Optional(Type.Object({
+    ignored: Type.Optional(Type.Array(Type.Object({ path: Type.String(), method: Str(), method_actions: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }))),
+  })),
+});
+
+/** A Tyk classic API definition, the keys isogate honours. Unknown keys pass through, ignored. */
+export const ApiDefinitionSchema = Type.Object({
+  // Its characters are checked by safe-names.ts (in checkDefinition): the one rule for api ids.
+  api_id: Type.String({ minLength: 1 }),
+  org_id: Str(),
+  name: Str(),
+  active: Bool(),
+  use_keyless: Bool(),
+  use_standard_auth: Bool(),
+  enable_coprocess_auth: Bool(),
+  custom_plugin_auth_enabled: Bool(),
+  auth: Type.Optional(AuthConfigSchema),
+  auth_configs: Type.Optional(Type.Record(Type.String(), AuthConfigSchema)),
+  proxy: Type.Object({
+    listen_path: Type.String({ pattern: '^/' }),
+    target_url: Type.String({ pattern: '^https?://' }),
+    strip_listen_path: Bool(),
+    /** Our extension: the API's request body limit in bytes (0 = global_size_limit or the gateway's). */
+    max_body_bytes: Type.Optional(Type.Integer({ minimum: 0 })),
+  }),
+  custom_middleware: Type.Optional(CustomMiddlewareSchema),
+  custom_middleware_bundle: Str(),
+  custom_middleware_bundle_disabled: Bool(),
+  disable_rate_limit: Bool(),
+  disable_quota: Bool(),
+  config_data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  config_data_disabled: Bool(),
+  event_handlers: Type.Optional(EventHandlersSectionSchema),
+  session_lifetime: Type.Optional(Type.Integer()),
+  version_data: Type.Optional(Type.Object({
+    not_versioned: Bool(),
+    default_version: Str(),
+    versions: Type.Optional(Type.Record(Type.String(), VersionSchema)),
+  })),
+});
+export type ApiDefinition = Static<typeof ApiDefinitionSchema>;

@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
-import { md5Hex } from '../auth/token';
-import type { HookKind } from '../coprocess/dispatcher';
-import type { ApiDefinition, IdExtractorConfig, MiddlewareDefinition } from './api-definition';
-import { apiDefinitionSchema } from './api-definition-schema';
+import { type ApiDefinition, ApiDefinitionSchema, type HookKind, type IdExtractorConfig, type MiddlewareDefinition } from './api-definition';
 import { ConfigError } from './config-error';
-import type { GatewayConfig } from './gateway-config-types';
+import type { GatewayConfig } from './gateway-config';
+import { apiIdProblem } from './safe-names';
 import { compileSchema } from './schema-validator';
 import { normalisePath } from '../pipeline/url';
 
@@ -52,9 +50,7 @@ export interface ApiSpec {
   readonly contentHash: string;
 }
 
-const validateDefinition = compileSchema<ApiDefinition>(apiDefinitionSchema);
-
-export const ISOLATE_DRIVERS = new Set(['isolate', 'otto', 'javascript']);
+const validateDefinition = compileSchema<ApiDefinition>(ApiDefinitionSchema);
 
 /** Schema-check a parsed definition; errors name the file and key. Does not touch the disk. */
 export function checkDefinition(raw: unknown, file: string): ApiDefinition {
@@ -66,6 +62,9 @@ export function checkDefinition(raw: unknown, file: string): ApiDefinition {
     const id = (raw as { api_id?: unknown }).api_id;
     throw new ConfigError(`${file}${typeof id === 'string' ? ` (api ${id})` : ''}: ${result.errors.join('; ')}`);
   }
+  // The id names files (app_path/{api_id}.json, middleware_path/{api_id}/): one rule, everywhere.
+  const problem = apiIdProblem(result.value.api_id);
+  if (problem) throw new ConfigError(`${file}: api_id: ${JSON.stringify(result.value.api_id)} ${problem}`);
   return result.value;
 }
 
@@ -155,12 +154,6 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     : undefined;
   const anyHook = authCheck || Object.values(hooks).some((l) => l.length > 0);
   if (anyHook && !driver) throw new ConfigError(`${where}: custom_middleware.driver: is required when hooks are configured`);
-  if (anyHook && !['isolate', 'otto', 'javascript', 'grpc'].includes(driver)) {
-    throw new ConfigError(`${where}: custom_middleware.driver: "${driver}" is not supported by isogate (use isolate, otto, javascript or grpc)`);
-  }
-  if (driver === 'grpc' && anyHook && !config.coprocess_options.coprocess_grpc_server) {
-    throw new ConfigError(`${where}: custom_middleware.driver: "grpc" needs coprocess_options.coprocess_grpc_server in ${config.source}`);
-  }
   const authHeaderName = def.auth_configs?.authToken?.auth_header_name || def.auth?.auth_header_name || 'Authorization';
   const authParam = def.auth_configs?.authToken?.use_param ? def.auth_configs.authToken.param_name || authHeaderName
     : def.auth?.use_param ? def.auth.param_name || authHeaderName : undefined;
@@ -192,7 +185,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     memoryLimitMb,
     hookTimeoutMs,
     configDataJson,
-    bundleHash: md5Hex(def.custom_middleware_bundle ?? ''),
+    bundleHash: createHash('md5').update(def.custom_middleware_bundle ?? '').digest('hex'),
     ignoredPaths: ignoredPaths(def),
     maxBodyBytes: maxBodyBytes(def, config),
     sessionLifetime: def.session_lifetime ?? 0,

@@ -1,88 +1,90 @@
 import { readFileSync } from 'node:fs';
+import { type Static, Type } from '@sinclair/typebox';
 import { dirname, resolve } from 'node:path';
 import { AllowListError, HttpAllowList } from './host-allow-list';
 import { EventConfigError, parseEventHandlers } from '../events';
 import { logger } from '../log/logger';
 import { ConfigError } from './config-error';
-import type { GatewayConfig } from './gateway-config-types';
-import { eventHandlersSchema } from './api-definition-schema';
+import { EventHandlersSectionSchema } from '../events/event';
 import { compileSchema, unknownKeys } from './schema-validator';
-
-export type { GatewayConfig } from './gateway-config-types';
 
 const MiB = 1024 * 1024;
 
-/** The one schema for the gateway config: types, ranges and defaults (Tyk key names). */
-export const gatewayConfigSchema = {
-  type: 'object',
-  properties: {
-    listen_address: { type: 'string', default: '127.0.0.1' },
-    listen_port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
-    secret: { type: 'string', minLength: 1 },
-    app_path: { type: 'string', default: './apps' },
-    middleware_path: { type: 'string', default: './middleware' },
-    storage: {
-      type: 'object',
-      default: { type: 'memory' },
-      required: ['type'],
-      properties: {
-        type: { enum: ['memory', 'redis'] },
-        host: { type: 'string' },
-        port: { type: 'integer', minimum: 1, maximum: 65535 },
-        username: { type: 'string' },
-        password: { type: 'string' },
-        database: { type: 'integer', minimum: 0 },
-        timeout: { type: 'number', exclusiveMinimum: 0 },
-      },
-    },
-    hash_keys: { type: 'boolean', default: false },
-    hash_key_function: { type: 'string' },
-    min_token_length: { type: 'integer', minimum: 0, default: 3 },
-    enable_jsvm: { type: 'boolean', default: true },
-    jsvm_timeout: { type: 'number', default: 5 },
-    jsvm_http_allow: { type: 'array', items: { type: 'string' } },
-    coprocess_options: {
-      type: 'object',
-      default: {},
-      properties: {
-        enable_coprocess: { type: 'boolean', default: true },
-        coprocess_grpc_server: { type: 'string' },
-        grpc_recv_max_size: { type: 'integer', minimum: 0 },
-        grpc_send_max_size: { type: 'integer', minimum: 0 },
-        grpc_authority: { type: 'string' },
-      },
-    },
-    isolate_options: {
-      type: 'object',
-      default: {},
-      properties: {
-        memory_limit_mb: { type: 'integer', minimum: 8, default: 128 },
-        hook_timeout_ms: { type: 'integer', minimum: 1, default: 1000 },
-        max_body_bytes: { type: 'integer', minimum: 0, default: 10 * MiB },
-        max_upload_bytes: { type: 'integer', minimum: 1, default: 1 * MiB },
-      },
-    },
-    auth_cache: {
-      type: 'object',
-      default: {},
-      properties: {
-        max_entries: { type: 'integer', minimum: 1, default: 10000 },
-        max_bytes: { type: 'integer', minimum: 1024, default: 32 * MiB },
-      },
-    },
-    event_handlers: eventHandlersSchema,
-    enable_bundle_downloader: { type: 'boolean', default: false },
-    bundle_base_url: { type: 'string' },
-    public_key_path: { type: 'string' },
-    node_secret: { type: 'string' },
-    allow_insecure_configs: { type: 'boolean', default: false },
-    health_check_endpoint_name: { type: 'string', default: 'hello' },
-    hide_generator_header: { type: 'boolean', default: false },
-    proxy_timeout_ms: { type: 'integer', minimum: 1, default: 30000 },
-  },
-} as const;
+const Int = (min: number, max?: number) => Type.Integer({ minimum: min, ...(max === undefined ? {} : { maximum: max }) });
 
-const validate = compileSchema<Omit<GatewayConfig, 'source'>>(gatewayConfigSchema);
+/**
+ * The one schema for the gateway config (Tyk key names): types, ranges and defaults. Keys with a
+ * `default` are optional in the file and present in the derived type (see schema-validator.ts).
+ */
+export const GatewayConfigSchema = Type.Object({
+  listen_address: Type.String({ default: '127.0.0.1' }),
+  listen_port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  secret: Type.Optional(Type.String({ minLength: 1 })),
+  app_path: Type.String({ default: './apps' }),
+  middleware_path: Type.String({ default: './middleware' }),
+  /** Redis: `timeout` is seconds for a connect or command (Tyk's `storage.timeout`, default 5). */
+  storage: Type.Object({
+    type: Type.Union([Type.Literal('memory'), Type.Literal('redis')]),
+    host: Type.Optional(Type.String()),
+    port: Type.Optional(Int(1, 65535)),
+    username: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    database: Type.Optional(Int(0)),
+    timeout: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  }, { default: { type: 'memory' } }),
+  hash_keys: Type.Boolean({ default: false }),
+  hash_key_function: Type.Optional(Type.String()),
+  min_token_length: Type.Integer({ minimum: 0, default: 3 }),
+  enable_jsvm: Type.Boolean({ default: true }),
+  jsvm_timeout: Type.Number({ default: 5 }),
+  jsvm_http_allow: Type.Optional(Type.Array(Type.String())),
+  /**
+   * What TykGetKeyData/TykSetKeyData reach: the calling API's org only ("org"), or every key as in
+   * Tyk ("global": any JSVM plugin reads and writes every org's keys; unsafe with tenants).
+   */
+  jsvm_key_access: Type.Union([Type.Literal('org'), Type.Literal('global')], { default: 'org' }),
+  coprocess_options: Type.Object({
+    enable_coprocess: Type.Boolean({ default: true }),
+    coprocess_grpc_server: Type.Optional(Type.String()),
+    grpc_recv_max_size: Type.Optional(Int(0)),
+    grpc_send_max_size: Type.Optional(Int(0)),
+    grpc_authority: Type.Optional(Type.String()),
+  }, { default: {} }),
+  isolate_options: Type.Object({
+    memory_limit_mb: Type.Integer({ minimum: 8, default: 128 }),
+    hook_timeout_ms: Type.Integer({ minimum: 1, default: 1000 }),
+    max_body_bytes: Type.Integer({ minimum: 0, default: 10 * MiB }),
+    max_upload_bytes: Type.Integer({ minimum: 1, default: 1 * MiB }),
+  }, { default: {} }),
+  auth_cache: Type.Object({
+    max_entries: Type.Integer({ minimum: 1, default: 10000 }),
+    max_bytes: Type.Integer({ minimum: 1024, default: 32 * MiB }),
+    /**
+     * An identity auth_check approved is cached for that API ("api"), or for every API of the org
+     * as in Tyk ("org": one API's approval skips the auth_check of all the others).
+     */
+    id_extractor_scope: Type.Union([Type.Literal('api'), Type.Literal('org')], { default: 'api' }),
+  }, { default: {} }),
+  event_handlers: Type.Optional(EventHandlersSectionSchema),
+  enable_bundle_downloader: Type.Boolean({ default: false }),
+  bundle_base_url: Type.Optional(Type.String()),
+  public_key_path: Type.Optional(Type.String()),
+  /** Signs cluster notifications (Redis mode). */
+  node_secret: Type.Optional(Type.String()),
+  /** Tyk: accept cluster notifications without a valid signature. */
+  allow_insecure_configs: Type.Boolean({ default: false }),
+  health_check_endpoint_name: Type.String({ default: 'hello' }),
+  hide_generator_header: Type.Boolean({ default: false }),
+  proxy_timeout_ms: Type.Integer({ minimum: 1, default: 30000 }),
+});
+
+/** The gateway config after defaults are applied and paths resolved. */
+export type GatewayConfig = Static<typeof GatewayConfigSchema> & {
+  /** The file it came from, or "<default>"; every error message names it. */
+  source: string;
+};
+
+const validate = compileSchema<Omit<GatewayConfig, 'source'>>(GatewayConfigSchema);
 
 /**
  * Validate a parsed config object. `baseDir` anchors relative paths (the config file's folder).
@@ -95,7 +97,7 @@ export function parseGatewayConfig(raw: unknown, source: string, baseDir: string
   const copy = structuredClone(raw) as Record<string, unknown>;
   const result = validate(copy);
   if (!result.ok) throw new ConfigError(`${source}: ${result.errors.join('; ')}`);
-  const unknown = unknownKeys(copy, gatewayConfigSchema);
+  const unknown = unknownKeys(copy, GatewayConfigSchema);
   if (unknown.length > 0) logger.warn({ file: source, keys: unknown }, `${source}: ignoring unknown config keys: ${unknown.join(', ')}`);
   const config: GatewayConfig = { ...result.value, source };
   config.app_path = resolve(baseDir, config.app_path);

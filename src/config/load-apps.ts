@@ -4,8 +4,8 @@ import { logger } from '../log/logger';
 import type { ApiDefinition } from './api-definition';
 import { type ApiSpec, checkDefinition, compileApiSpec } from './api-spec';
 import { ConfigError } from './config-error';
-import type { GatewayConfig } from './gateway-config-types';
-import { resolveMiddlewareSources, type SourceOverlay } from './middleware-sources';
+import type { GatewayConfig } from './gateway-config';
+import { resolveMiddlewareSources, type SourceOverlay, type SourcePolicy } from './middleware-sources';
 
 /** A definition file (or one API of it) that could not be loaded or built. */
 export interface LoadFailure {
@@ -31,8 +31,8 @@ export interface ServingPath {
 }
 
 /** Read, check and compile one definition. Throws ConfigError naming the file and key. */
-export async function buildSpec(def: ApiDefinition, file: string, config: GatewayConfig, overlay?: SourceOverlay): Promise<ApiSpec> {
-  const sources = await resolveMiddlewareSources(def, file, config, dirname(config.source), overlay);
+export async function buildSpec(def: ApiDefinition, file: string, config: GatewayConfig, drivers: SourcePolicy, overlay?: SourceOverlay): Promise<ApiSpec> {
+  const sources = await resolveMiddlewareSources(def, file, config, dirname(config.source), drivers, overlay);
   return compileApiSpec(def, file, config, sources);
 }
 
@@ -54,7 +54,7 @@ export async function readDefinitionFile(file: string): Promise<ApiDefinition> {
  * the API that serves it now (`serving`) keeps it, else the earlier file name; the other file
  * is refused, naming both.
  */
-export async function loadApiDefinitions(config: GatewayConfig, serving: ReadonlyMap<string, ServingPath> = new Map()): Promise<LoadedDefinitions> {
+export async function loadApiDefinitions(config: GatewayConfig, drivers: SourcePolicy, serving: ReadonlyMap<string, ServingPath> = new Map()): Promise<LoadedDefinitions> {
   const failures: LoadFailure[] = [];
   let names: string[] = [];
   try {
@@ -81,7 +81,7 @@ export async function loadApiDefinitions(config: GatewayConfig, serving: Readonl
         logger.info({ file, api_id: def.api_id }, 'API is inactive (active: false); not served');
         return { file };
       }
-      return { file, spec: await buildSpec(def, file, config) };
+      return { file, spec: await buildSpec(def, file, config, drivers) };
     } catch (err) {
       return { file, apiId, error: err instanceof ConfigError ? err.message : `${file}: ${(err as Error).message}` };
     }

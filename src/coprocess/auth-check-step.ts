@@ -1,22 +1,23 @@
 import type { ApiSpec, HookEntry } from '../config/api-spec';
-import type { GatewayConfig } from '../config/gateway-config-types';
-import { applyHookResult, buildHookObject, type HookOutcome } from './message';
-import { handleOutcome, hookFailure, type HookStepContext } from './hook-step';
-import { sessionFromProto } from './session-convert';
-import { authResult, lifetimeOf } from './drivers/jsvm/session-exchange';
-import { GatewayError, Messages } from '../pipeline/errors';
-import { fireKeyFailure } from '../auth/key-failure';
-import type { RequestState, Step } from '../pipeline/request-state';
+import type { GatewayConfig } from '../config/gateway-config';
 import { type AuthCache, carryOverQuota, lookupIdentity, readThrough, writeThrough } from '../auth/auth-cache';
 import { ExtractError, type IdExtractor } from '../auth/id-extractor';
 import { isIgnoredPath } from '../auth/ignored-paths';
+import { fireKeyFailure } from '../auth/key-failure';
 import { storageKey } from '../auth/key-hash';
+import { ForeignKeyError, type OwnKey, orgMayUse, ownedBy, resolveOwnKey, stampOrg } from '../auth/key-org';
+import { GatewayError, Messages } from '../pipeline/errors';
+import type { RequestState, Step } from '../pipeline/request-state';
 import type { SessionState } from '../pipeline/session';
 import type { SessionStore } from '../storage/session-store';
+import type { CoprocessObject } from './dispatcher';
+import { handleOutcome, hookFailure, type HookStepContext } from './hook-step';
+import { applyHookResult, buildHookObject, type HookOutcome } from './message';
+import { sessionFromProto } from './session-convert';
 
 const EMPTY = Buffer.alloc(0);
 
-export interface CoprocessAuthDeps {
+export interface AuthCheckDeps {
   spec: ApiSpec;
   config: GatewayConfig;
   hook: HookEntry;
@@ -28,16 +29,54 @@ export interface CoprocessAuthDeps {
 }
 
 /**
+ * Call the auth_check hook and apply its result. Undefined when return_overrides answered the
+ * request. A failed call answers `failStatus`/`failMessage`; a result that cannot be applied, 500.
+ */
+export async function callAuthHook(state: RequestState, ctx: HookStepContext, hook: HookEntry, failStatus: number, failMessage: string): Promise<CoprocessObject | undefined> {
+  let result: CoprocessObject;
+  try {
+    result = await ctx.dispatcher.dispatch(buildHookObject(state, hook, ctx.specMap), { signal: state.signal });
+  } catch (err) {
+    throw hookFailure(state, ctx, hook, err, failStatus, failMessage);
+  }
+  let outcome: HookOutcome;
+  try {
+    outcome = applyHookResult(state, result);
+  } catch (err) {
+    throw hookFailure(state, ctx, hook, err);
+  }
+  handleOutcome(state, ctx, outcome);
+  return state.finished ? undefined : result;
+}
+
+/** A session or key of another org than the API's (auth/key-org.ts): AuthFailure, 403 as for an unknown key. */
+export function otherOrgRefusal(deps: Pick<AuthCheckDeps, 'spec' | 'ctx'>, state: RequestState, key: string): GatewayError {
+  fireKeyFailure(deps.ctx.events, 'AuthFailure', deps.spec, state, key);
+  return new GatewayError(403, Messages.accessDisallowed);
+}
+
+/**
+ * Where the session for a plugin's token (or JS AuthValue) is stored: a key of the API's org,
+ * never another org's (auth/key-org.ts), with what that key holds now.
+ */
+export async function ownPluginKey(deps: AuthCheckDeps, state: RequestState, token: string): Promise<OwnKey> {
+  try {
+    return await resolveOwnKey(token, deps.spec.orgId, deps.config, (k) => readThrough(deps.cache, deps.store, k));
+  } catch (err) {
+    if (err instanceof ForeignKeyError) throw otherOrgRefusal(deps, state, token);
+    throw err;
+  }
+}
+
+/**
  * auth_check with Tyk's ID extractor: a proven identity whose `id_extractor_deadline` is still
  * ahead is served from the LRU/store without entering the plugin; otherwise the plugin decides,
  * and the session it returns is stored under the extractor's key (or the token).
+ * Keys belong to the API's org (auth/key-org.ts): the session is stamped with it, the token names
+ * a key of this org only, and a session of another org is refused.
  */
-export function coprocessAuthStep(deps: CoprocessAuthDeps): Step {
-  const { spec, config, hook, ctx, cache, store } = deps;
-  // Tyk's JS auth has no ID extractor, and a failed call is a 500 like any JS middleware.
-  const extractor = ctx.tykJsvm ? undefined : deps.extractor;
-  const failStatus = ctx.tykJsvm ? 500 : 403;
-  const failMessage = ctx.tykJsvm ? ctx.failureMessage : Messages.keyNotAuthorised;
+export function authCheckStep(deps: AuthCheckDeps): Step {
+  const { spec, config, hook, ctx, cache, store, extractor } = deps;
   const forbidden = (state: RequestState, key: string): GatewayError => {
     fireKeyFailure(ctx.events, 'AuthFailure', spec, state, key);
     return new GatewayError(403, Messages.forbidden);
@@ -60,6 +99,7 @@ export function coprocessAuthStep(deps: CoprocessAuthDeps): Step {
         cacheKey = storageKey(extractor.cacheKey(identity), config);
         const found = await lookupIdentity(cache, store, cacheKey, Math.floor(Date.now() / 1000));
         if (found.fresh) {
+          if (!orgMayUse(found.fresh, spec.orgId)) throw otherOrgRefusal(deps, state, cacheKey);
           state.session = found.fresh;
           state.sessionKey = cacheKey;
           return;
@@ -67,47 +107,23 @@ export function coprocessAuthStep(deps: CoprocessAuthDeps): Step {
         previous = found.previous;
       }
 
-      let result;
-      try {
-        result = await ctx.dispatcher.dispatch(buildHookObject(state, hook, ctx.specMap), { signal: state.signal });
-      } catch (err) {
-        throw hookFailure(state, ctx, hook, err, failStatus, failMessage);
-      }
-      let outcome: HookOutcome;
-      try {
-        outcome = applyHookResult(state, result);
-      } catch (err) {
-        throw hookFailure(state, ctx, hook, err);
-      }
-      handleOutcome(state, ctx, outcome);
-      if (state.finished) return;
-      if (ctx.tykJsvm) {
-        let jsvm;
-        try {
-          jsvm = authResult(result);
-        } catch (err) {
-          throw hookFailure(state, ctx, hook, err);
-        }
-        // Without AuthValue the session serves this request only, unstored (Tyk: no key id).
-        if (!jsvm.authValue) {
-          state.session = jsvm.session;
-          return;
-        }
-        const key = storageKey(jsvm.authValue, config);
-        const session = carryOverQuota(jsvm.session, await readThrough(cache, store, key));
-        await writeThrough(cache, store, key, session, lifetimeOf(session, ctx.tykJsvm));
-        state.session = session;
-        state.sessionKey = key;
-        return;
-      }
-
+      const result = await callAuthHook(state, ctx, hook, 403, Messages.keyNotAuthorised);
+      if (!result) return;
       const metadata = result.metadata ?? {};
       const token = metadata.token || result.session?.metadata?.token;
       if (!result.session || !token) throw forbidden(state, cacheKey ?? '');
-      const key = cacheKey ?? storageKey(token, config);
+      let key: string;
+      if (cacheKey !== undefined) {
+        // The extractor's name is fixed: it can only be refused if another org holds it.
+        if (previous && !ownedBy(previous, spec.orgId)) throw otherOrgRefusal(deps, state, cacheKey);
+        key = cacheKey;
+      } else {
+        const own = await ownPluginKey(deps, state, token);
+        key = own.storedKey;
+        previous = own.previous;
+      }
       let session = sessionFromProto(result.session, metadata);
-      session.org_id = spec.orgId;
-      if (!extractor) previous = await readThrough(cache, store, key);
+      stampOrg(session, spec.orgId);
       session = carryOverQuota(session, previous);
       const lifetime = session.session_lifetime && session.session_lifetime > 0 ? session.session_lifetime : spec.sessionLifetime;
       await writeThrough(cache, store, key, session, lifetime > 0 ? lifetime : 0);

@@ -10,8 +10,9 @@ export type ResponseObject = coprocess.IResponseObject;
 export const HookType = { Unknown: 0, Pre: 1, Post: 2, PostKeyAuth: 3, CustomKeyCheck: 4, Response: 5 } as const;
 export type HookTypeValue = (typeof HookType)[keyof typeof HookType];
 
-/** Names of the hook lists in `custom_middleware`, as Tyk spells them. */
-export type HookKind = 'pre' | 'auth_check' | 'post_key_auth' | 'post' | 'response';
+import type { HookKind } from '../config/api-definition';
+
+export type { HookKind } from '../config/api-definition';
 
 export const hookTypeOf: Record<HookKind, HookTypeValue> = {
   pre: HookType.Pre,

@@ -7,7 +7,6 @@ import type { RequestState, Step } from '../pipeline/request-state';
 import { logger } from '../log/logger';
 import { sendReply } from '../pipeline/respond';
 import { type CoprocessObject, DispatchError, type Dispatcher } from './dispatcher';
-import { saveSessionMeta, shareSession, type TykJsvmSemantics } from './drivers/jsvm/session-exchange';
 import { applyHookResult, applyResponseResult, buildHookObject, buildResponseObject, type HookOutcome } from './message';
 
 export interface HookStepContext {
@@ -19,13 +18,19 @@ export interface HookStepContext {
   events: EventSink;
   /** Message for a failed hook: coprocess drivers say `Middleware error`, JSVM `Internal Server Error`. */
   failureMessage: string;
-  /**
-   * Tyk JSVM session semantics (drivers otto, javascript); unset for coprocess drivers. The
-   * session travels as Tyk session JSON and only to post/post_key_auth hooks with
-   * `require_session`, whose returned meta_data is saved; auth_check stores the session under
-   * the returned AuthValue, without an ID extractor. See drivers/jsvm/session-exchange.ts.
-   */
-  tykJsvm?: TykJsvmSemantics;
+  /** A driver's own session exchange (Tyk JSVM); unset: the proto session the builder attaches. */
+  session?: SessionExchange;
+}
+
+/**
+ * How sessions travel to and from a driver's hooks when it is not the coprocess way (the
+ * builder's proto session in, nothing saved back): see drivers/jsvm/session-exchange.ts.
+ */
+export interface SessionExchange {
+  /** Before the call: replace what the builder attached. */
+  share(object: CoprocessObject, state: RequestState, hook: HookEntry): void;
+  /** After a request hook's result was applied and the request goes on. */
+  save(state: RequestState, hook: HookEntry, result: CoprocessObject): Promise<void>;
 }
 
 /** Log, fire MiddlewareError, and turn any dispatch failure into the hook's error status. */
@@ -60,16 +65,16 @@ export function requestHookStep(hook: HookEntry, ctx: HookStepContext): Step {
       let result: CoprocessObject;
       try {
         const object = buildHookObject(state, hook, ctx.specMap);
-        if (ctx.tykJsvm) shareSession(object, state, hook);
+        ctx.session?.share(object, state, hook);
         result = await ctx.dispatcher.dispatch(object, { signal: state.signal });
         outcome = applyHookResult(state, result);
       } catch (err) {
         throw hookFailure(state, ctx, hook, err);
       }
       handleOutcome(state, ctx, outcome);
-      if (!ctx.tykJsvm || state.finished) return;
+      if (!ctx.session || state.finished) return;
       try {
-        await saveSessionMeta(state, hook, result, ctx.tykJsvm);
+        await ctx.session.save(state, hook, result);
       } catch (err) {
         throw hookFailure(state, ctx, hook, err);
       }
@@ -86,7 +91,7 @@ export function responseHookStep(hook: HookEntry, ctx: HookStepContext): Step {
       if (!upstream) return;
       try {
         const object = buildResponseObject(state, hook, ctx.specMap, upstream);
-        if (ctx.tykJsvm) shareSession(object, state, hook);
+        ctx.session?.share(object, state, hook);
         const result = await ctx.dispatcher.dispatch(object, { signal: state.signal });
         applyResponseResult(upstream, object.response!, result);
       } catch (err) {

@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { HookEntry } from '../config/api-spec';
 import { canonicalHeaderName, firstValueHeaders } from '../pipeline/headers';
 import type { RequestState, UpstreamResponse } from '../pipeline/request-state';
+import { Messages } from '../pipeline/errors';
 import { checkPluginReply, checkRequestEdits, PluginOutputError } from '../pipeline/respond';
 import { firstValueParams, joinUrl, normalisePath, splitUrl } from '../pipeline/url';
 import { type CoprocessObject, DispatchError, hookTypeOf, type MiniRequestObject, type ResponseObject } from './dispatcher';
@@ -94,7 +95,7 @@ function overridesOutcome(request: MiniRequestObject): HookOutcome {
   const body = o.response_error || o.response_body || '';
   if (code <= 0) return CONTINUE;
   const headers = checked('return_overrides', () => checkPluginReply(code, o.headers ?? {}));
-  if (code >= 400 && !o.override_error) return { kind: 'error', status: code, message: body || 'Key not authorised', headers };
+  if (code >= 400 && !o.override_error) return { kind: 'error', status: code, message: body || Messages.keyNotAuthorised, headers };
   return { kind: 'respond', status: code, body, headers };
 }
 

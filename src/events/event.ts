@@ -1,3 +1,5 @@
+import { type Static, Type } from '@sinclair/typebox';
+
 /** A gateway event as Tyk fires it: `Type`, event-specific `Meta`, and the API it belongs to. */
 export interface GatewayEvent {
   type: string;
@@ -8,15 +10,18 @@ export interface GatewayEvent {
   timestamp: Date;
 }
 
-/** The handler config shape shared by API definitions and the gateway config. */
-export interface EventHandlerConfig {
-  handler_name: string;
-  handler_meta?: Record<string, unknown>;
-}
+/** One handler entry, the same in API definitions and the gateway config. */
+export const EventHandlerConfigSchema = Type.Object({
+  handler_name: Type.String(),
+  handler_meta: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+export type EventHandlerConfig = Static<typeof EventHandlerConfigSchema>;
 
-export interface EventHandlersSection {
-  events?: Record<string, EventHandlerConfig[]>;
-}
+/** `event_handlers`: `{ events: { <EventName>: [handler, ...] } }`. */
+export const EventHandlersSectionSchema = Type.Object({
+  events: Type.Optional(Type.Record(Type.String(), Type.Array(EventHandlerConfigSchema))),
+});
+export type EventHandlersSection = Static<typeof EventHandlersSectionSchema>;
 
 /** What the rest of the gateway sees of the event system: fire and forget, never blocks. */
 export interface EventSink {

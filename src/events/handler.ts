@@ -1,4 +1,3 @@
-import type { Dispatcher } from '../coprocess/dispatcher';
 import type { Logger } from '../log/logger';
 import type { GatewayEvent } from './event';
 import type { MetaReader } from './meta-reader';
@@ -27,8 +26,13 @@ export interface HandlerScope {
   orgId?: string;
 }
 
+/** The part of a plugin driver's Dispatcher that events need (Tyk's DispatchEvent). */
+export interface EventDispatcher {
+  dispatchEvent(payload: string): Promise<void>;
+}
+
 /** The API's current dispatcher; a function so a driver swap needs no recompilation. */
-export type DispatcherSource = Dispatcher | (() => Dispatcher | undefined);
+export type DispatcherSource = EventDispatcher | (() => EventDispatcher | undefined);
 
 /** What handlers get from the bus: shared resources live once per bus, not per handler. */
 export interface HandlerDeps {

@@ -1,13 +1,13 @@
 import type { AuthCache } from '../auth/auth-cache';
-import { coprocessAuthStep } from '../coprocess/auth-check-step';
 import { compileIdExtractor } from '../auth/id-extractor';
 import { normaliseHashFunction } from '../auth/key-hash';
 import { limitsStep } from '../auth/limits-step';
 import { tokenAuthStep } from '../auth/token-auth-step';
 import type { ApiSpec } from '../config/api-spec';
-import type { GatewayConfig } from '../config/gateway-config-types';
+import type { GatewayConfig } from '../config/gateway-config';
+import { authCheckStep } from '../coprocess/auth-check-step';
+import type { Drivers } from '../coprocess/drivers';
 import { type HookStepContext, requestHookStep, responseHookStep } from '../coprocess/hook-step';
-import type { DriverRegistry } from '../coprocess/drivers/driver-registry';
 import { type CompiledApiHandlers, type EventBus, EventConfigError } from '../events';
 import { ConfigError } from '../config/config-error';
 import type { SessionLimiter } from '../auth/limits';
@@ -25,7 +25,7 @@ export interface GatewayServices {
   events: EventBus;
   authCache: AuthCache;
   limiter: SessionLimiter;
-  drivers: DriverRegistry;
+  drivers: Drivers;
 }
 
 /** Tyk's spec map sent with every hook: OrgID, APIID, bundle_hash and config_data when enabled. */
@@ -43,7 +43,12 @@ function specMap(spec: ApiSpec): Record<string, string> {
 export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, generation: number): Promise<ApiRuntime> {
   const { config, events } = services;
   const extractor = spec.coprocessAuth
-    ? compileIdExtractor(spec.idExtractor, { apiId: spec.apiId, orgId: spec.orgId, hashKeyFunction: config.hash_keys ? normaliseHashFunction(config.hash_key_function) || undefined : undefined })
+    ? compileIdExtractor(spec.idExtractor, {
+      apiId: spec.apiId,
+      orgId: spec.orgId,
+      hashKeyFunction: config.hash_keys ? normaliseHashFunction(config.hash_key_function) || undefined : undefined,
+      scope: config.auth_cache.id_extractor_scope,
+    })
     : undefined;
   const dispatcher = await services.drivers.create(spec, generation);
   let eventHandlers: CompiledApiHandlers;
@@ -56,21 +61,23 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     throw err;
   }
 
+  const variants = services.drivers.stepsFor(spec);
   const ctx: HookStepContext | undefined = dispatcher && {
     apiId: spec.apiId,
     orgId: spec.orgId,
     dispatcher,
     specMap: specMap(spec),
     events,
-    failureMessage: dispatcher.driver === 'jsvm' ? Messages.jsvmError : Messages.middlewareError,
-    tykJsvm: dispatcher.driver === 'jsvm' ? { store: services.store, sessionLifetime: spec.sessionLifetime } : undefined,
+    failureMessage: variants?.failureMessage ?? Messages.middlewareError,
+    session: variants?.sessionExchange?.(spec),
   };
   const hooks = (kind: 'pre' | 'post_key_auth' | 'post'): Step[] => (ctx ? spec.hooks[kind].map((h) => requestHookStep(h, ctx)) : []);
 
   const steps: Step[] = [...hooks('pre')];
   if (!spec.keyless) {
     if (ctx && spec.authCheck) {
-      steps.push(coprocessAuthStep({ spec, config, hook: spec.authCheck, ctx, extractor, cache: services.authCache, store: services.rawStore }));
+      const authStep = variants?.authCheck ?? authCheckStep;
+      steps.push(authStep({ spec, config, hook: spec.authCheck, ctx, extractor, cache: services.authCache, store: services.rawStore }));
     } else {
       steps.push(tokenAuthStep(spec, config, services.store, events));
     }

@@ -6,8 +6,8 @@ import type { ApiSpec } from '../config/api-spec';
 import { buildSpec, type LoadFailure, loadApiDefinitions, readDefinitionFile, type ServingPath } from '../config/load-apps';
 import type { SourceOverlay } from '../config/middleware-sources';
 import { join } from 'node:path';
-import type { GatewayConfig } from '../config/gateway-config-types';
-import { DriverRegistry } from '../coprocess/drivers/driver-registry';
+import type { GatewayConfig } from '../config/gateway-config';
+import { Drivers } from '../coprocess/drivers';
 import { EventBus } from '../events';
 import { SessionLimiter } from '../auth/limits';
 import { logger } from '../log/logger';
@@ -19,8 +19,8 @@ import { buildApiRuntime, type GatewayServices } from './build-runtime';
 import { GatewayError, Messages } from '../pipeline/errors';
 import { framingError } from '../pipeline/framing';
 import { isClosing, lastResort, sendError, sendGatewayError, setGeneratorHeader } from '../pipeline/respond';
-import { handleApiRequest, type RequestLimits } from './handle-request';
-import { closeUpstreamAgents } from './proxy';
+import { handleApiRequest } from './handle-request';
+import { closeUpstreamAgents, type RequestLimits } from './proxy';
 import { RouteTable } from './route-table';
 import { joinUrl, normalisePath, requestTarget } from '../pipeline/url';
 
@@ -49,7 +49,7 @@ export class Gateway {
   private readonly rawStore: SessionStore;
   readonly events: EventBus;
   readonly authCache: AuthCache;
-  readonly drivers: DriverRegistry;
+  readonly drivers: Drivers;
   readonly limiter: SessionLimiter;
   private table = new RouteTable<ApiRuntime>([]);
   private readonly runtimes = new Map<string, ApiRuntime>();
@@ -74,7 +74,9 @@ export class Gateway {
     this.store = new CachedSessionStore(this.authCache, this.rawStore);
     this.events = new EventBus({ gatewayHandlers: config.event_handlers });
     this.limiter = new SessionLimiter({ store: this.store });
-    this.drivers = new DriverRegistry(config, this.events, {
+    this.drivers = new Drivers({
+      config,
+      events: this.events,
       // Tyk JSVM natives use the same store and counters as /tyk/keys.
       sessions: { store: this.store, orgForApi: (apiId) => this.getApi(apiId)?.spec.orgId, onKeyChanged: (storedKey) => this.keyChanged(storedKey) },
     });
@@ -212,7 +214,7 @@ export class Gateway {
       const current = this.runtimes.get(apiId);
       const file = current?.spec.file ?? join(this.config.app_path, `${apiId}.json`);
       const def = current?.spec.definition ?? (await readDefinitionFile(file));
-      const spec = await buildSpec(def, file, this.config, overlay);
+      const spec = await buildSpec(def, file, this.config, this.drivers, overlay);
       const runtime = await this.build(spec);
       try {
         await commit();
@@ -237,7 +239,7 @@ export class Gateway {
   private async doReload(): Promise<ReloadReport> {
     const serving = new Map<string, ServingPath>();
     for (const runtime of this.runtimes.values()) serving.set(runtime.spec.listenPath, { apiId: runtime.spec.apiId, file: runtime.spec.file });
-    const { specs, failures, failedFiles } = await loadApiDefinitions(this.config, serving);
+    const { specs, failures, failedFiles } = await loadApiDefinitions(this.config, this.drivers, serving);
     const built = new Map<string, ApiRuntime>();
     const unchanged: string[] = [];
     for (const spec of specs) {

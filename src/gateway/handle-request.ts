@@ -8,15 +8,9 @@ import { lastResort, sendError, sendGatewayError } from '../pipeline/respond';
 import type { SplitUrl } from '../pipeline/url';
 import { StoreUnavailableError } from '../storage/index';
 import type { ApiRuntime } from './api-runtime';
-import { proxyRequest, sendUpstream } from './proxy';
+import { proxyRequest, type RequestLimits, sendUpstream } from './proxy';
 
 const NEVER_ABORTED = new AbortController().signal;
-
-export interface RequestLimits {
-  /** Largest upstream answer buffered for response hooks (`isolate_options.max_body_bytes`). */
-  maxBodyBytes: number;
-  proxyTimeoutMs: number;
-}
 
 /**
  * The client reset or closed the connection: there is nobody to answer. (The request's socket,

@@ -7,8 +7,14 @@ import { stripHopByHop } from '../pipeline/headers';
 import type { RequestState, UpstreamResponse } from '../pipeline/request-state';
 import { sendReply, startStream } from '../pipeline/respond';
 import { joinUrl } from '../pipeline/url';
-import type { RequestLimits } from './handle-request';
 import { logger } from '../log/logger';
+
+/** Per-request limits the gateway config sets (request bodies have the API's own, spec.maxBodyBytes). */
+export interface RequestLimits {
+  /** Largest upstream answer buffered for response hooks (`isolate_options.max_body_bytes`). */
+  maxBodyBytes: number;
+  proxyTimeoutMs: number;
+}
 
 /** Keep-alive agents shared by every API: upstream connections are reused across requests. */
 const agents = {

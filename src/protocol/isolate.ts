@@ -56,4 +56,3 @@ export interface GuestEntries {
   checkHooks(names: string[]): string[];
 }
 
-export const ENTRY_NAMES = ['dispatch', 'event', 'registerModule', 'checkHooks'] as const satisfies readonly (keyof GuestEntries)[];

@@ -1,5 +1,5 @@
-// The private contract between the host's hook steps (hook-step.ts, coprocess-auth-step.ts with
-// `tykJsvm` set) and the sandbox's `jsvm` adapter (sandbox/jsvm/). Imported by both sides: it
+// The private contract between the host side of the JSVM driver (src/coprocess/drivers/jsvm/:
+// its session exchange and auth step) and the sandbox's `jsvm` adapter (sandbox/jsvm/). Imported by both sides: it
 // must stay free of Node APIs.
 
 /**

@@ -1,4 +1,4 @@
-import type { GatewayConfig } from '../config/gateway-config-types';
+import type { GatewayConfig } from '../config/gateway-config';
 import { ConfigError } from '../config/config-error';
 import { MemorySessionStore } from './memory-store';
 import { DEFAULT_REDIS_PORT, DEFAULT_REDIS_TIMEOUT_SECONDS } from './redis-connection';
@@ -22,11 +22,12 @@ export function createSessionStore(config: Pick<GatewayConfig, 'storage' | 'sour
     case 'memory':
       return new MemorySessionStore();
     case 'redis': {
-      const redis = config.storage as Extract<GatewayConfig['storage'], { type: 'redis' }>;
+      const redis = config.storage;
       refuseUnsupported(config.source, redis as Record<string, unknown>);
       return new RedisSessionStore({
         source: config.source,
-        host: redis.host,
+        // parseGatewayConfig requires storage.host for redis.
+        host: redis.host ?? '',
         port: redis.port ?? DEFAULT_REDIS_PORT,
         username: redis.username,
         password: redis.password,

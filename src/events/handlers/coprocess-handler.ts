@@ -1,7 +1,6 @@
-import type { Dispatcher } from '../../coprocess/dispatcher';
 import type { GatewayEvent } from '../event';
 import { goTimeString } from '../go-time';
-import type { DeliveryOutcome, DispatcherSource, EventHandler, HandlerFactory, HandlerScope } from '../handler';
+import type { DeliveryOutcome, DispatcherSource, EventDispatcher, EventHandler, HandlerFactory, HandlerScope } from '../handler';
 
 export interface CoprocessHandlerConfig {
   /** The plugin function that receives the event (`handler_meta.name`). */
@@ -34,7 +33,7 @@ export class CoprocessEventHandler implements EventHandler {
   }
 
   async handle(event: GatewayEvent): Promise<DeliveryOutcome> {
-    const dispatcher: Dispatcher | undefined =
+    const dispatcher: EventDispatcher | undefined =
       typeof this.dispatcher === 'function' ? this.dispatcher() : this.dispatcher;
     if (dispatcher === undefined) throw new Error('the API has no plugin driver loaded');
     await dispatcher.dispatchEvent(coprocessEventPayload(event, this.config.name, this.scope));

@@ -1,5 +1,5 @@
 import type { ChannelOptions } from '@grpc/grpc-js';
-import type { GatewayConfig } from '../../../config/gateway-config-types';
+import type { GatewayConfig } from '../../../config/gateway-config';
 
 export type CoprocessOptions = GatewayConfig['coprocess_options'];
 

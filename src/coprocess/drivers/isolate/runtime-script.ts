@@ -35,7 +35,3 @@ export async function compileRuntime(isolate: ivm.Isolate): Promise<ivm.Script> 
   return script;
 }
 
-/** Whether the shared code cache exists yet (for diagnostics and tests). */
-export function hasRuntimeCodeCache(): boolean {
-  return cachedData !== undefined;
-}

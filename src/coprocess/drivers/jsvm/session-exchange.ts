@@ -3,18 +3,9 @@ import type { HookEntry } from '../../../config/api-spec';
 import type { RequestState } from '../../../pipeline/request-state';
 import type { SessionStore } from '../../../storage/session-store';
 import { type CoprocessObject, DispatchError } from '../../dispatcher';
+import type { SessionExchange } from '../../hook-step';
 import { JSVM_METADATA } from '../../../protocol/jsvm';
 
-/**
- * Set on a hook step context (`tykJsvm`) for drivers otto and javascript: how Tyk's JSVM
- * treats sessions, which the shared Object applier (message.ts) has no notion of.
- */
-export interface TykJsvmSemantics {
-  /** Where a session whose meta_data a hook changed is saved (the LRU-backed store). */
-  store: SessionStore;
-  /** The API's `session_lifetime`, for sessions that carry none of their own. */
-  sessionLifetime: number;
-}
 
 function parseSession(json: string, what: string): SessionState {
   let value: unknown;
@@ -32,7 +23,7 @@ function parseSession(json: string, what: string): SessionState {
  * intact) only in post and post_key_auth hooks with `require_session`; every other hook gets an
  * empty session. The proto session the builder attached is not needed by the JSVM adapter.
  */
-export function shareSession(object: CoprocessObject, state: RequestState, hook: HookEntry): void {
+function shareSession(object: CoprocessObject, state: RequestState, hook: HookEntry): void {
   delete object.session;
   delete object.metadata;
   if (state.session && hook.require_session && (hook.kind === 'post' || hook.kind === 'post_key_auth')) {
@@ -41,9 +32,9 @@ export function shareSession(object: CoprocessObject, state: RequestState, hook:
 }
 
 /** TTL a saved session gets: its own `session_lifetime`, else the API's; 0 = none. */
-export function lifetimeOf(session: SessionState, semantics: TykJsvmSemantics): number {
+export function lifetimeOf(session: SessionState, apiLifetime: number): number {
   const own = session.session_lifetime;
-  const lifetime = typeof own === 'number' && own > 0 ? own : semantics.sessionLifetime;
+  const lifetime = typeof own === 'number' && own > 0 ? own : apiLifetime;
   return lifetime > 0 ? lifetime : 0;
 }
 
@@ -52,7 +43,7 @@ export function lifetimeOf(session: SessionState, semantics: TykJsvmSemantics): 
  * adapter sends it only then) replaces meta_data entirely, and the session is saved under its
  * key. A session without a key (JS auth without AuthValue) changes for this request only.
  */
-export async function saveSessionMeta(state: RequestState, hook: HookEntry, result: CoprocessObject, semantics: TykJsvmSemantics): Promise<void> {
+async function saveSessionMeta(state: RequestState, hook: HookEntry, result: CoprocessObject, store: SessionStore, apiLifetime: number): Promise<void> {
   const json = result.metadata?.[JSVM_METADATA.sessionMeta];
   if (json === undefined || !state.session || !hook.require_session || (hook.kind !== 'post' && hook.kind !== 'post_key_auth')) return;
   let meta: unknown;
@@ -66,10 +57,18 @@ export async function saveSessionMeta(state: RequestState, hook: HookEntry, resu
   const session: SessionState = { ...state.session, meta_data: meta as Record<string, unknown> };
   state.session = session;
   if (!state.sessionKey) return;
-  const { store } = semantics;
   // A key deleted meanwhile stays deleted (the limiter's write-back follows the same rule).
-  if (store.setIfExists) await store.setIfExists(state.sessionKey, session, lifetimeOf(session, semantics));
-  else await store.set(state.sessionKey, session, lifetimeOf(session, semantics));
+  const ttl = lifetimeOf(session, apiLifetime);
+  if (store.setIfExists) await store.setIfExists(state.sessionKey, session, ttl);
+  else await store.set(state.sessionKey, session, ttl);
+}
+
+/** Tyk JSVM session semantics for one API; `store` is the LRU-backed store /tyk/keys uses. */
+export function jsvmSessionExchange(store: SessionStore, apiLifetime: number): SessionExchange {
+  return {
+    share: shareSession,
+    save: (state, hook, result) => saveSessionMeta(state, hook, result, store, apiLifetime),
+  };
 }
 
 /**

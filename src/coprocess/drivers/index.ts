@@ -1,0 +1,66 @@
+import type { ApiSpec } from '../../config/api-spec';
+import type { SourcePolicy } from '../../config/middleware-sources';
+import type { Dispatcher } from '../dispatcher';
+import { grpcDriver } from './grpc/plugin';
+import { isolateDriver } from './isolate/plugin';
+import { jsvmDriver } from './jsvm/plugin';
+import { pythonDriver } from './python/plugin';
+import type { Driver, DriverHost, DriverPlugin, HookStepVariants } from './plugin';
+
+export type { Driver, DriverHost, DriverPlugin, HookStepVariants } from './plugin';
+
+/** Every driver isogate has. Adding one means adding its folder and a line here. */
+const PLUGINS: readonly DriverPlugin[] = [isolateDriver, jsvmDriver, grpcDriver, pythonDriver];
+
+const BY_NAME: ReadonlyMap<string, DriverPlugin> = new Map(PLUGINS.flatMap((p) => p.names.map((name) => [name, p] as const)));
+
+function hasHooks(spec: ApiSpec): boolean {
+  return Boolean(spec.authCheck) || Object.values(spec.hooks).some((list) => list.length > 0);
+}
+
+/** The gateway's drivers, each opened on first use and closed with the gateway. */
+export class Drivers implements SourcePolicy {
+  private readonly opened = new Map<DriverPlugin, Driver>();
+
+  constructor(private readonly host: DriverHost) {}
+
+  needsSources(name: string): boolean {
+    return BY_NAME.get(name)?.needsSources ?? true;
+  }
+
+  sourceFiles(name: string): RegExp | undefined {
+    return BY_NAME.get(name)?.sourceFiles;
+  }
+
+  private driverFor(spec: ApiSpec): Driver {
+    const plugin = BY_NAME.get(spec.driver);
+    if (!plugin) throw new Error(`custom_middleware.driver: "${spec.driver}" is not supported by isogate (use ${[...BY_NAME.keys()].join(', ')})`);
+    let driver = this.opened.get(plugin);
+    if (!driver) {
+      driver = plugin.open(this.host);
+      this.opened.set(plugin, driver);
+    }
+    return driver;
+  }
+
+  /**
+   * The API's dispatcher, or undefined when it configures no hooks. Throws, naming the key, when
+   * the driver is unknown or switched off: such an API is refused, never proxied unchecked.
+   */
+  async create(spec: ApiSpec, generation: number): Promise<Dispatcher | undefined> {
+    if (!hasHooks(spec)) return undefined;
+    const driver = this.driverFor(spec);
+    driver.validate(spec);
+    return driver.create(spec, generation);
+  }
+
+  /** How the API's hooks become steps, where its driver differs from the coprocess default. */
+  stepsFor(spec: ApiSpec): HookStepVariants | undefined {
+    return hasHooks(spec) ? this.driverFor(spec).steps : undefined;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.opened.values()].map((d) => d.close?.()));
+    this.opened.clear();
+  }
+}

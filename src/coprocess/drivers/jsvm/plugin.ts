@@ -1,0 +1,37 @@
+import { HttpAllowList } from '../../../config/host-allow-list';
+import { Messages } from '../../../pipeline/errors';
+import { createApiIsolate } from '../isolate/plugin';
+import type { DriverPlugin } from '../plugin';
+import { jsvmAuthStep } from './auth-step';
+import { jsvmHostFunctions } from './host-functions';
+import { jsvmSessionExchange } from './session-exchange';
+
+/**
+ * `otto` and `javascript`: Tyk JSVM plugins, run unchanged inside the API's own isolate with
+ * Tyk's JSVM shim (sandbox/jsvm/), its natives, and Tyk's session and auth semantics.
+ */
+export const jsvmDriver: DriverPlugin = {
+  names: ['otto', 'javascript'],
+  needsSources: true,
+  open(host) {
+    // One allow-list for every JSVM isolate, parsed once (the config loader already validated it).
+    const deps = { config: host.config, allow: HttpAllowList.parse(host.config.jsvm_http_allow), sessions: host.sessions };
+    return {
+      validate(spec) {
+        if (!host.config.enable_jsvm) {
+          throw new Error(`custom_middleware.driver: "${spec.driver}" needs enable_jsvm, which is false in ${host.config.source}; the API is not served without its hooks`);
+        }
+      },
+      // Natives per API: the key store sees the calling API's org (key-data.ts), never what the plugin claims.
+      create: (spec, generation) => createApiIsolate(spec, host, generation, { hostFunctions: jsvmHostFunctions(deps, { apiId: spec.apiId, orgId: spec.orgId }) }),
+      steps: {
+        failureMessage: Messages.jsvmError,
+        sessionExchange: (spec) => {
+          if (!host.sessions) throw new Error('Tyk JSVM plugins need the session store');
+          return jsvmSessionExchange(host.sessions.store, spec.sessionLifetime);
+        },
+        authCheck: jsvmAuthStep,
+      },
+    };
+  },
+};

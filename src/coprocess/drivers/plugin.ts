@@ -1,0 +1,54 @@
+import type { ApiSpec } from '../../config/api-spec';
+import type { GatewayConfig } from '../../config/gateway-config';
+import type { EventSink } from '../../events/event';
+import type { Step } from '../../pipeline/request-state';
+import type { KeyDataServices } from './jsvm/key-data';
+import type { Dispatcher } from '../dispatcher';
+import type { SessionExchange } from '../hook-step';
+import type { AuthCheckDeps } from '../auth-check-step';
+
+/** What the gateway hands every driver when it opens it. */
+export interface DriverHost {
+  config: GatewayConfig;
+  events: EventSink;
+  /** For Tyk JSVM plugins' TykGetKeyData / TykSetKeyData. */
+  sessions?: KeyDataServices;
+}
+
+/**
+ * A plugin driver (the value of `custom_middleware.driver`): one folder under drivers/, one
+ * object of this shape, one line in drivers/index.ts. Opened once per gateway; shared resources
+ * (a gRPC channel) live in the opened driver and are released by `close`.
+ */
+export interface DriverPlugin {
+  /** The `custom_middleware.driver` values it serves. */
+  readonly names: readonly string[];
+  /** Hooks come from middleware files (isolate, JSVM, Python) rather than a remote server (gRPC). */
+  readonly needsSources: boolean;
+  /** Which files of `middleware_path/{api_id}/` are its middleware. Default: `.js` and `.mjs`. */
+  readonly sourceFiles?: RegExp;
+  open(host: DriverHost): Driver;
+}
+
+export interface Driver {
+  /**
+   * Load-time checks against the gateway config. Throws a message naming the key. A driver that
+   * is switched off refuses the API here: its hooks are never skipped silently (fail closed).
+   */
+  validate(spec: ApiSpec): void;
+  /** The API's dispatcher, validated and ready to serve. */
+  create(spec: ApiSpec, generation: number): Promise<Dispatcher>;
+  /** How this driver's hooks become chain steps (coprocess semantics unless it says otherwise). */
+  readonly steps?: HookStepVariants;
+  close?(): Promise<void>;
+}
+
+/** What a driver may change in its hooks' steps: Tyk's JSVM treats sessions and auth its own way. */
+export interface HookStepVariants {
+  /** Message a failed hook answers with (coprocess drivers: `Middleware error`). */
+  readonly failureMessage: string;
+  /** How sessions travel to and from this driver's hooks (coprocess: the proto session). */
+  sessionExchange?(spec: ApiSpec): SessionExchange;
+  /** The auth_check step (coprocess: src/coprocess/auth-check-step.ts). */
+  authCheck?(deps: AuthCheckDeps): Step;
+}
