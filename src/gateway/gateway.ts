@@ -18,11 +18,11 @@ import { ApiRuntime } from './api-runtime';
 import { buildApiRuntime, type GatewayServices } from './build-runtime';
 import { GatewayError, Messages } from '../pipeline/errors';
 import { framingError } from '../pipeline/framing';
-import { isClosing, lastResort, sendError, sendGatewayError, setGeneratorHeader } from '../pipeline/respond';
+import { isClosing, lastResort, sendError, sendGatewayError, sendReply, setGeneratorHeader } from '../pipeline/respond';
 import { handleApiRequest } from './handle-request';
 import { closeUpstreamAgents, type RequestLimits } from './proxy';
 import { RouteTable } from './route-table';
-import { joinUrl, normalisePath, requestTarget } from '../pipeline/url';
+import { normalisePath, requestTarget } from '../pipeline/url';
 
 export interface ReloadReport {
   status: 'ok' | 'error';
@@ -122,8 +122,9 @@ export class Gateway {
     // The health check and the management API come first, even under a catch-all "/" listen path.
     if (path === this.healthPath) return this.health(res);
     if (this.admin && path.startsWith('/tyk/')) {
-      // Express routes on req.url: give it the normalised target too.
-      req.url = joinUrl(path, target!.query);
+      // Express routes on the target as sent, so a dot segment or an escape in an id reaches the
+      // management API's own checks (400) instead of being resolved into another route: both the
+      // normalised path and the raw one must say /tyk/ for a management request to succeed.
       if (req.headers.expect !== undefined) res.writeContinue();
       this.admin(req, res);
       return;
@@ -138,8 +139,7 @@ export class Gateway {
 
   private health(res: ServerResponse): void {
     const body = JSON.stringify({ status: this.ready ? 'pass' : 'starting', apis: this.runtimes.size, description: 'isogate' });
-    res.writeHead(this.ready ? 200 : 503, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-    res.end(body);
+    sendReply(res, { status: this.ready ? 200 : 503, headers: { 'content-type': 'application/json' }, body });
   }
 
   async start(): Promise<AddressInfo> {

@@ -80,8 +80,23 @@ export function checkRequestEdits(method: string | null | undefined, setHeaders:
   checkPluginReply(200, setHeaders, 'set_headers');
 }
 
+/**
+ * A chunked request body is still arriving. After a keep-alive reply Node reads and discards
+ * the rest of it, with no limit (a 404 or 401 to a chunked upload would read forever): such a
+ * reply closes the connection instead. (An unread Content-Length body is bounded by the API's
+ * limit, checked before anything else, and is left to Node.)
+ */
+function unreadChunkedBody(res: ServerResponse): boolean {
+  const req = res.req as ServerResponse['req'] | undefined;
+  return req !== undefined && !req.complete && req.headers['transfer-encoding'] !== undefined;
+}
+
 function writeReply(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body: Buffer | string, close: boolean): void {
   const out: OutgoingHttpHeaders = { ...headers };
+  if (!close && unreadChunkedBody(res)) {
+    close = true;
+    closeAfterReply(res);
+  }
   if (close) out.connection = 'close';
   // 204 and 304 never carry a body (RFC 9110 §15.3.5, §15.4.5), so no Content-Length either.
   if (status === 204 || status === 304) {
@@ -178,10 +193,12 @@ export function lastResort(res: ServerResponse, err: unknown, why = 'request fai
       res.destroy();
       return;
     }
-    // Whatever a step set on the response so far is not to be trusted: start clean.
+    // Whatever a step set on the response so far is not to be trusted: start clean. The request
+    // stream is in an unknown state too, so the connection closes after this answer.
     for (const name of res.getHeaderNames()) res.removeHeader(name);
     const body = errorBody(Messages.middlewareError);
-    res.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    closeAfterReply(res);
+    res.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
     res.end(body);
   } catch {
     res.destroy();
