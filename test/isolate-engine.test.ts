@@ -1,64 +1,21 @@
 // The isolate engine end to end: real isolates, real runtime bundle (dist/sandbox/runtime.js),
 // Objects built the way the gateway builds them (plain proto-named objects through the codec).
 import { expect } from 'chai';
-import { decodeObject, encodeObject } from '../src/coprocess/codec';
 import { DispatchError, HookType, type CoprocessObject } from '../src/coprocess/dispatcher';
-import { IsolateDispatcher, MiddlewareSourceError, type IsolateDispatcherOptions, type IsolateSource } from '../src/coprocess/drivers/isolate';
+import { IsolateDispatcher, MiddlewareSourceError, type IsolateSource } from '../src/coprocess/drivers/isolate';
 import { present } from './helpers/coprocess';
 import { rejectionOf } from './helpers/errors';
+import { SPEC, dispatcherFactory, requestObject } from './helpers/isolate';
 import { captureLogger } from './helpers/log';
 import { runToEnd } from './helpers/processes';
 import { sleep } from './helpers/poll';
 
-const SPEC = { OrgID: 'org1', APIID: 'api1', bundle_hash: 'd41d8cd98f00b204e9800998ecf8427e', config_data: '{"greeting":"hi"}' };
-
-type Request = NonNullable<CoprocessObject['request']>;
-
-/** A request Object as the gateway sends it, round-tripped through the wire codec. */
-function requestObject(hookName: string, request: Request = {}, extra: CoprocessObject = {}): CoprocessObject {
-  return decodeObject(
-    encodeObject({
-      hook_type: HookType.Pre,
-      hook_name: hookName,
-      request: {
-        headers: { Host: 'example.com', 'Content-Type': 'application/json' },
-        url: '/api1/things?a=1',
-        request_uri: '/api1/things?a=1',
-        method: 'POST',
-        scheme: 'http',
-        params: { a: '1' },
-        return_overrides: { response_code: -1 },
-        raw_body: Buffer.from('{"x":1}'),
-        body: '{"x":1}',
-        ...request,
-      },
-      spec: SPEC,
-      ...extra,
-    }),
-  );
-}
-
-const created: IsolateDispatcher[] = [];
-function dispatcher(code: string | IsolateSource[], options: Partial<IsolateDispatcherOptions> = {}) {
-  const d = new IsolateDispatcher({
-    apiId: 'api1',
-    orgId: 'org1',
-    sources: typeof code === 'string' ? [{ filename: 'middleware.js', code }] : code,
-    hookTimeoutMs: 500,
-    memoryLimitMb: 32,
-    logger: captureLogger().logger,
-    ...options,
-  });
-  created.push(d);
-  return d;
-}
+const { dispatcher, disposeAll } = dispatcherFactory();
 
 describe('isolate engine', function () {
   this.timeout(20000);
 
-  after(async () => {
-    await Promise.all(created.map((d) => d.dispose()));
-  });
+  after(disposeAll);
 
   describe('request hooks', () => {
     it('round-trips header, param, url, method and body edits', async () => {
