@@ -145,7 +145,7 @@ describe('batched isolate dispatch through the gateway', function () {
     const stats = await runtime(api);
     expect(stats.failures.timeout).to.equal(1);
     expect(stats.replacements).to.equal(1);
-    expect(stats.generation).to.equal(2);
+    expect(stats.isolatesBuilt).to.equal(2);
   });
 
   it('a client that gives up on a queued request removes it: its hook never runs, the others are served', async () => {
@@ -168,7 +168,7 @@ describe('batched isolate dispatch through the gateway', function () {
     expect(seen).to.deep.equal({ 'abort-s0': '1', 'abort-q1': '2', 'abort-q3': '3' });
     const stats = await until(api, (s) => s.queued === 0 && s.inFlight === 0, 'the queue to drain');
     expect(stats.failures.unavailable).to.equal(1);
-    expect(stats.generation).to.equal(1);
+    expect(stats.isolatesBuilt).to.equal(1);
   });
 
   it('a hook that throws fails only its own request in a batch', async () => {
@@ -183,7 +183,7 @@ describe('batched isolate dispatch through the gateway', function () {
     expect(seen).to.deep.equal({ 'fail-s0': '1', 'fail-a': '2', 'fail-b': '3', 'fail-c': '4' });
     const stats = await runtime(api);
     expect(stats.failures.exception).to.equal(2);
-    expect(stats.generation).to.equal(1);
+    expect(stats.isolatesBuilt).to.equal(1);
     // The blocker, then the five together (in more entries only if a loaded machine made the
     // later ones miss the 10 ms start window).
     expect(stats.batches).to.be.within(2, 4);

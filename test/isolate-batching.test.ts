@@ -109,7 +109,7 @@ describe('batched isolate dispatch', function () {
     expect(reasonOf(settled[5]).message).to.include('TypeError: async broke');
     // Every hook ran once, in order, in the same isolate (the numbering never restarted).
     expect([0, 2, 4, 6].map((i) => header(valueOf(settled[i]), 'X-Seq'))).to.deep.equal(['2', '4', '6', '8']);
-    expect(d.stats().generation).to.equal(1);
+    expect(d.stats().isolatesBuilt).to.equal(1);
     expect(d.stats().failures).to.include({ exception: 2, bad_result: 1 });
   });
 
@@ -133,7 +133,7 @@ describe('batched isolate dispatch', function () {
     const stats = d.stats();
     expect(stats.failures.timeout).to.equal(1);
     expect(stats.replacements).to.equal(1);
-    expect(stats.generation).to.equal(2);
+    expect(stats.isolatesBuilt).to.equal(2);
   });
 
   it('runs the calls after one that exhausted memory on a new isolate, not in the one being discarded', async () => {
@@ -147,7 +147,7 @@ describe('batched isolate dispatch', function () {
     expect(header(await first, 'X-Seq')).to.equal('2');
     expect((await big).reason).to.equal('memory');
     expect((await Promise.all(later)).map((r) => header(r, 'X-Seq'))).to.deep.equal(['1', '2']);
-    expect(d.stats().generation).to.equal(2);
+    expect(d.stats().isolatesBuilt).to.equal(2);
   });
 
   describe('async hooks', () => {
@@ -215,7 +215,7 @@ describe('batched isolate dispatch', function () {
       const open = await d.dispatch(call('Open', 'o'));
       expect(header(open, 'X-Opened')).to.equal('1');
       expect(header(await d.dispatch(call('Seq', 'after')), 'X-Seq')).to.equal('8');
-      expect(d.stats()).to.include({ generation: 1, replacements: 0, inFlight: 0 });
+      expect(d.stats()).to.include({ isolatesBuilt: 1, replacements: 0, inFlight: 0 });
     });
 
     it('collects a parked call that a task of V8 settles outside any entry (WebAssembly compilation)', async () => {
