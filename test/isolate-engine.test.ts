@@ -284,7 +284,7 @@ describe('isolate engine', function () {
       expect(err.message).to.include('Flaky').and.include('TypeError: boom');
       expect((err.cause as Error).stack).to.include('middleware.js');
       expect(present(await d.dispatch(requestObject('Flaky'))).request.set_headers['X-Calls']).to.equal('2');
-      expect(d.stats().generation).to.equal(1);
+      expect(d.stats().isolatesBuilt).to.equal(1);
     });
 
     it('names a missing hook function', async () => {
@@ -307,7 +307,7 @@ describe('isolate engine', function () {
       expect(Date.now() - started).to.be.within(150, 2000);
       expect(present(await d.dispatch(requestObject('State'))).request.set_headers['X-State']).to.equal('fresh');
       const stats = d.stats();
-      expect(stats.generation).to.equal(2);
+      expect(stats.isolatesBuilt).to.equal(2);
       expect(stats.replacements).to.equal(1);
       expect(stats.failures.timeout).to.equal(1);
     });
@@ -332,7 +332,7 @@ describe('isolate engine', function () {
       expect(err).to.be.instanceOf(DispatchError);
       expect(err.reason).to.equal('memory');
       expect(present(await d.dispatch(requestObject('Size'))).request.set_headers['X-Hog']).to.equal('0');
-      expect(d.stats().generation).to.equal(2);
+      expect(d.stats().isolatesBuilt).to.equal(2);
     });
 
     it('treats an ArrayBuffer over the limit as "memory" and replaces the isolate', async () => {
@@ -356,7 +356,7 @@ describe('isolate engine', function () {
       expect(Date.now() - started).to.be.below(50);
       await sleep(350);
       expect(await rejectionOf(d.dispatch(requestObject('H')))).to.not.equal(first);
-      expect(d.stats().generation).to.equal(2);
+      expect(d.stats().isolatesBuilt).to.equal(2);
     });
 
     it('drops a waiting call whose request was aborted, without running it', async () => {
@@ -444,7 +444,7 @@ describe('isolate engine', function () {
     it('builds the isolate lazily and on warm()', async () => {
       const d = dispatcher(`function H() {}`);
       expect(d.stats().alive).to.equal(false);
-      expect(d.stats().generation).to.equal(0);
+      expect(d.stats().isolatesBuilt).to.equal(0);
       await d.warm();
       const stats = d.stats();
       expect(stats.alive).to.equal(true);
