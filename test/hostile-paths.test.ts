@@ -1,13 +1,17 @@
-'use strict';
 // Path normalisation once per request (src/pipeline/url.ts): the router, ignored paths and auth
 // decide on one normalised path, and exactly that path reaches the upstream. Raw request lines
 // on real sockets (fetch would normalise them first); the upstream records what it received.
-const { expect } = require('chai');
-const { startGateway, makeWorkspace, writeApi, writeMiddleware, keylessApi } = require('./helpers/gateway');
-const { parseResponses, rawExchange, responsesComplete, startRawUpstream } = require('./helpers/raw-http');
+import { expect } from 'chai';
+import { keylessApi, makeWorkspace, startGateway, writeApi, writeMiddleware, type RunningGateway } from './helpers/gateway';
+import { parseResponses, rawExchange, responsesComplete, startRawUpstream, type RawUpstream } from './helpers/raw-http';
 
 /** One raw request; resolves with the status and what the upstream saw for it. */
-async function send(port, upstream, target, { method = 'GET', headers = [] } = {}) {
+async function send(
+  port: number,
+  upstream: RawUpstream,
+  target: string,
+  { method = 'GET', headers = [] }: { method?: string; headers?: string[] } = {},
+): Promise<{ status: number; body: string; upstream: string[] }> {
   upstream.reset();
   const bytes = `${method} ${target} HTTP/1.1\r\nHost: gw\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`;
   const result = await rawExchange(port, bytes, { until: responsesComplete(1, method) });
@@ -18,8 +22,8 @@ async function send(port, upstream, target, { method = 'GET', headers = [] } = {
 
 describe('hostile paths: one normalised path for routing, ignored paths, auth and the upstream', function () {
   this.timeout(30000);
-  let upstream;
-  let gw;
+  let upstream: RawUpstream;
+  let gw: RunningGateway;
 
   before(async () => {
     upstream = await startRawUpstream();
@@ -61,7 +65,7 @@ describe('hostile paths: one normalised path for routing, ignored paths, auth an
   });
 
   describe('normalisation (RFC 3986): what the upstream receives', () => {
-    const cases = [
+    const cases: [string, string, string][] = [
       ['dot segments are removed', '/k/a/./b/../c', '/a/c'],
       ['a trailing ".." keeps the trailing slash', '/k/a/b/..', '/a/'],
       ['escapes of unreserved characters are decoded once', '/k/%61%62c/%7Euser', '/abc/~user'],
@@ -122,7 +126,7 @@ describe('hostile paths: one normalised path for routing, ignored paths, auth an
   });
 
   describe('ignored paths match whole segments of the normalised path, and nothing else skips auth', () => {
-    const skipsAuth = [
+    const skipsAuth: [string, string][] = [
       ['/std/health', '/health'],
       ['/std/health/', '/health/'],
       ['/std/./health', '/health'],
@@ -142,7 +146,7 @@ describe('hostile paths: one normalised path for routing, ignored paths, auth an
       });
     }
 
-    const needsAuth = [
+    const needsAuth: [string, string][] = [
       ['/std/health/../admin', 'dot segments resolve to /admin'],
       ['/std/health/%2e%2e/admin', 'escaped dots resolve too'],
       ['/std/healthXYZ/secret', 'not a string prefix'],

@@ -1,13 +1,15 @@
-'use strict';
 // Hostile plugin output through a real gateway under its supervisor: every status, header and
 // body a plugin hands back (return_overrides, set_headers, response hooks, JSVM ReturnData, gRPC
 // replies) goes through one guarded response path. The crash repros of issue 12 must leave the
 // same worker process serving, and every reply must be well framed on the wire.
-const { expect } = require('chai');
-const grpc = require('@grpc/grpc-js');
-const { decodeObject, decodeEvent, encodeObject } = require('../dist/src/coprocess/codec');
-const { startGateway, makeWorkspace, writeApi, writeMiddleware, keylessApi, runNode, ROOT } = require('./helpers/gateway');
-const { parseResponses, rawExchange, responsesComplete, startRawUpstream } = require('./helpers/raw-http');
+import { expect } from 'chai';
+import { startNodePluginServer, type NodePluginServer } from './fixtures/grpc/node-plugin-server';
+import { keylessApi, makeWorkspace, startGateway, writeApi, writeMiddleware, type RunningGateway } from './helpers/gateway';
+import type { LogLine } from './helpers/log';
+import { repoRoot } from './helpers/paths';
+import { sleep } from './helpers/poll';
+import { runToEnd } from './helpers/processes';
+import { parseResponses, rawExchange, responsesComplete, startRawUpstream, type ParsedResponses, type RawUpstream } from './helpers/raw-http';
 
 const ISOLATE_PLUGIN = `
 // Copies query parameters into its output, as an innocent-looking plugin might.
@@ -47,63 +49,26 @@ evil.NewProcessRequest(function (request) {
 });
 `;
 
-/**
- * A coprocess.Dispatcher plugin server whose replies copy the request's params into
- * return_overrides (gRPC plugins are written in any language; this one is Node).
- */
-function startEvilGrpcServer() {
-  const asBuffer = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const unary = (name, decode) => ({
-    path: `/coprocess.Dispatcher/${name}`,
-    requestStream: false,
-    responseStream: false,
-    requestDeserialize: decode,
-    requestSerialize: asBuffer,
-    responseSerialize: (reply) => (Buffer.isBuffer(reply) ? reply : asBuffer(encodeObject(reply))),
-    responseDeserialize: (bytes) => bytes,
-  });
-  const server = new grpc.Server();
-  server.addService({ Dispatch: unary('Dispatch', decodeObject), DispatchEvent: unary('DispatchEvent', decodeEvent) }, {
-    Dispatch(call, callback) {
-      const object = call.request;
-      const p = object.request.params || {};
-      if (p.code !== undefined) {
-        object.request.return_overrides = { response_code: Number(p.code), headers: p.name !== undefined ? { [p.name]: p.value || '' } : {}, response_body: p.body || '', override_error: true, response_error: '' };
-      }
-      callback(null, object);
-    },
-    DispatchEvent(_call, callback) {
-      callback(null, Buffer.alloc(0));
-    },
-  });
-  return new Promise((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => {
-      if (err) return reject(err);
-      resolve({ port, stop: () => server.forceShutdown() });
-    });
-  });
-}
-
 /** Raw GET(s); resolves with the parsed responses (strictly framed) and the rest of the bytes. */
-async function get(port, targets, extraHeaders = []) {
+async function get(port: number, targets: string | string[], extraHeaders: string[] = []): Promise<ParsedResponses> {
   const list = Array.isArray(targets) ? targets : [targets];
   const bytes = list.map((t) => `GET ${t} HTTP/1.1\r\nHost: gw\r\n${extraHeaders.map((h) => `${h}\r\n`).join('')}\r\n`).join('');
   const result = await rawExchange(port, bytes, { until: responsesComplete(list.length) });
   return parseResponses(result.data, { closed: result.closed });
 }
 
-const q = (params) => `?${new URLSearchParams(params).toString()}`;
+const q = (params: Record<string, string>): string => `?${new URLSearchParams(params).toString()}`;
 
-function logLines(gw) {
-  return gw.logs.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+function logLines(gw: RunningGateway): LogLine[] {
+  return gw.logs.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
 }
 
 describe('hostile plugin output: one guarded response path, the worker keeps serving', function () {
   this.timeout(60000);
-  let upstream;
-  let grpcServer;
-  let gw;
-  let workerPid;
+  let upstream: RawUpstream;
+  let grpcServer: NodePluginServer;
+  let gw: RunningGateway;
+  let workerPid: number;
 
   before(async () => {
     upstream = await startRawUpstream((request, socket) => {
@@ -111,7 +76,7 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
       setTimeout(() => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nslow'), 300);
       return 'hold';
     });
-    grpcServer = await startEvilGrpcServer();
+    grpcServer = await startNodePluginServer();
     const dir = makeWorkspace();
     writeMiddleware(dir, 'evil.js', ISOLATE_PLUGIN);
     writeMiddleware(dir, 'jsvm-evil.js', JSVM_PLUGIN);
@@ -125,7 +90,7 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
     gw = await startGateway({ dir, config: { coprocess_options: { enable_coprocess: true, coprocess_grpc_server: `tcp://127.0.0.1:${grpcServer.port}` } } });
     const listening = logLines(gw).filter((l) => /^isogate listening/.test(l.msg));
     expect(listening).to.have.length(1);
-    workerPid = listening[0].pid;
+    workerPid = listening[0].pid as number;
     expect(workerPid).to.be.a('number').and.not.equal(gw.child.pid);
   });
 
@@ -136,7 +101,7 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
   });
 
   /** The same worker still serves /hello and another API, and never restarted. */
-  async function sameWorkerServing() {
+  async function sameWorkerServing(): Promise<void> {
     const { responses } = await get(gw.port, ['/hello', '/other/x']);
     expect(responses.map((r) => r.status)).to.deep.equal([200, 200]);
     const lines = logLines(gw);
@@ -146,11 +111,11 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
   }
 
   afterEach(async function () {
-    if (gw && this.currentTest.state === 'passed') await sameWorkerServing();
+    if (gw && this.currentTest?.state === 'passed') await sameWorkerServing();
   });
 
   describe('the crash repros of issue 12 answer 500 Middleware error, and name the API and the header', () => {
-    const repros = [
+    const repros: [string, Record<string, string>, string][] = [
       ['a query parameter "%0d%0a" copied into an override header (code 400)', { code: '400', name: 'X-Echo', value: '\r\n' }, 'return_overrides.headers["X-Echo"]'],
       ['CR/LF smuggling a Set-Cookie', { code: '200', name: 'X-Echo', value: 'a\r\nSet-Cookie: admin=1' }, 'return_overrides.headers["X-Echo"]'],
       ['a NUL in a value', { code: '200', name: 'X-Echo', value: 'a\u0000b' }, 'return_overrides.headers["X-Echo"]'],
@@ -174,16 +139,16 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
         expect(responses[0].headers.map(([n]) => n)).to.not.include('set-cookie');
         expect(upstream.requests).to.deep.equal([]);
         // The MiddlewareError event (through the API's eh_log_handler) names the API and the field.
-        let seen;
+        let seen: LogLine | undefined;
         for (let i = 0; i < 50 && !seen; i++) {
           seen = logLines(gw).slice(before).find((l) => l.msg === 'seen:MiddlewareError');
-          if (!seen) await new Promise((r) => setTimeout(r, 20));
+          if (!seen) await sleep(20);
         }
         expect(seen, 'MiddlewareError event').to.not.equal(undefined);
-        expect(seen.api_id).to.equal('ovr');
-        expect(seen.meta.APIID).to.equal('ovr');
-        expect(seen.meta.Reason).to.equal('bad_result');
-        expect(seen.meta.Message).to.include(field);
+        expect(seen!.api_id).to.equal('ovr');
+        expect(seen!.meta.APIID).to.equal('ovr');
+        expect(seen!.meta.Reason).to.equal('bad_result');
+        expect(seen!.meta.Message).to.include(field);
       });
     }
   });
@@ -235,7 +200,7 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
   });
 
   describe('set_headers towards the upstream', () => {
-    for (const [what, params] of [['CR/LF in a value', { sname: 'X-Up', svalue: 'a\r\nX-Injected: 1' }], ['an invalid name', { sname: 'X Up', svalue: 'a' }], ['a NUL in a value', { sname: 'X-Up', svalue: '\u0000' }]]) {
+    for (const [what, params] of <[string, Record<string, string>][]>[['CR/LF in a value', { sname: 'X-Up', svalue: 'a\r\nX-Injected: 1' }], ['an invalid name', { sname: 'X Up', svalue: 'a' }], ['a NUL in a value', { sname: 'X-Up', svalue: '\u0000' }]]) {
       it(`${what}: 500 Middleware error, nothing forwarded`, async () => {
         upstream.reset();
         const { responses } = await get(gw.port, `/seth/x${q(params)}`);
@@ -261,7 +226,7 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
   });
 
   describe('response hooks', () => {
-    for (const [what, params] of [['status_code 1000', { rcode: '1000' }], ['status_code 0', { rcode: '0' }], ['status_code 101', { rcode: '101' }], ['CR/LF in a header', { rname: 'X-R', rvalue: 'a\r\nSet-Cookie: x=1' }], ['an invalid header name', { rname: 'X R', rvalue: 'a' }]]) {
+    for (const [what, params] of <[string, Record<string, string>][]>[['status_code 1000', { rcode: '1000' }], ['status_code 0', { rcode: '0' }], ['status_code 101', { rcode: '101' }], ['CR/LF in a header', { rname: 'X-R', rvalue: 'a\r\nSet-Cookie: x=1' }], ['an invalid header name', { rname: 'X R', rvalue: 'a' }]]) {
       it(`${what}: 500 Middleware error`, async () => {
         const { responses, rest } = await get(gw.port, [`/resp/x${q(params)}`, '/other/after']);
         expect(rest.length).to.equal(0);
@@ -303,17 +268,17 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
 describe('process guards (src/cli/process-guards.ts)', function () {
   it('an uncaught exception and an unhandled rejection are each logged once, and the process lives', async () => {
     const script = `
-      const { installProcessGuards } = require(${JSON.stringify(`${ROOT}/dist/src/cli/process-guards.js`)});
+      const { installProcessGuards } = require(${JSON.stringify(`${repoRoot}/dist/src/cli/process-guards.js`)});
       installProcessGuards();
       installProcessGuards();
       setTimeout(() => { throw new Error('stray callback threw'); }, 10);
       Promise.reject(new Error('stray promise rejected'));
       setTimeout(() => { process.stdout.write('still alive\\n'); process.exit(0); }, 300);
     `;
-    const { code, out } = await runNode(['-e', script], ROOT);
+    const { code, out } = await runToEnd(process.execPath, ['-e', script], { cwd: repoRoot });
     expect(code).to.equal(0);
     expect(out).to.include('still alive');
-    const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
     expect(lines.filter((l) => l.msg.includes('stray callback threw'))).to.have.length(1);
     expect(lines.filter((l) => l.msg.includes('stray promise rejected'))).to.have.length(1);
     expect(lines.every((l) => l.level === 50)).to.equal(true);

@@ -1,12 +1,24 @@
-'use strict';
 // Loading fails closed and says why: an API whose middleware cannot run is never proxied
 // unchecked; /tyk/reload and /tyk/apis/{id}/runtime report what failed; a duplicate listen path
 // is refused for the newcomer while the API serving it keeps it.
-const { expect } = require('chai');
-const fs = require('node:fs');
-const path = require('node:path');
-const { startGateway, makeWorkspace, writeApi, writeMiddleware, keylessApi } = require('./helpers/gateway');
-const { startRawUpstream } = require('./helpers/raw-http');
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import { keylessApi, makeWorkspace, startGateway, writeApi, writeMiddleware, type ApiDef, type ReloadAnswer, type RunningGateway } from './helpers/gateway';
+import { readJson, startRecordingServer, type RecordingServer } from './helpers/http';
+
+/** What /tyk/apis/{id}/runtime answers. */
+interface Runtime {
+  status: string;
+  error?: string;
+}
+
+/** The failure /tyk/reload reports for `match`; fails the test when there is none. */
+function failure(reply: ReloadAnswer, match: (f: NonNullable<ReloadAnswer['failed']>[number]) => boolean): NonNullable<ReloadAnswer['failed']>[number] {
+  const entry = (reply.failed ?? []).find(match);
+  expect(entry, JSON.stringify(reply)).to.not.equal(undefined);
+  return entry!;
+}
 
 const REJECT_ALL = `function reject(request) {
   request.return_overrides.response_code = 403;
@@ -21,17 +33,17 @@ rejectAll.NewProcessRequest(function (request) {
   return rejectAll.ReturnData(request, {});
 });`;
 
-function writeFile(dir, name, def) {
+function writeFile(dir: string, name: string, def: ApiDef): void {
   fs.writeFileSync(path.join(dir, 'apps', name), JSON.stringify(def, null, 2));
 }
 
 describe('fail closed: an API whose middleware cannot run is not served', function () {
   this.timeout(30000);
-  let upstream;
-  let gw;
+  let upstream: RecordingServer;
+  let gw: RunningGateway;
 
   before(async () => {
-    upstream = await startRawUpstream();
+    upstream = await startRecordingServer();
     const dir = makeWorkspace();
     writeMiddleware(dir, 'reject.js', REJECT_ALL);
     writeMiddleware(dir, 'jsvm-reject.js', JSVM_REJECT);
@@ -52,7 +64,7 @@ describe('fail closed: an API whose middleware cannot run is not served', functi
     if (upstream) await upstream.close();
   });
 
-  const refused = [
+  const refused: [string, string][] = [
     ['iso', 'coprocess_options.enable_coprocess'],
     ['grpcapi', 'coprocess_options.enable_coprocess'],
     ['js', 'enable_jsvm'],
@@ -61,21 +73,20 @@ describe('fail closed: an API whose middleware cannot run is not served', functi
 
   for (const [apiId, key] of refused) {
     it(`${apiId}: never proxied unchecked; the reason (${key}) is in /tyk/reload, the runtime endpoint and the log`, async () => {
-      upstream.reset();
+      upstream.requests.length = 0;
       const res = await fetch(`${gw.url}/${apiId}/anything`);
       expect(res.status).to.equal(404);
       expect(upstream.requests).to.deep.equal([]);
 
       const runtime = await gw.admin(`/tyk/apis/${apiId}/runtime`);
       expect(runtime.status).to.equal(200);
-      const body = await runtime.json();
+      const body = await readJson<Runtime>(runtime);
       expect(body.status).to.equal('failed');
       expect(body.error).to.include(key).and.include(`api ${apiId}`).and.include('not served');
 
-      for (const reply of [await gw.reload(), await (await gw.admin('/tyk/reload')).json()]) {
+      for (const reply of [await gw.reload(), await readJson<ReloadAnswer>(await gw.admin('/tyk/reload'))]) {
         expect(reply.status).to.equal('error');
-        const entry = reply.failed.find((f) => f.api_id === apiId);
-        expect(entry, JSON.stringify(reply)).to.not.equal(undefined);
+        const entry = failure(reply, (f) => f.api_id === apiId);
         expect(entry.error).to.include(key);
         expect(reply.message).to.include(entry.error);
       }
@@ -84,10 +95,10 @@ describe('fail closed: an API whose middleware cannot run is not served', functi
   }
 
   it('the other APIs serve', async () => {
-    upstream.reset();
+    upstream.requests.length = 0;
     expect((await fetch(`${gw.url}/plain/x`)).status).to.equal(200);
-    expect(upstream.requests.map((r) => r.target)).to.deep.equal(['/x']);
-    const runtime = await (await gw.admin('/tyk/apis/plain/runtime')).json();
+    expect(upstream.requests.map((r) => r.url)).to.deep.equal(['/x']);
+    const runtime = await readJson<Runtime>(await gw.admin('/tyk/apis/plain/runtime'));
     expect(runtime.status).to.equal('serving');
     expect(runtime).to.not.have.property('error');
   });
@@ -95,22 +106,22 @@ describe('fail closed: an API whose middleware cannot run is not served', functi
 
 describe('duplicate listen paths and /tyk/reload reports', function () {
   this.timeout(30000);
-  let upstream;
-  let gw;
-  let dir;
+  let upstream: RecordingServer;
+  let gw: RunningGateway;
+  let dir: string;
 
   /** Which API answered: each proxies to its own target path. */
-  async function servedBy(listenPath) {
-    upstream.reset();
+  async function servedBy(listenPath: string): Promise<string | number> {
+    upstream.requests.length = 0;
     const res = await fetch(`${gw.url}${listenPath}x`);
     if (res.status !== 200) return res.status;
-    return upstream.requests[0].target.split('/')[1];
+    return upstream.requests[0].url.split('/')[1];
   }
 
-  const api = (id, listenPath) => keylessApi(id, listenPath, `${upstream.url}/${id}`);
+  const api = (id: string, listenPath: string): ApiDef => keylessApi(id, listenPath, `${upstream.url}/${id}`);
 
   before(async () => {
-    upstream = await startRawUpstream();
+    upstream = await startRecordingServer();
     dir = makeWorkspace();
     writeFile(dir, 'b.json', api('b', '/same/'));
     writeFile(dir, 'c.json', api('c', '/same/'));
@@ -126,17 +137,17 @@ describe('duplicate listen paths and /tyk/reload reports', function () {
   it('at startup the earlier file keeps the path; the later one is refused naming both files', async () => {
     expect(await servedBy('/same/')).to.equal('b');
     const reply = await gw.reload();
-    const entry = reply.failed.find((f) => f.api_id === 'c');
+    const entry = failure(reply, (f) => f.api_id === 'c');
     expect(entry.file).to.match(/c\.json$/);
     expect(entry.error).to.match(/c\.json: proxy\.listen_path: "\/same\/" is already used by .*b\.json \(api b\)/);
-    expect((await (await gw.admin('/tyk/apis/c/runtime')).json()).status).to.equal('failed');
+    expect((await readJson<Runtime>(await gw.admin('/tyk/apis/c/runtime'))).status).to.equal('failed');
   });
 
   it('a new file claiming a served path is refused even when its name sorts first; the serving API keeps it', async () => {
     writeFile(dir, '0-newcomer.json', api('newcomer', '/taken/'));
     const reply = await gw.reload();
     expect(reply.status).to.equal('error');
-    const entry = reply.failed.find((f) => f.api_id === 'newcomer');
+    const entry = failure(reply, (f) => f.api_id === 'newcomer');
     expect(entry.error).to.match(/0-newcomer\.json: proxy\.listen_path: "\/taken\/" is already used by .*serving\.json \(api serving\)/);
     expect(await servedBy('/taken/')).to.equal('serving');
     fs.unlinkSync(path.join(dir, 'apps', '0-newcomer.json'));
@@ -148,10 +159,10 @@ describe('duplicate listen paths and /tyk/reload reports', function () {
     expect(await servedBy('/mover/')).to.equal('mover');
     writeFile(dir, 'mover.json', api('mover', '/taken/'));
     const reply = await gw.reload();
-    expect(reply.failed.find((f) => f.api_id === 'mover').error).to.include('serving.json (api serving)');
+    expect(failure(reply, (f) => f.api_id === 'mover').error).to.include('serving.json (api serving)');
     expect(await servedBy('/taken/')).to.equal('serving');
     expect(await servedBy('/mover/')).to.equal('mover');
-    const runtime = await (await gw.admin('/tyk/apis/mover/runtime')).json();
+    const runtime = await readJson<Runtime>(await gw.admin('/tyk/apis/mover/runtime'));
     expect(runtime.status).to.equal('serving');
     expect(runtime.error).to.include('/taken/');
     fs.unlinkSync(path.join(dir, 'apps', 'mover.json'));
@@ -162,10 +173,10 @@ describe('duplicate listen paths and /tyk/reload reports', function () {
     fs.writeFileSync(path.join(dir, 'apps', 'serving.json'), '{ "api_id": "serving", ');
     writeFile(dir, 'claimant.json', api('claimant', '/taken/'));
     const reply = await gw.reload();
-    const broken = reply.failed.find((f) => f.file.endsWith('serving.json'));
+    const broken = failure(reply, (f) => f.file.endsWith('serving.json'));
     expect(broken.api_id).to.equal(undefined);
     expect(broken.error).to.include('invalid JSON');
-    expect(reply.failed.find((f) => f.api_id === 'claimant').error).to.include('serving.json (api serving), which keeps serving it');
+    expect(failure(reply, (f) => f.api_id === 'claimant').error).to.include('serving.json (api serving), which keeps serving it');
     expect(await servedBy('/taken/')).to.equal('serving');
     writeFile(dir, 'serving.json', api('serving', '/taken/'));
     fs.unlinkSync(path.join(dir, 'apps', 'claimant.json'));
@@ -176,7 +187,7 @@ describe('duplicate listen paths and /tyk/reload reports', function () {
     const reply = await gw.reload();
     // Tyk's reply, exactly, when nothing failed.
     expect(reply).to.deep.equal({ status: 'ok', message: '' });
-    expect(await (await gw.admin('/tyk/reload')).json()).to.deep.equal({ status: 'ok', message: '' });
+    expect(await readJson<ReloadAnswer>(await gw.admin('/tyk/reload'))).to.deep.equal({ status: 'ok', message: '' });
     expect((await gw.admin('/tyk/apis/c/runtime')).status).to.equal(404);
   });
 });
