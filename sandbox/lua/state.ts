@@ -39,7 +39,6 @@ import { luaopen_string } from 'fengari/src/lstrlib.js';
 import { luaopen_table } from 'fengari/src/ltablib.js';
 import { luaopen_utf8 } from 'fengari/src/lutf8lib.js';
 import type { GuestLogLevel } from '../../src/protocol/isolate';
-import { formatLogArgs } from '../globals/format';
 import { sendEvent, sendLog } from '../host';
 import { decodeUtf8, encodeUtf8 } from '../text/utf8';
 import { defaultJsonSettings, encodeJson, JsonError } from './json';
@@ -109,7 +108,7 @@ const print: lua_CFunction = (L) => {
     parts.push(decodeUtf8(luaL_tolstring(L, i)));
     lua_pop(L, 1);
   }
-  sendLog('info', formatLogArgs([parts.join('\t')]));
+  sendLog('info', [parts.join('\t')]);
   return 0;
 };
 
@@ -117,7 +116,7 @@ const print: lua_CFunction = (L) => {
 const log: lua_CFunction = (L) => {
   const message = decodeUtf8(luaL_tolstring(L, 1));
   const level = lua_type(L, 2) === LUA_TSTRING ? logLevel(textAt(L, 2)) : 'info';
-  sendLog(level, formatLogArgs([message]));
+  sendLog(level, [message]);
   return 0;
 };
 

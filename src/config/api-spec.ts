@@ -4,6 +4,7 @@ import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config';
 import { apiIdProblem } from './safe-names';
 import { compileSchema } from './schema-validator';
+import { normalisePath } from '../pipeline/url';
 
 /** A middleware file as loaded into an API's isolate. */
 export interface MiddlewareSource {
@@ -36,10 +37,17 @@ export interface ApiSpec {
   readonly idExtractor?: IdExtractorConfig;
   readonly memoryLimitMb: number;
   readonly hookTimeoutMs: number;
+  /** `limits.allow_wasm`, else `isolate_options.allow_wasm`. */
+  readonly allowWasm: boolean;
+  /** Guest output budgets: `limits.*`, else `isolate_options.*`. */
+  readonly logLinesPerS: number;
+  readonly eventsPerS: number;
   /** JSON of config_data as Tyk puts it in the spec map, or undefined when disabled or empty. */
   readonly configDataJson?: string;
   readonly bundleHash: string;
-  readonly ignoredPaths: RegExp[];
+  readonly ignoredPaths: IgnoredPath[];
+  /** Largest request body accepted (413 beyond), counted as it streams. */
+  readonly maxBodyBytes: number;
   readonly sessionLifetime: number;
   /** Middleware files for isolate / JSVM drivers, in load order. */
   readonly sources: MiddlewareSource[];
@@ -69,20 +77,61 @@ function enabled(list: MiddlewareDefinition[] | undefined, kind: HookKind): Hook
   return (list ?? []).filter((m) => !m.disabled).map((m) => ({ ...m, kind }));
 }
 
-function normaliseListenPath(path: string): string {
-  return path.endsWith('/') ? path : `${path}/`;
+/** A listen path is compared with normalised request paths, so it is normalised the same way. */
+function normaliseListenPath(path: string, where: string): string {
+  const normal = normalisePath(path);
+  if (normal === undefined) throw new ConfigError(`${where}: proxy.listen_path: "${path}" is not a valid path (broken percent-escape)`);
+  return normal.endsWith('/') ? normal : `${normal}/`;
 }
 
-/** Tyk's `ignored` extended paths, as anchored regexes (`{id}` style segments match one segment). */
-function ignoredPaths(def: ApiDefinition): RegExp[] {
-  const out: RegExp[] = [];
-  for (const version of Object.values(def.version_data?.versions ?? {})) {
-    for (const entry of version.extended_paths?.ignored ?? []) {
-      const pattern = entry.path.replace(/[.+?^$()|[\]\\]/g, '\\$&').replace(/\{[^/}]+\}/g, '[^/]+').replace(/\*/g, '.*');
-      out.push(new RegExp(`^/?${pattern.replace(/^\//, '')}$`));
+/** One `ignored` entry: requests it matches skip auth. */
+export interface IgnoredPath {
+  /** Anchored at both ends, against the normalised path after the listen path. */
+  readonly pattern: RegExp;
+  /** Only these methods skip auth (from `method`, else `method_actions`); undefined = every method. */
+  readonly methods?: ReadonlySet<string>;
+}
+
+/** A literal piece of a pattern, normalised like request paths are, then escaped for a regex. */
+function literal(piece: string): string {
+  const normal = piece === '' ? '' : (normalisePath(`/${piece}`) ?? `/${piece}`).slice(1);
+  return normal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Tyk's `ignored` extended paths, matched the way Tyk's exact matching does
+ * (`enable_path_prefix_matching` + `enable_path_suffix_matching`): the whole path after the
+ * listen path, segment by segment, never as a string prefix. `{name}` is one whole segment, `*`
+ * any characters within one segment (`/health*` matches `/healthz`, not `/healthz/secret`), a
+ * trailing `/` is optional; other regex characters are literal.
+ */
+function ignoredPaths(def: ApiDefinition): IgnoredPath[] {
+  const out: IgnoredPath[] = [];
+  for (const data of Object.values(def.version_data?.versions ?? {})) {
+    for (const entry of data.extended_paths?.ignored ?? []) {
+      const segments = entry.path.replace(/^\/+/, '').replace(/\/+$/, '').split('/').filter((s, j, all) => s !== '' || all.length === 1);
+      const body = segments
+        .map((segment) => (/^\{[^/{}]*\}$/.test(segment) ? '[^/]+' : segment.split('*').map(literal).join('[^/]*')))
+        .join('/');
+      const listed = typeof entry.method === 'string' && entry.method ? [entry.method] : Object.keys(entry.method_actions ?? {});
+      out.push({
+        pattern: new RegExp(body ? `^/${body}/?$` : '^/$'),
+        methods: listed.length > 0 ? new Set(listed.map((m) => m.toUpperCase())) : undefined,
+      });
     }
   }
   return out;
+}
+
+/**
+ * The request body limit of an API: `proxy.max_body_bytes` (ours), else Tyk's
+ * `global_size_limit` of its versions (the smallest set, 0 = unset), else the gateway's
+ * `isolate_options.max_body_bytes`.
+ */
+function maxBodyBytes(def: ApiDefinition, config: GatewayConfig): number {
+  if (def.proxy.max_body_bytes) return def.proxy.max_body_bytes;
+  const limits = Object.values(def.version_data?.versions ?? {}).map((v) => v.global_size_limit ?? 0).filter((n) => n > 0);
+  return limits.length > 0 ? Math.min(...limits) : config.isolate_options.max_body_bytes;
 }
 
 export function compileApiSpec(def: ApiDefinition, file: string, config: GatewayConfig, sources: MiddlewareSource[]): ApiSpec {
@@ -119,7 +168,10 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
   const jsvm = driver === 'otto' || driver === 'javascript';
   const memoryLimitMb = limits.memory_limit_mb ?? config.isolate_options.memory_limit_mb;
   const hookTimeoutMs = limits.hook_timeout_ms ?? (jsvm ? (config.jsvm_timeout > 0 ? config.jsvm_timeout : 5) * 1000 : config.isolate_options.hook_timeout_ms);
-  const hash = createHash('sha256').update(JSON.stringify(def)).update(`\0${memoryLimitMb}\0${hookTimeoutMs}`);
+  const allowWasm = limits.allow_wasm ?? config.isolate_options.allow_wasm;
+  const logLinesPerS = limits.log_lines_per_s ?? config.isolate_options.log_lines_per_s;
+  const eventsPerS = limits.events_per_s ?? config.isolate_options.events_per_s;
+  const hash = createHash('sha256').update(JSON.stringify(def)).update(`\0${memoryLimitMb}\0${hookTimeoutMs}\0${allowWasm}\0${logLinesPerS}\0${eventsPerS}`);
   for (const s of sources) hash.update(`\0${s.filename}\0`).update(s.code);
   return {
     definition: def,
@@ -127,7 +179,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     apiId: def.api_id,
     orgId: def.org_id ?? '',
     name: def.name ?? def.api_id,
-    listenPath: normaliseListenPath(def.proxy.listen_path),
+    listenPath: normaliseListenPath(def.proxy.listen_path, where),
     target,
     stripListenPath: def.proxy.strip_listen_path ?? false,
     keyless: def.use_keyless ?? false,
@@ -140,9 +192,13 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     idExtractor: cm.id_extractor,
     memoryLimitMb,
     hookTimeoutMs,
+    allowWasm,
+    logLinesPerS,
+    eventsPerS,
     configDataJson,
     bundleHash: createHash('md5').update(def.custom_middleware_bundle ?? '').digest('hex'),
     ignoredPaths: ignoredPaths(def),
+    maxBodyBytes: maxBodyBytes(def, config),
     sessionLifetime: def.session_lifetime ?? 0,
     sources,
     contentHash: hash.digest('hex'),

@@ -7,12 +7,27 @@ import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config';
 import { resolveMiddlewareSources, type SourceOverlay, type SourcePolicy } from './middleware-sources';
 
+/** A definition file (or one API of it) that could not be loaded or built. */
+export interface LoadFailure {
+  file: string;
+  /** When the file got far enough to name it. */
+  apiId?: string;
+  /** Names the file and the key. */
+  error: string;
+}
+
 export interface LoadedDefinitions {
   specs: ApiSpec[];
-  /** One line per rejected file or API, naming the file and key. */
-  errors: string[];
+  /** One per rejected file or API. */
+  failures: LoadFailure[];
   /** Files that exist but could not be loaded: their APIs keep serving the previous version. */
   failedFiles: Set<string>;
+}
+
+/** Who serves a listen path now: a later file that claims it too is the one refused. */
+export interface ServingPath {
+  apiId: string;
+  file: string;
 }
 
 /** Read, check and compile one definition. Throws ConfigError naming the file and key. */
@@ -21,61 +36,85 @@ export async function buildSpec(def: ApiDefinition, file: string, config: Gatewa
   return compileApiSpec(def, file, config, sources);
 }
 
-export async function readDefinitionFile(file: string): Promise<ApiDefinition> {
-  let raw: unknown;
+async function readJsonFile(file: string): Promise<unknown> {
   try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
+    return JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
     throw new ConfigError(`${file}: ${(err as Error).message.startsWith('ENOENT') ? 'not found' : `invalid JSON: ${(err as Error).message}`}`);
   }
-  return checkDefinition(raw, file);
 }
 
-/** Load `app_path/*.json`. A broken file is reported and skipped; the others still load. */
-export async function loadApiDefinitions(config: GatewayConfig, drivers: SourcePolicy): Promise<LoadedDefinitions> {
-  const errors: string[] = [];
+export async function readDefinitionFile(file: string): Promise<ApiDefinition> {
+  return checkDefinition(await readJsonFile(file), file);
+}
+
+/**
+ * Load `app_path/*.json`. A broken file is reported and skipped; the others still load. Two
+ * files with the same api_id: the later file name is refused. Two with the same listen path:
+ * the API that serves it now (`serving`) keeps it, else the earlier file name; the other file
+ * is refused, naming both.
+ */
+export async function loadApiDefinitions(config: GatewayConfig, drivers: SourcePolicy, serving: ReadonlyMap<string, ServingPath> = new Map()): Promise<LoadedDefinitions> {
+  const failures: LoadFailure[] = [];
   let names: string[] = [];
   try {
     names = (await readdir(config.app_path)).filter((n) => n.endsWith('.json')).sort();
   } catch (err) {
-    errors.push(`${config.app_path}: cannot read app_path: ${(err as Error).message}`);
+    failures.push({ file: config.app_path, error: `${config.app_path}: cannot read app_path: ${(err as Error).message}` });
   }
-  const specs: ApiSpec[] = [];
   const failedFiles = new Set<string>();
-  const byId = new Map<string, string>();
-  const byPath = new Map<string, string>();
+  const fail = (failure: LoadFailure) => {
+    failures.push(failure);
+    failedFiles.add(failure.file);
+    logger.error({ file: failure.file, api_id: failure.apiId }, failure.error);
+  };
   // Read and compile every file concurrently; duplicates are then settled in file-name order.
   const loaded = await Promise.all(names.map(async (name) => {
     const file = join(config.app_path, name);
+    let apiId: string | undefined;
     try {
-      const def = await readDefinitionFile(file);
+      const raw = await readJsonFile(file);
+      const id = (raw as { api_id?: unknown } | null)?.api_id;
+      if (typeof id === 'string') apiId = id;
+      const def = checkDefinition(raw, file);
       if (def.active === false) {
         logger.info({ file, api_id: def.api_id }, 'API is inactive (active: false); not served');
         return { file };
       }
       return { file, spec: await buildSpec(def, file, config, drivers) };
     } catch (err) {
-      return { file, error: err instanceof ConfigError ? err.message : `${file}: ${(err as Error).message}` };
+      return { file, apiId, error: err instanceof ConfigError ? err.message : `${file}: ${(err as Error).message}` };
     }
   }));
-  for (const { file, spec, error } of loaded) {
-    let message = error;
-    if (spec) {
-      const sameId = byId.get(spec.apiId);
-      const samePath = byPath.get(spec.listenPath);
-      if (sameId) message = `${file}: api_id: "${spec.apiId}" is already defined in ${sameId}`;
-      else if (samePath) message = `${file}: proxy.listen_path: "${spec.listenPath}" is already used by ${samePath}`;
-      else {
-        byId.set(spec.apiId, file);
-        byPath.set(spec.listenPath, file);
+  const byId = new Map<string, ApiSpec>();
+  for (const { file, apiId, spec, error } of loaded) {
+    if (error !== undefined) fail({ file, apiId, error });
+    if (!spec) continue;
+    const sameId = byId.get(spec.apiId);
+    if (sameId) fail({ file, apiId: spec.apiId, error: `${file}: api_id: "${spec.apiId}" is already defined in ${sameId.file}` });
+    else byId.set(spec.apiId, spec);
+  }
+  // Listen paths: the current owner keeps its path if it still claims it, or if its file failed
+  // to load (its running version keeps serving).
+  const byPath = new Map<string, ApiSpec[]>();
+  for (const spec of byId.values()) {
+    const list = byPath.get(spec.listenPath);
+    if (list) list.push(spec);
+    else byPath.set(spec.listenPath, [spec]);
+  }
+  const specs: ApiSpec[] = [];
+  for (const [listenPath, claimants] of byPath) {
+    const owner = serving.get(listenPath);
+    const ownerStays = owner && failedFiles.has(owner.file) && !claimants.some((c) => c.apiId === owner.apiId);
+    const winner = ownerStays ? undefined : (claimants.find((c) => c.apiId === owner?.apiId) ?? claimants[0]!);
+    for (const spec of claimants) {
+      if (spec === winner) {
         specs.push(spec);
+        continue;
       }
-    }
-    if (message) {
-      errors.push(message);
-      failedFiles.add(file);
-      logger.error({ file }, message);
+      const holder = winner ? `${winner.file} (api ${winner.apiId})` : `${owner!.file} (api ${owner!.apiId}), which keeps serving it`;
+      fail({ file: spec.file, apiId: spec.apiId, error: `${spec.file}: proxy.listen_path: "${listenPath}" is already used by ${holder}` });
     }
   }
-  return { specs, errors, failedFiles };
+  return { specs, failures, failedFiles };
 }

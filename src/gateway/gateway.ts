@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { AuthCache, CachedSessionStore } from '../auth/auth-cache';
 import type { ApiSpec } from '../config/api-spec';
-import { buildSpec, loadApiDefinitions, readDefinitionFile } from '../config/load-apps';
+import { buildSpec, type LoadFailure, loadApiDefinitions, readDefinitionFile, type ServingPath } from '../config/load-apps';
 import type { SourceOverlay } from '../config/middleware-sources';
 import { join } from 'node:path';
 import type { GatewayConfig } from '../config/gateway-config';
@@ -16,12 +16,13 @@ import { connectSessionStore, createSessionStore } from '../storage/index';
 import type { SessionStore } from '../storage/session-store';
 import { ApiRuntime } from './api-runtime';
 import { buildApiRuntime, type GatewayServices } from './build-runtime';
-import { Messages } from '../pipeline/errors';
-import { lastResort, sendError, setGeneratorHeader } from '../pipeline/respond';
+import { GatewayError, Messages } from '../pipeline/errors';
+import { framingError } from '../pipeline/framing';
+import { isClosing, lastResort, sendError, sendGatewayError, sendReply, setGeneratorHeader } from '../pipeline/respond';
 import { handleApiRequest } from './handle-request';
 import { closeUpstreamAgents, type RequestLimits } from './proxy';
 import { RouteTable } from './route-table';
-import { splitUrl } from '../pipeline/url';
+import { normalisePath, requestTarget } from '../pipeline/url';
 
 export interface ReloadReport {
   status: 'ok' | 'error';
@@ -31,6 +32,8 @@ export interface ReloadReport {
   unchanged: string[];
   /** One line per API or file that failed; a failed API keeps its previous version serving. */
   errors: string[];
+  /** The same, as data: what /tyk/reload and /tyk/apis/{id}/runtime report. */
+  failed: LoadFailure[];
 }
 
 /** Grace for in-flight requests on a retired API version before its isolate is disposed. */
@@ -50,6 +53,8 @@ export class Gateway {
   readonly limiter: SessionLimiter;
   private table = new RouteTable<ApiRuntime>([]);
   private readonly runtimes = new Map<string, ApiRuntime>();
+  /** What the last reload could not load or build. */
+  private failures: LoadFailure[] = [];
   private readonly generations = new Map<string, number>();
   private readonly server: http.Server;
   private readonly limits: RequestLimits;
@@ -77,7 +82,10 @@ export class Gateway {
     });
     this.limits = { maxBodyBytes: config.isolate_options.max_body_bytes, proxyTimeoutMs: config.proxy_timeout_ms };
     this.healthPath = `/${config.health_check_endpoint_name.replace(/^\//, '')}`;
-    this.server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.onRequest(req, res));
+    this.server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.guarded(req, res));
+    // `Expect: 100-continue`: the 100 goes out only once the request is routed and its declared
+    // size accepted (handle-request.ts), so an oversized upload is refused before it is sent.
+    this.server.on('checkContinue', (req, res) => this.guarded(req, res));
   }
 
   /** Mount the management API (kept off the proxy hot path). */
@@ -89,18 +97,41 @@ export class Gateway {
     return { config: this.config, store: this.store, rawStore: this.rawStore, events: this.events, authCache: this.authCache, limiter: this.limiter, drivers: this.drivers };
   }
 
+  /** The last resort around the router: nothing thrown while routing escapes the request. */
+  private guarded(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      this.onRequest(req, res);
+    } catch (err) {
+      lastResort(res, err, 'routing a request failed unexpectedly');
+    }
+  }
+
+  /**
+   * The router. Framing Node's parser let through is refused first (pipeline/framing.ts), then
+   * the path is normalised once (pipeline/url.ts): the health check, the management API, the
+   * listen path, ignored paths and auth all see that one path, and it is what goes upstream.
+   */
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const url = splitUrl(req.url ?? '/');
-    const path = url.path;
+    // Pipelined behind a request that was refused with `Connection: close`: never served.
+    if (isClosing(req.socket)) return;
+    const bad = framingError(req);
+    if (bad) return sendGatewayError(res, bad);
+    const target = requestTarget(req.url ?? '/');
+    const path = target && normalisePath(target.path);
+    if (path === undefined) return sendGatewayError(res, new GatewayError(400, Messages.badRequest));
     // The health check and the management API come first, even under a catch-all "/" listen path.
     if (path === this.healthPath) return this.health(res);
     if (this.admin && path.startsWith('/tyk/')) {
+      // Express routes on the target as sent, so a dot segment or an escape in an id reaches the
+      // management API's own checks (400) instead of being resolved into another route: both the
+      // normalised path and the raw one must say /tyk/ for a management request to succeed.
+      if (req.headers.expect !== undefined) res.writeContinue();
       this.admin(req, res);
       return;
     }
     const api = this.table.match(path);
     if (api) {
-      void handleApiRequest(api, req, res, url, this.limits).catch((err) => lastResort(res, err, 'request failed unexpectedly', api.spec.apiId));
+      void handleApiRequest(api, req, res, { path, query: target!.query }, this.limits).catch((err) => lastResort(res, err, 'request failed unexpectedly', api.spec.apiId));
       return;
     }
     sendError(res, 404, Messages.notFound);
@@ -108,8 +139,7 @@ export class Gateway {
 
   private health(res: ServerResponse): void {
     const body = JSON.stringify({ status: this.ready ? 'pass' : 'starting', apis: this.runtimes.size, description: 'isogate' });
-    res.writeHead(this.ready ? 200 : 503, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-    res.end(body);
+    sendReply(res, { status: this.ready ? 200 : 503, headers: { 'content-type': 'application/json' }, body });
   }
 
   async start(): Promise<AddressInfo> {
@@ -207,10 +237,11 @@ export class Gateway {
   }
 
   private async doReload(): Promise<ReloadReport> {
-    const { specs, errors, failedFiles } = await loadApiDefinitions(this.config, this.drivers);
+    const serving = new Map<string, ServingPath>();
+    for (const runtime of this.runtimes.values()) serving.set(runtime.spec.listenPath, { apiId: runtime.spec.apiId, file: runtime.spec.file });
+    const { specs, failures, failedFiles } = await loadApiDefinitions(this.config, this.drivers, serving);
     const built = new Map<string, ApiRuntime>();
     const unchanged: string[] = [];
-    const failed = new Set<string>();
     for (const spec of specs) {
       const current = this.runtimes.get(spec.apiId);
       if (current && current.spec.contentHash === spec.contentHash) {
@@ -220,9 +251,9 @@ export class Gateway {
       try {
         built.set(spec.apiId, await this.build(spec));
       } catch (err) {
-        failed.add(spec.apiId);
-        const line = `${spec.file} (api ${spec.apiId}): ${(err as Error).message}${current ? ' — the previous version keeps serving' : ''}`;
-        errors.push(line);
+        const message = (err as Error).message;
+        const line = `${message.startsWith(spec.file) ? '' : `${spec.file} (api ${spec.apiId}): `}${message}${current ? ' — the previous version keeps serving' : ''}`;
+        failures.push({ file: spec.file, apiId: spec.apiId, error: line });
         logger.error({ api_id: spec.apiId, file: spec.file }, line);
       }
     }
@@ -230,9 +261,21 @@ export class Gateway {
     // A file that failed to load keeps its API serving: only APIs whose file is gone are removed.
     const removed = [...this.runtimes.keys()].filter((id) => !present.has(id) && !failedFiles.has(this.runtimes.get(id)!.spec.file));
     this.swap(built, removed);
-    const report: ReloadReport = { status: errors.length ? 'error' : 'ok', built: [...built.keys()], removed, unchanged, errors };
+    this.failures = failures;
+    const errors = failures.map((f) => f.error);
+    const report: ReloadReport = { status: errors.length ? 'error' : 'ok', built: [...built.keys()], removed, unchanged, errors, failed: failures };
     logger.info({ built: report.built, removed, unchanged: unchanged.length, errors: errors.length }, 'reload complete');
     return report;
+  }
+
+  /** What the last reload could not load or build (empty before the first). */
+  get failedApis(): readonly LoadFailure[] {
+    return this.failures;
+  }
+
+  /** Why the API's latest definition failed to load or build, if it did. */
+  failureOf(apiId: string): LoadFailure | undefined {
+    return this.failures.find((f) => f.apiId === apiId);
   }
 
   /** Install new runtimes atomically: one new route table, then retire the replaced versions. */

@@ -11,9 +11,16 @@ type LoadSourcesRef = ivm.Reference<NonNullable<GuestEntries['loadSources']>>;
  * all files, so that a file may `require` one listed after it; the files share the startup
  * budget. Throws a MiddlewareSourceError naming the file and line of the first problem.
  */
-export async function loadGuestSources(loadSources: ivm.Reference<unknown>, sources: readonly IsolateSource[], timeoutMs: number): Promise<void> {
+export async function loadGuestSources(
+  loadSources: ivm.Reference<unknown>,
+  sources: readonly IsolateSource[],
+  timeoutMs: number,
+  onTopLevel?: (filename: string) => void,
+): Promise<void> {
   const files: GuestSource[] = sources.map((s) => ({ filename: s.filename, code: s.code }));
   const names = files.map((f) => f.filename).join(', ') || 'middleware';
+  // One call runs every file's top-level code: an abort during it is blamed on all of them.
+  onTopLevel?.(names);
   let failure: GuestSourceFailure | undefined;
   try {
     failure = await withDeadline(

@@ -80,7 +80,8 @@ const WARM_TIMEOUT_MS = 60_000;
  * source when an isolate consumes it; a rejected cache is dropped (compileRuntime).
  */
 function warmCodeCache(runtime: SandboxRuntime, code: string, adapter: string): Promise<ivm.ExternalCopy<ArrayBuffer> | undefined> {
-  const boot: BootConfig = { adapter };
+  // The gateway's defaults: nothing here reaches a host logger anyway.
+  const boot: BootConfig = { adapter, startWindowMs: 10, logLinesPerS: 1000, eventsPerS: 10000 };
   const workerData = { code, filename: filenameOf(runtime), bootName: BOOT_GLOBALS.config, boot, entriesName: ENTRIES_GLOBAL };
   return new Promise<ArrayBuffer>((resolve, reject) => {
     const worker = new Worker(WARM_WORKER, { eval: true, workerData, resourceLimits: { maxOldGenerationSizeMb: 256 } });
@@ -134,4 +135,20 @@ export async function compileRuntime(isolate: ivm.Isolate, runtime: SandboxRunti
   // Rejected data (V8 flags changed) is dropped so that the next isolate produces fresh data.
   if (used && script.cachedDataRejected && entry.cachedData === used) entry.cachedData = undefined;
   return script;
+}
+
+/**
+ * Pay a process's first-isolate costs ahead of time (a standby worker does this while it waits,
+ * src/cli/worker.ts): isolated-vm's start-up, reading the runtime, producing its code cache.
+ * The scratch isolate is not counted among the live ones.
+ */
+export async function warmIsolateEngine(): Promise<void> {
+  const isolate = new ivm.Isolate({ memoryLimit: 16 });
+  try {
+    const context = await isolate.createContext();
+    (await compileRuntime(isolate)).release();
+    context.release();
+  } finally {
+    isolate.dispose();
+  }
 }

@@ -59,3 +59,10 @@ export function guestSourceError(failure: GuestSourceFailure): MiddlewareSourceE
   const traceback = failure.traceback ? `\n${failure.traceback}` : '';
   return new MiddlewareSourceError(`${where}: ${verb}: ${failure.message}${traceback}`, file, failure.line);
 }
+
+/** Anything that stopped an isolate from starting with the API's sources, as a MiddlewareSourceError. */
+export function asSourceError(err: unknown): MiddlewareSourceError {
+  if (err instanceof MiddlewareSourceError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new MiddlewareSourceError(`the isolate failed to start: ${message}`, undefined, undefined, undefined, { cause: err });
+}
