@@ -6,6 +6,7 @@ import path from 'node:path';
 import { makeWorkspace, startGateway, writeApi, writeMiddleware, type ApiDef, type RunningGateway } from './helpers/gateway';
 import { echoed, readJson, startRecordingServer, tykError, type Received, type RecordingServer } from './helpers/http';
 import { until } from './helpers/poll';
+import type { OutputCounts } from '../src/coprocess/drivers/isolate';
 
 const PLUGIN = `
 calls = 0
@@ -59,9 +60,10 @@ function recurse(request, session)
 end
 
 function flood(request, session)
+  log(string.rep("L", 1024 * 1024))
   local line = string.rep("f", 1000)
   for i = 1, 2000 do print("flood", i, line) end
-  log(string.rep("L", 1024 * 1024))
+  for i = 1, 5000 do TykTriggerEvent("LuaFlood", "x") end
   tyk.req.set_header("X-Flooded", "yes")
   return request, session
 end
@@ -163,7 +165,7 @@ describe('driver lua: misbehaving plugins and hostile input', function () {
     writeApi(dir, at(api('hog', pre('hog', { memory_limit_mb: 16, hook_timeout_ms: 10000 }))));
     writeApi(dir, at(api('big-string', pre('bigString', { memory_limit_mb: 16 }))));
     writeApi(dir, at(api('recurse', pre('recurse', { hook_timeout_ms: 10000 }))));
-    writeApi(dir, at(api('flood', pre('flood', { hook_timeout_ms: 10000 }))));
+    writeApi(dir, at(api('flood', pre('flood', { hook_timeout_ms: 10000, log_lines_per_s: 200, events_per_s: 50 }))));
     writeApi(dir, at(api('bad-return', pre('badReturn'))));
     writeApi(dir, at(api('bad-field', pre('badField'))));
     writeApi(dir, at(api('inject', pre('inject'))));
@@ -244,15 +246,27 @@ describe('driver lua: misbehaving plugins and hostile input', function () {
     await logMatching(/stack overflow/);
   });
 
-  it('a print flood is logged through the guest log path, a huge line is cut, and neighbours are unaffected', async () => {
+  it('a print and event flood stays within the API\'s output budget, a huge line is cut, and neighbours are unaffected', async () => {
+    const t0 = Date.now();
     const flooding = get('/flood/x');
     await neighbourServes();
     const res = await flooding;
+    // A bucket holds one second's worth and refills while the hook runs.
+    const seconds = (Date.now() - t0) / 1000;
     expect(res.status).to.equal(200);
     expect(upstream.requests.find((r) => r.headers['x-flooded'] === 'yes')).to.not.equal(undefined);
+    const out = await readJson<{ output: OutputCounts }>(await gateway().admin('/tyk/apis/flood/runtime'));
+    // One log line and 2000 prints, 5000 events: what the budget let through, the rest counted.
+    expect(out.output.log_lines + out.output.log_lines_dropped).to.equal(2001);
+    expect(out.output.log_lines).to.be.within(200, 200 + Math.ceil(200 * seconds) + 1);
+    expect(out.output.events + out.output.events_dropped).to.equal(5000);
+    expect(out.output.events).to.be.within(50, 50 + Math.ceil(50 * seconds) + 1);
     await logMatching(/more characters/);
-    const lines = logs().split('\n').filter((l) => l.includes('"source":"middleware"') && l.includes('"api_id":"flood"'));
-    expect(lines.length).to.be.at.least(2000);
+    const lines = await until(() => {
+      const found = logs().split('\n').filter((l) => l.includes('"source":"middleware"') && l.includes('"api_id":"flood"'));
+      return found.length >= out.output.log_lines && found;
+    }, { timeoutMs: 5000, what: 'the flood lines in the log' });
+    expect(lines.length).to.equal(out.output.log_lines);
     const huge = lines.find((l) => l.includes('LLLL')) ?? '';
     expect(huge).to.include('more characters');
     expect(huge.length).to.be.below(20 * 1024);
