@@ -15,7 +15,9 @@ const calls = Number(process.argv[3] ?? 5000);
 const { Drivers } = distModule('coprocess/drivers/index.js');
 const { buildHookObject, applyHookResult } = distModule('coprocess/message.js');
 
-const config = { source: 'bench', coprocess_options: { enable_coprocess: true }, enable_jsvm: true, jsvm_http_allow: [] };
+const { parseGatewayConfig } = distModule('config/gateway-config.js');
+// The gateway config's defaults, as a gateway with an empty config file has them.
+const config = parseGatewayConfig({}, '<bench>', process.cwd());
 const drivers = new Drivers({ config, events: { fire() {} } });
 
 const VARIANTS = {
