@@ -9,6 +9,8 @@ import { logger } from './log/logger';
 import { startEchoUpstream } from './cli/echo-upstream';
 import { superviseWorker } from './cli/supervisor';
 import { runGateway } from './cli/worker';
+import { BUNDLE_USAGE, runBundleCommand } from './cli/bundle-command';
+import { checkBundleSettings } from './bundles/settings';
 
 const USAGE = `isogate — a Tyk-compatible API gateway with plugins in V8 isolates
 
@@ -20,7 +22,9 @@ Usage:
                     127.0.0.1:18081 and the APIs in middleware/default/.
   --no-supervisor   run the gateway in this process (no automatic restart after a crash)
   --help            this text
-`;
+
+Plugin bundles:
+${BUNDLE_USAGE}`;
 
 /** The demo config shipped with the package (`npm start`). */
 const DEFAULT_CONFIG = resolve(__dirname, '..', '..', 'middleware', 'default', 'isogate.conf.json');
@@ -64,6 +68,11 @@ async function main(): Promise<void> {
     await runGateway(process.env.ISOGATE_CONF!);
     return;
   }
+  // Bundle commands run no isolates: no re-exec, no supervisor.
+  if (process.argv[2] === 'bundle') {
+    process.exitCode = await runBundleCommand(process.argv.slice(3));
+    return;
+  }
   if (!ensureNodeFlags()) return;
   const args = parseArgs(process.argv.slice(2));
   const confFile = resolve(args.conf ?? DEFAULT_CONFIG);
@@ -72,7 +81,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   try {
-    loadGatewayConfig(confFile); // fail fast, before any process is forked
+    checkBundleSettings(loadGatewayConfig(confFile)); // fail fast, before any process is forked
   } catch (err) {
     logger.fatal((err as ConfigError).message);
     process.exit(1);

@@ -89,11 +89,19 @@ export function createApisRouter(gateway: Gateway): Router {
     res.json({ key: apiId, status: 'ok', action: 'deleted' });
   });
 
-  /** Our extension: the loaded version of an API and its dispatcher's state. */
+  /**
+   * Our extension: the loaded version of an API and its dispatcher's state, or, for an API that
+   * is not serving, why (`build_error`) or that its bundle is still downloading.
+   */
   router.get('/:apiId/runtime', (req, res) => {
     const api = gateway.getApi(req.params.apiId);
-    if (!api) return status(res, 404, 'API not found');
-    res.json({ api_id: api.spec.apiId, generation: api.generation, content_hash: api.spec.contentHash, driver: api.spec.driver, inflight: api.inflight, dispatcher: api.dispatcher?.stats?.() });
+    const { error, downloading } = gateway.buildStatus(req.params.apiId);
+    const build = { ...(error ? { build_error: error } : {}), ...(downloading ? { bundle_downloading: true } : {}) };
+    if (!api) {
+      if (error || downloading) return res.json({ api_id: req.params.apiId, serving: false, ...build });
+      return status(res, 404, 'API not found');
+    }
+    res.json({ api_id: api.spec.apiId, serving: true, generation: api.generation, content_hash: api.spec.contentHash, driver: api.spec.driver, inflight: api.inflight, dispatcher: api.dispatcher?.stats?.(), ...(api.spec.bundle ? { bundle: api.spec.bundle } : {}), ...build });
   });
 
   return router;

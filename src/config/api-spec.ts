@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type ApiDefinition, ApiDefinitionSchema, type HookKind, type IdExtractorConfig, type MiddlewareDefinition } from './api-definition';
+import { type ApiDefinition, ApiDefinitionSchema, type CustomMiddleware, type HookKind, type IdExtractorConfig, type MiddlewareDefinition } from './api-definition';
+import type { BundleInfo, ResolvedBundle } from './bundle-resolver';
 import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config';
 import { compileSchema } from './schema-validator';
@@ -37,7 +38,10 @@ export interface ApiSpec {
   readonly hookTimeoutMs: number;
   /** JSON of config_data as Tyk puts it in the spec map, or undefined when disabled or empty. */
   readonly configDataJson?: string;
+  /** Tyk's `bundle_hash`: MD5 hex of `custom_middleware_bundle` (of "" without one). */
   readonly bundleHash: string;
+  /** The plugin bundle whose manifest supplied `custom_middleware`, if any. */
+  readonly bundle?: BundleInfo;
   readonly ignoredPaths: RegExp[];
   readonly sessionLifetime: number;
   /** Middleware files for isolate / JSVM drivers, in load order. */
@@ -65,7 +69,7 @@ function enabled(list: MiddlewareDefinition[] | undefined, kind: HookKind): Hook
   return (list ?? []).filter((m) => !m.disabled).map((m) => ({ ...m, kind }));
 }
 
-function normaliseListenPath(path: string): string {
+export function normaliseListenPath(path: string): string {
   return path.endsWith('/') ? path : `${path}/`;
 }
 
@@ -81,18 +85,24 @@ function ignoredPaths(def: ApiDefinition): RegExp[] {
   return out;
 }
 
-export function compileApiSpec(def: ApiDefinition, file: string, config: GatewayConfig, sources: MiddlewareSource[]): ApiSpec {
+/**
+ * A bundle's manifest replaces the definition's `custom_middleware` entirely, as in Tyk, except
+ * our `limits` extension: resource limits are the operator's (the definition's) when it sets them.
+ */
+function effectiveMiddleware(def: ApiDefinition, bundle?: ResolvedBundle): CustomMiddleware {
+  if (!bundle) return def.custom_middleware ?? {};
+  const limits = def.custom_middleware?.limits ?? bundle.customMiddleware.limits;
+  return { ...bundle.customMiddleware, ...(limits ? { limits } : {}) };
+}
+
+export function compileApiSpec(def: ApiDefinition, file: string, config: GatewayConfig, sources: MiddlewareSource[], bundle?: ResolvedBundle): ApiSpec {
   const where = `${file} (api ${def.api_id})`;
-  const cm = def.custom_middleware ?? {};
+  const cm = effectiveMiddleware(def, bundle);
   let target: URL;
   try {
     target = new URL(def.proxy.target_url);
   } catch {
     throw new ConfigError(`${where}: proxy.target_url: not a valid URL`);
-  }
-  if (def.custom_middleware_bundle && def.custom_middleware_bundle_disabled !== true) {
-    // Tyk does not serve an API whose bundle cannot be loaded; neither do we, and we say why.
-    throw new ConfigError(`${where}: custom_middleware_bundle: plugin bundles are not supported by this build of isogate; put the files in middleware_path/${def.api_id}/ and list the hooks in custom_middleware`);
   }
   const driver = cm.driver || (sources.length > 0 ? 'isolate' : '');
   const hooks = {
@@ -117,6 +127,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
   const hookTimeoutMs = limits.hook_timeout_ms ?? (jsvm ? (config.jsvm_timeout > 0 ? config.jsvm_timeout : 5) * 1000 : config.isolate_options.hook_timeout_ms);
   const hash = createHash('sha256').update(JSON.stringify(def)).update(`\0${memoryLimitMb}\0${hookTimeoutMs}`);
   for (const s of sources) hash.update(`\0${s.filename}\0`).update(s.code);
+  if (bundle) hash.update(`\0bundle\0${bundle.info.dir}\0`).update(JSON.stringify(cm));
   return {
     definition: def,
     file,
@@ -138,6 +149,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     hookTimeoutMs,
     configDataJson,
     bundleHash: createHash('md5').update(def.custom_middleware_bundle ?? '').digest('hex'),
+    bundle: bundle?.info,
     ignoredPaths: ignoredPaths(def),
     sessionLifetime: def.session_lifetime ?? 0,
     sources,

@@ -1,0 +1,53 @@
+import { readFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { CustomMiddleware } from '../config/api-definition';
+import type { MiddlewareSource } from '../config/api-spec';
+import { MIDDLEWARE_FILE } from '../config/middleware-sources';
+import { BundleError } from './errors';
+import { HOOK_LISTS } from './manifest';
+import type { BundlePart } from './merge';
+import { fileInBundle, normaliseBundlePath } from './paths';
+
+export interface SourceOptions {
+  /** Where the bundle is read from. */
+  readonly readRoot: string;
+  /** Where it lives once installed: the folder the isolate's file names (and stack traces) show. */
+  readonly nameRoot: string;
+  readonly parts: readonly BundlePart[];
+  readonly middleware: CustomMiddleware;
+  /**
+   * With `public_key_path` set, only files the signature covers may run: a hook `path` must be
+   * listed in its bundle's `file_list` (Tyk does not check this; manifest.json itself is unsigned).
+   */
+  readonly signedOnly: boolean;
+}
+
+/**
+ * The files an API's isolate loads from its bundle: every `.js`/`.mjs` file of each bundle's
+ * `file_list`, in order, then each enabled hook's `path` not already among them. Every file must
+ * really lie inside the bundle folder.
+ */
+export async function bundleSources(options: SourceOptions): Promise<MiddlewareSource[]> {
+  const listed = new Set<string>();
+  const order: { rel: string; key: string }[] = [];
+  for (const part of options.parts) {
+    for (const [i, entry] of part.manifest.file_list.entries()) {
+      const rel = posix.join(part.sub, normaliseBundlePath(entry));
+      listed.add(rel);
+      if (MIDDLEWARE_FILE.test(rel) && !order.some((o) => o.rel === rel)) order.push({ rel, key: `${part.name}: file_list[${i}]` });
+    }
+  }
+  // Manifest paths were checked as written when the manifest was read (manifest.ts).
+  const cm = options.middleware;
+  const hooks = [...HOOK_LISTS.flatMap((list) => (cm[list] ?? []).map((e, i) => ({ e, key: `custom_middleware.${list}[${i}].path` }))), ...(cm.auth_check ? [{ e: cm.auth_check, key: 'custom_middleware.auth_check.path' }] : [])];
+  for (const { e, key } of hooks) {
+    if (!e.path || e.disabled) continue;
+    const rel = normaliseBundlePath(e.path);
+    if (options.signedOnly && !listed.has(rel)) throw new BundleError(`${key}: ${JSON.stringify(e.path)} is not in file_list, so the signature does not cover it (public_key_path is set)`);
+    if (!order.some((o) => o.rel === rel)) order.push({ rel, key });
+  }
+  return Promise.all(order.map(async ({ rel, key }) => {
+    const real = await fileInBundle(options.readRoot, rel, key);
+    return { filename: join(options.nameRoot, rel), code: await readFile(real, 'utf8') };
+  }));
+}
