@@ -7,8 +7,6 @@ import { ConfigError } from './config/config-error';
 import { loadGatewayConfig } from './config/gateway-config';
 import { logger } from './log/logger';
 import { startEchoUpstream } from './cli/echo-upstream';
-import { superviseWorker } from './cli/supervisor';
-import { runGateway } from './cli/worker';
 import { BUNDLE_USAGE, runBundleCommand } from './cli/bundle-command';
 import { checkBundleSettings } from './bundles/settings';
 
@@ -64,7 +62,10 @@ function parseArgs(argv: string[]): { conf?: string; supervise: boolean } {
 }
 
 async function main(): Promise<void> {
+  // The gateway's modules (isolated-vm, every driver) load only when a gateway runs: `--help`
+  // and the bundle commands start quickly.
   if (cluster.isWorker) {
+    const { runGateway } = await import('./cli/worker');
     await runGateway(process.env.ISOGATE_CONF!);
     return;
   }
@@ -91,9 +92,11 @@ async function main(): Promise<void> {
     logger.info(`demo echo upstream on ${echo.url} (the APIs in ${join('middleware', 'default', 'apps')} proxy to it)`);
   }
   if (!args.supervise) {
+    const { runGateway } = await import('./cli/worker');
     await runGateway(confFile);
     return;
   }
+  const { superviseWorker } = await import('./cli/supervisor');
   const code = await superviseWorker({ ISOGATE_CONF: confFile });
   process.exit(code);
 }

@@ -113,7 +113,11 @@ function getOnce(url: URL, options: FetchOptions, redirects: number, deadline: n
       res.on('aborted', () => fail(new FetchError(`GET ${where}: the connection closed mid-body`, false)));
     });
     const timer = setTimeout(() => fail(new FetchError(`GET ${where}: no complete answer within ${options.timeoutMs / 1000} s`, false)), Math.max(0, deadline - Date.now()));
-    req.on('error', (err: NodeJS.ErrnoException) => fail(new FetchError(`GET ${where}: ${err.code ?? err.message}${err.code && err.message && !err.message.includes(err.code) ? ` (${err.message})` : ''}`, options.signal?.aborted === true)));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // An untrusted certificate stays untrusted: no point retrying (see bundle_insecure_skip_verify).
+      const permanent = options.signal?.aborted === true || /CERT|ERR_TLS|SELF_SIGNED/.test(err.code ?? '');
+      fail(new FetchError(`GET ${where}: ${err.code ?? err.message}${err.code && err.message && !err.message.includes(err.code) ? ` (${err.message})` : ''}`, permanent));
+    });
   });
 }
 
