@@ -48,6 +48,8 @@ export class BundleLoader implements BundleResolver {
   private readonly limits: ExtractLimits;
   /** One download per bundle folder at a time; APIs and reloads that need it share it. */
   private readonly downloads = new Map<string, Promise<void>>();
+  /** Folders this process just downloaded and deep-verified, until the load that uses them. */
+  private readonly fresh = new Set<string>();
   private readonly stopping = new AbortController();
 
   constructor(private readonly config: GatewayConfig) {
@@ -124,6 +126,7 @@ export class BundleLoader implements BundleResolver {
       if (failed) throw failed.reason;
       try {
         await rename(tmp, folder);
+        this.fresh.add(folder);
       } catch (err) {
         // Another process put the same bundle in place first: theirs is as good as ours.
         if (!(await exists(join(folder)))) throw err;
@@ -145,9 +148,11 @@ export class BundleLoader implements BundleResolver {
       const why = this.config.enable_bundle_downloader ? 'has not been downloaded' : 'is not on disk and enable_bundle_downloader is off';
       throw new ConfigError(`${where}: ${label}: ${why} (${root})`);
     }
+    // Just downloaded: deep-verified moments ago (the on-disk rules below may check less).
+    let verified = this.fresh.delete(root);
     try {
       const parts: BundlePart[] = [];
-      let verified = true;
+      let checked = true;
       for (const name of names) {
         const sub = names.length > 1 ? subFolder(name) : '';
         const dir = sub ? join(root, sub) : root;
@@ -155,9 +160,10 @@ export class BundleLoader implements BundleResolver {
         const result = await verifyBundle(dir, manifest, { mode: 'existing', key: this.key, skipExisting: this.config.skip_verify_existing_plugin_bundle }).catch((err: Error) => {
           throw new BundleError(names.length > 1 ? `${name}: ${err.message}` : err.message);
         });
-        verified &&= result.checked;
+        checked &&= result.checked;
         parts.push({ name, sub, manifest });
       }
+      verified ||= checked;
       const middleware = mergeMiddleware(parts);
       const sources = drivers.needsSources(middleware.driver ?? '')
         ? await bundleSources({ readRoot: root, nameRoot: root, parts, middleware, signedOnly: Boolean(this.key) })

@@ -60,7 +60,7 @@ export function checkDefinition(raw: unknown, file: string): ApiDefinition {
   const result = validateDefinition(structuredClone(raw));
   if (!result.ok) {
     const id = (raw as { api_id?: unknown }).api_id;
-    throw new ConfigError(`${file}${typeof id === 'string' ? ` (api ${id})` : ''}: ${result.errors.join('; ')}`);
+    throw new ConfigError(`${file}${typeof id === 'string' ? ` (api ${id})` : ''}: ${result.errors.join('; ')}`, { apiId: typeof id === 'string' ? id : undefined });
   }
   return result.value;
 }

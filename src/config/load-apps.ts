@@ -95,7 +95,7 @@ export async function loadApiDefinitions(config: GatewayConfig, drivers: SourceP
       }
       return { file, key, spec: await buildSpec(def, file, config, drivers, undefined, bundles) };
     } catch (err) {
-      return { file, apiId: def?.api_id, error: message(file, err) };
+      return { file, apiId: def?.api_id ?? (err instanceof ConfigError ? err.apiId : undefined), error: message(file, err) };
     }
   }));
   for (const entry of loaded) {
