@@ -1,0 +1,158 @@
+'use strict';
+// PUT /tyk/apis/{id}/bundle (our extension): a zip verified as a downloaded bundle is, stored per
+// API, and swapped in without dropping requests; bad uploads change nothing.
+const { expect } = require('chai');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const { startGateway, makeWorkspace, writeApi, keylessApi, SECRET } = require('./helpers/gateway');
+const { startUpstream } = require('./helpers/upstream');
+const { ensureBundleTools, makeKeys, buildBundle, tamper, rawZip, listFiles } = require('./helpers/bundles');
+const { load } = require('./helpers/load');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const MW = "function tag(request) { request.set_headers['X-Bundle'] = VERSION; }\n";
+const files = (version) => ({ 'mw.js': MW, 'version.js': `var VERSION = '${version}';\n` });
+const manifest = { file_list: ['mw.js', 'version.js'], custom_middleware: { driver: 'isolate', pre: [{ name: 'tag', path: 'mw.js' }] } };
+
+describe('PUT /tyk/apis/{id}/bundle', function () {
+  this.timeout(120000);
+  let tmp;
+  let keys;
+  let upstream;
+  let gw;
+  let ws;
+  const zips = {};
+  const put = (apiId, body) => gw.admin(`/tyk/apis/${apiId}/bundle`, { method: 'PUT', body, headers: { 'content-type': 'application/zip' } });
+  /** PUT with the path sent exactly as written (fetch would resolve `..` and `%2e%2e` first). */
+  const rawPut = (id, body) => new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: gw.port, method: 'PUT', path: `/tyk/apis/${id}/bundle`, headers: { 'x-tyk-authorization': SECRET, 'content-type': 'application/zip', 'content-length': body.length } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  const seen = async (apiId) => {
+    const res = await fetch(`${gw.url}/${apiId}/x`);
+    expect(res.status).to.equal(200);
+    return (await res.json()).headers['x-bundle'];
+  };
+
+  before(async function () {
+    if (!ensureBundleTools()) this.skip(); // only where openssl/zip cannot be installed
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'isogate-bundle-up-'));
+    keys = makeKeys(path.join(tmp, 'keys'));
+    const other = makeKeys(path.join(tmp, 'keys'), 'other-');
+    for (const v of ['v1', 'v2']) zips[v] = (await buildBundle(tmp, { files: files(v), manifest, key: keys.priv })).bytes;
+    zips.unsigned = (await buildBundle(tmp, { files: files('unsigned'), manifest })).bytes;
+    zips.foreign = (await buildBundle(tmp, { files: files('foreign'), manifest, key: other.priv })).bytes;
+    zips.badHook = (await buildBundle(tmp, { files: files('bad'), manifest: { ...manifest, custom_middleware: { driver: 'isolate', pre: [{ name: 'nowhere', path: 'mw.js' }] } }, key: keys.priv })).bytes;
+    upstream = await startUpstream();
+    ws = makeWorkspace();
+    writeApi(ws, keylessApi('up', '/up/', upstream.url));
+    writeApi(ws, keylessApi('neighbour', '/neighbour/', upstream.url));
+    writeApi(ws, { ...keylessApi('nobundles', '/nobundles/', upstream.url), custom_middleware_bundle_disabled: true });
+    gw = await startGateway({ dir: ws, config: { public_key_path: keys.pub, bundle_options: { max_download_bytes: 256 * 1024 } } });
+  });
+  after(async () => {
+    await gw?.stop();
+    await upstream?.close();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('a signed upload replaces the definition\'s middleware, is stored under middleware_path/bundles/uploads/{id}/, and survives a restart', async () => {
+    expect(await seen('up')).to.equal(undefined);
+    const res = await put('up', zips.v1);
+    const body = await res.json();
+    expect(res.status, JSON.stringify(body)).to.equal(200);
+    expect(body).to.include({ status: 'ok', action: 'uploaded', api_id: 'up', signature_verified: true });
+    expect(body.bundle).to.include({ name: '(upload)', origin: 'upload', signed: true });
+    expect(await seen('up')).to.equal('v1');
+    const stored = listFiles(path.join(ws, 'middleware', 'bundles', 'uploads'));
+    expect(stored).to.have.length(4);
+    expect(stored).to.include('up/CURRENT');
+    expect(stored.filter((f) => /^up\/[0-9a-f]{16}\/(manifest\.json|mw\.js|version\.js)$/.test(f))).to.have.length(3);
+    const info = await (await gw.admin('/tyk/apis/up/bundle')).json();
+    expect(info.bundle.dir).to.equal(path.join(ws, 'middleware', 'bundles', 'uploads', stored.find((f) => f.endsWith('manifest.json')).split('/').slice(0, 2).join('/')));
+
+    await gw.stop();
+    gw = await startGateway({ dir: ws, config: { public_key_path: keys.pub, bundle_options: { max_download_bytes: 256 * 1024 } } });
+    expect(await seen('up')).to.equal('v1');
+  });
+
+  it('refused uploads answer 400 with the reason and change nothing', async () => {
+    const cases = [
+      [zips.unsigned, "Bundle isn't signed"],
+      [zips.foreign, 'invalid signature'],
+      [tamper(zips.v2, 'version.js', "var VERSION = 'evil';\n"), 'invalid checksum'],
+      [rawZip([['manifest.json', JSON.stringify(manifest)], ['../../../escape-upload.js', 'x']]), 'entry "../../../escape-upload.js" contains ".."'],
+      [rawZip([['manifest.json', JSON.stringify(manifest)], ['mw.js', '/etc/passwd', { os: 3, attrs: 0o120777 << 16 }]]), 'is a symbolic link'],
+      [Buffer.from('not a zip'), 'not a zip file'],
+      [zips.badHook, 'nowhere'],
+      [Buffer.alloc(0), 'the upload is empty'],
+    ];
+    const before = listFiles(path.join(ws, 'middleware', 'bundles'));
+    for (const [bytes, reason] of cases) {
+      const res = await put('up', bytes);
+      const body = await res.json();
+      expect(res.status, reason).to.equal(400);
+      expect(body.status).to.equal('error');
+      expect(body.message, reason).to.include(reason);
+      expect(await seen('up')).to.equal('v1');
+    }
+    const tooBig = await put('up', Buffer.alloc(300 * 1024, 1));
+    expect(tooBig.status).to.equal(413);
+    expect(listFiles(path.join(ws, 'middleware', 'bundles'))).to.deep.equal(before);
+    expect(fs.existsSync(path.join(ws, 'escape-upload.js'))).to.equal(false);
+    expect(fs.existsSync(path.join(ws, 'middleware', 'escape-upload.js'))).to.equal(false);
+  });
+
+  it('hostile or unknown API ids are refused and nothing is written outside middleware_path/bundles/uploads', async () => {
+    const before = listFiles(ws);
+    for (const [id, status] of [['..', 400], ['%2e%2e', 400], ['..%2F..%2Fapps', 400], ['.hidden', 400], ['a%00b', 400], ['nope', 404]]) {
+      expect(await rawPut(id, zips.v2), id).to.equal(status);
+    }
+    const nope = await (await gw.admin('/tyk/apis/nope/runtime')).json();
+    expect(nope.message).to.equal('API not found');
+    expect(listFiles(ws)).to.deep.equal(before);
+  });
+
+  it('an API with custom_middleware_bundle_disabled takes no upload; a bundle API takes no middleware file upload', async () => {
+    const res = await put('nobundles', zips.v2);
+    expect(res.status).to.equal(400);
+    expect((await res.json()).message).to.include('custom_middleware_bundle_disabled is true');
+    const mw = await gw.admin('/tyk/apis/up/middleware/x.js', { method: 'PUT', body: 'function x() {}', headers: { 'content-type': 'application/javascript' } });
+    expect(mw.status).to.equal(400);
+    expect((await mw.json()).message).to.include('takes its middleware from its bundle');
+  });
+
+  it('a new upload is swapped in under load with zero failed requests, without touching other APIs', async () => {
+    const neighbourBefore = (await (await gw.admin('/tyk/apis/neighbour/runtime')).json()).generation;
+    const traffic = load(`${gw.url}/up/x`);
+    try {
+      await sleep(300);
+      const res = await put('up', zips.v2);
+      expect(res.status).to.equal(200);
+      await sleep(300);
+    } finally {
+      await traffic.stop();
+    }
+    expect([...traffic.statuses.keys()]).to.deep.equal([200]);
+    expect([...traffic.seen].sort()).to.deep.equal(['v1', 'v2']);
+    expect(await seen('up')).to.equal('v2');
+    // Only the current version is kept.
+    expect(listFiles(path.join(ws, 'middleware', 'bundles', 'uploads')).filter((f) => f.endsWith('manifest.json'))).to.have.length(1);
+    expect((await (await gw.admin('/tyk/apis/neighbour/runtime')).json()).generation).to.equal(neighbourBefore);
+  });
+
+  it('DELETE drops the upload: the API goes back to its definition', async () => {
+    const res = await gw.admin('/tyk/apis/up/bundle', { method: 'DELETE' });
+    expect(res.status).to.equal(200);
+    expect(await seen('up')).to.equal(undefined);
+    expect(fs.existsSync(path.join(ws, 'middleware', 'bundles', 'uploads', 'up'))).to.equal(false);
+    expect((await gw.admin('/tyk/apis/up/bundle', { method: 'DELETE' })).status).to.equal(404);
+    expect((await gw.admin('/tyk/apis/up/bundle')).status).to.equal(404);
+  });
+});
