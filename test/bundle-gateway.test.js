@@ -185,8 +185,17 @@ describe('plugin bundles in the gateway', function () {
         backslash: [[['manifest.json', m], ['..\\..\\escape-win.js', 'x']], 'contains a backslash'],
         bomb: [[['manifest.json', m], ['zeros.bin', zeros, { level: 9 }]], 'expands to more than bundle_options.max_uncompressed_bytes (4194304 bytes)'],
         many: [[['manifest.json', m], ...Array.from({ length: 60 }, (_, i) => [`f${i}.txt`, 'x'])], 'has 61 entries, more than bundle_options.max_entries (50)'],
+        hookslip: [[['manifest.json', JSON.stringify({ ...manifest(), custom_middleware: { driver: 'isolate', pre: [{ name: 'tag', path: 'lib/../../outside.js' }] } })]], 'manifest.json: custom_middleware.pre[0].path: "lib/../../outside.js" contains ".."'],
+        listslip: [[['manifest.json', JSON.stringify({ ...manifest(), file_list: ['/etc/passwd'] })]], 'manifest.json: file_list[0]: "/etc/passwd" is absolute'],
       };
       for (const [id, [entries]] of Object.entries(hostile)) server.put(`${id}.zip`, rawZip(entries));
+      // Past bundle_options.max_download_bytes: refused on the declared length, or while streaming.
+      const blob = require('node:crypto').randomBytes(1536 * 1024);
+      server.put('huge.zip', blob);
+      server.put('streamed.zip', blob);
+      server.chunked.add('/streamed.zip');
+      hostile.huge = [null, `GET ${server.url}huge.zip: ${blob.length} bytes, more than bundle_options.max_download_bytes (1048576)`];
+      hostile.streamed = [null, `GET ${server.url}streamed.zip: more than bundle_options.max_download_bytes (1048576) bytes`];
       // A zip that lies: it declares 100 bytes for an entry that inflates to 8 MiB. The entry is
       // cut at the declared size (memory stays bounded), so the checksum over it fails.
       const liar = await buildBundle(tmp, { files: { 'mw.js': MW, 'lib/version.js': "var VERSION = 'liar';\n", 'big.js': zeros }, manifest: { ...manifest(), file_list: ['mw.js', 'lib/version.js', 'big.js'] } });
@@ -200,7 +209,7 @@ describe('plugin bundles in the gateway', function () {
       server.put('fine.zip', okBundle.bytes);
       writeApi(ws, bundleApi('fine', 'fine.zip', upstream.url));
       for (const id of [...Object.keys(hostile), 'liar']) writeApi(ws, bundleApi(id, `${id}.zip`, upstream.url));
-      const gw = await start({ dir: ws, config: { enable_bundle_downloader: true, bundle_base_url: server.url, bundle_options: { max_uncompressed_bytes: 4 * 1024 * 1024, max_entries: 50 } } });
+      const gw = await start({ dir: ws, config: { enable_bundle_downloader: true, bundle_base_url: server.url, bundle_options: { max_uncompressed_bytes: 4 * 1024 * 1024, max_entries: 50, max_download_bytes: 1024 * 1024 } } });
 
       expect((await through(gw, 'plain')).status).to.equal(200);
       expect((await through(gw, 'fine')).headers['x-bundle']).to.equal('ok');
@@ -216,6 +225,7 @@ describe('plugin bundles in the gateway', function () {
       }
       expect(listFiles(path.join(ws, 'middleware', 'bundles')).every((f) => f.startsWith(`${md5('fine.zip')}/`))).to.equal(true);
       expect(fs.readdirSync(path.join(ws, 'middleware', 'bundles'))).to.deep.equal([md5('fine.zip')]);
+      expect(server.count('huge.zip')).to.equal(1); // a size refusal is not retried
     });
 
     it('hostile bundle names never reach the bundle server; the API is refused naming custom_middleware_bundle', async () => {
@@ -231,6 +241,8 @@ describe('plugin bundles in the gateway', function () {
       for (const [id, [bundle]] of Object.entries(names)) writeApi(ws, bundleApi(id, bundle, upstream.url));
       // Control characters are refused by the definition schema itself.
       writeApi(ws, bundleApi('crlf', 'x.zip\r\nHost: evil', upstream.url));
+      // Disabled: the definition's own middleware serves, nothing is fetched.
+      writeApi(ws, bundleApi('disabled', 'never.zip', upstream.url, { custom_middleware_bundle_disabled: true }));
       writeApi(ws, keylessApi('plain', '/plain/', upstream.url));
       const before = server.requests.length;
       const gw = await start({ dir: ws, config: { enable_bundle_downloader: true, bundle_base_url: server.url } });
@@ -240,6 +252,8 @@ describe('plugin bundles in the gateway', function () {
         expect((await runtime(gw, id)).body.build_error, id).to.include('custom_middleware_bundle: ').and.to.include(reason);
       }
       expect((await runtime(gw, 'crlf')).body.build_error).to.include('custom_middleware_bundle: must match pattern');
+      expect((await through(gw, 'disabled')).status).to.equal(200);
+      expect((await runtime(gw, 'disabled')).body).to.not.have.property('bundle');
       expect(server.requests.slice(before)).to.deep.equal([]);
     });
 
@@ -349,10 +363,23 @@ describe('plugin bundles in the gateway', function () {
       gw = await start({ dir: ws, config: { public_key_path: keys.pub } });
       expect((await through(gw, 'placed')).status).to.equal(404);
       expect((await runtime(gw, 'placed')).body.build_error).to.include("Bundle isn't signed");
+      // A pre-provisioned folder whose hook file is a symlink out of the bundle is refused.
+      const linked = path.join(ws, 'middleware', 'bundles', md5('linked.zip'));
+      fs.mkdirSync(path.join(linked, 'lib'), { recursive: true });
+      fs.writeFileSync(path.join(ws, 'outside.js'), MW);
+      fs.symlinkSync(path.join(ws, 'outside.js'), path.join(linked, 'mw.js'));
+      fs.writeFileSync(path.join(linked, 'lib', 'version.js'), "var VERSION = 'linked';\n");
+      fs.writeFileSync(path.join(linked, 'manifest.json'), JSON.stringify(unsigned.manifest));
+      writeApi(ws, bundleApi('linked', 'linked.zip', upstream.url));
       // A bundle that is neither on disk nor downloadable says so.
       writeApi(ws, bundleApi('absent', 'absent.zip', upstream.url));
       const reload = await gw.reload();
       expect(reload.message).to.include('custom_middleware_bundle "absent.zip": is not on disk and enable_bundle_downloader is off');
+      await gw.stop();
+      // Without a key the unsigned folder is not verified, but the symlink is still refused.
+      gw = await start({ dir: ws, config: {} });
+      expect((await through(gw, 'linked')).status).to.equal(404);
+      expect((await runtime(gw, 'linked')).body.build_error).to.include('file_list[0]: "mw.js" resolves outside the bundle folder');
     });
   });
 

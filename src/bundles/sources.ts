@@ -34,7 +34,7 @@ export async function bundleSources(options: SourceOptions): Promise<MiddlewareS
     for (const [i, entry] of part.manifest.file_list.entries()) {
       const rel = posix.join(part.sub, normaliseBundlePath(entry));
       listed.add(rel);
-      if (MIDDLEWARE_FILE.test(rel) && !order.some((o) => o.rel === rel)) order.push({ rel, key: `${part.name}: file_list[${i}]` });
+      if (MIDDLEWARE_FILE.test(rel) && !order.some((o) => o.rel === rel)) order.push({ rel, key: options.parts.length > 1 ? `${part.name}: file_list[${i}]` : `file_list[${i}]` });
     }
   }
   // Manifest paths were checked as written when the manifest was read (manifest.ts).

@@ -91,10 +91,11 @@ function rawZip(entries) {
 
 /**
  * A loopback bundle server. `files` maps URL path (e.g. "/b.zip") to bytes; `delays` to ms before
- * answering; `hang` paths answer never (until `release`). Records every request path.
+ * answering; `statuses` to a status to answer instead; `hangOnce` paths leave their next request
+ * unanswered; `chunked` paths are sent without Content-Length. Records every request path.
  */
 async function startBundleServer({ port = 0 } = {}) {
-  const state = { files: new Map(), delays: new Map(), statuses: new Map(), hangOnce: new Set(), requests: [] };
+  const state = { files: new Map(), delays: new Map(), statuses: new Map(), hangOnce: new Set(), chunked: new Set(), requests: [] };
   const hanging = [];
   const server = http.createServer((req, res) => {
     state.requests.push(req.url);
@@ -115,6 +116,13 @@ async function startBundleServer({ port = 0 } = {}) {
       if (!body) {
         res.writeHead(404, { 'content-type': 'text/plain' });
         res.end('not found');
+        return;
+      }
+      if (state.chunked.has(url)) {
+        // No Content-Length: the size is known only as the body streams in.
+        res.writeHead(200, { 'content-type': 'application/zip' });
+        for (let i = 0; i < body.length; i += 64 * 1024) res.write(body.subarray(i, i + 64 * 1024));
+        res.end();
         return;
       }
       res.writeHead(200, { 'content-type': 'application/zip', 'content-length': body.length });
