@@ -110,7 +110,9 @@ function getOnce(url: URL, options: FetchOptions, redirects: number, deadline: n
         resolve(Buffer.concat(chunks, size));
       });
       res.on('error', (err) => fail(new FetchError(`GET ${where}: ${err.message}`, false)));
-      res.on('aborted', () => fail(new FetchError(`GET ${where}: the connection closed mid-body`, false)));
+      res.on('close', () => {
+        if (!res.complete) fail(new FetchError(`GET ${where}: the connection closed mid-body`, false));
+      });
     });
     const timer = setTimeout(() => fail(new FetchError(`GET ${where}: no complete answer within ${options.timeoutMs / 1000} s`, false)), Math.max(0, deadline - Date.now()));
     req.on('error', (err: NodeJS.ErrnoException) => {

@@ -86,9 +86,9 @@ export class BundleLoader implements BundleResolver {
     return !(await exists(this.folder(def)));
   }
 
-  download(def: ApiDefinition, where: string): Promise<void> {
+  async download(def: ApiDefinition, where: string): Promise<void> {
     const names = this.names(def, where);
-    if (!names) return Promise.resolve();
+    if (!names) return;
     const folder = this.folder(def);
     let running = this.downloads.get(folder);
     if (!running) {
