@@ -99,6 +99,8 @@ describe('isogate bundle build / verify (CLI, cross-checked with openssl)', func
       r = await refused({ file_list: ['/etc/passwd'], custom_middleware: { driver: 'isolate', pre: [{ name: 'tag' }] } });
       expect(r.out).to.include('file_list[0]: "/etc/passwd" is absolute');
       r = await refused({ file_list: ['mw.js\u0000.txt'], custom_middleware: { driver: 'isolate', pre: [{ name: 'tag' }] } });
+      expect(r.out).to.include('contains a NUL character');
+      r = await refused({ file_list: ['mw.js\r\n.txt'], custom_middleware: { driver: 'isolate', pre: [{ name: 'tag' }] } });
       expect(r.out).to.include('contains a control character');
     });
 
@@ -153,7 +155,7 @@ describe('isogate bundle build / verify (CLI, cross-checked with openssl)', func
         [[['manifest.json', m], ['../../escape-cli.js', 'pwned']], 'entry "../../escape-cli.js" contains ".."'],
         [[['manifest.json', m], ['/tmp/escape-cli-abs.js', 'pwned']], 'entry "/tmp/escape-cli-abs.js" is absolute'],
         [[['manifest.json', m], ['link.js', '/etc/passwd', { os: 3, attrs: 0o120777 << 16 }]], 'entry "link.js" is a symbolic link'],
-        [[['manifest.json', m], ['nul\u0000.js', 'x']], 'contains a control character'],
+        [[['manifest.json', m], ['nul\u0000.js', 'x']], 'contains a NUL character'],
         [[['manifest.json', m], ['cr\r\nSet-Cookie: x.js', 'x']], 'contains a control character'],
       ];
       for (const [entries, reason] of cases) {

@@ -180,7 +180,7 @@ describe('plugin bundles in the gateway', function () {
         slip: [[['manifest.json', m], ['mw.js', ok['mw.js']], ['lib/version.js', ok['lib/version.js']], ['../../escape-gw.js', 'pwned']], 'entry "../../escape-gw.js" contains ".."'],
         abs: [[['manifest.json', m], [`${tmp}/escape-abs.js`, 'pwned']], `entry "${tmp}/escape-abs.js" is absolute`],
         symlink: [[['manifest.json', m], ['mw.js', '/etc/passwd', { os: 3, attrs: 0o120777 << 16 }]], 'entry "mw.js" is a symbolic link'],
-        nul: [[['manifest.json', m], ['mw\u0000.js', 'x']], 'entry "mw\\u0000.js" contains a control character'],
+        nul: [[['manifest.json', m], ['mw\u0000.js', 'x']], 'entry "mw\\u0000.js" contains a NUL character'],
         crlf: [[['manifest.json', m], ['a\r\nb.js', 'x']], 'entry "a\\r\\nb.js" contains a control character'],
         backslash: [[['manifest.json', m], ['..\\..\\escape-win.js', 'x']], 'contains a backslash'],
         bomb: [[['manifest.json', m], ['zeros.bin', zeros, { level: 9 }]], 'expands to more than bundle_options.max_uncompressed_bytes (4194304 bytes)'],

@@ -152,7 +152,8 @@ describe('ID extractor and auth cache through a real gateway', function () {
     const keys = await (await gw.admin('/tyk/keys')).json();
     const md5 = require('node:crypto').createHash('md5').update('evict-me').digest('hex');
     const key = keys.keys.find((k) => k.endsWith(md5));
-    expect(key, 'cache key org1+md5').to.equal(`org1${md5}`);
+    // Per API by default (test/id-extractor-scope.test.js): <org><api_id>:<md5>.
+    expect(key, 'cache key org1+hv:+md5').to.equal(`org1hv:${md5}`);
     expect((await gw.admin(`/tyk/keys/${key}`, { method: 'DELETE' })).status).to.equal(200);
     // Not cached any more: the plugin decides again, and it refuses a credential it has seen.
     expect((await get('/hv/x', { authorization: 'evict-me' })).status).to.equal(403);

@@ -283,15 +283,22 @@ describe('ID extractor', () => {
   });
 
   describe('cache key', () => {
-    it('legacy form: org_id followed by the lowercase md5 hex of the identity', () => {
+    it('default (per API): org_id, then the api_id and ":" before the md5 hex of the identity', () => {
       const ex = compile('header', 'value', { header_name: 'Authorization' });
+      expect(ex.cacheKey('abc')).to.equal(`org1api-1:${md5('abc')}`);
+      const other = compile('header', 'value', { header_name: 'Authorization' }, { ctx: { apiId: 'api-2', orgId: 'org1' } });
+      expect(other.cacheKey('abc')).to.not.equal(ex.cacheKey('abc'));
+    });
+
+    it("scope org, Tyk's legacy form: org_id followed by the lowercase md5 hex of the identity", () => {
+      const ex = compile('header', 'value', { header_name: 'Authorization' }, { ctx: { ...ctx, scope: 'org' } });
       expect(ex.cacheKey('abc')).to.equal(`org1${md5('abc')}`);
       expect(md5('abc')).to.equal('900150983cd24fb0d6963f7d28e17f72');
     });
 
-    it('hash_key_function form: base64 of {"org","id","h"} compact JSON', () => {
+    it('scope org, hash_key_function form: base64 of {"org","id","h"} compact JSON', () => {
       const ex = compile('header', 'value', { header_name: 'Authorization' }, {
-        ctx: { apiId: 'api-1', orgId: 'org1', hashKeyFunction: 'murmur64' },
+        ctx: { apiId: 'api-1', orgId: 'org1', hashKeyFunction: 'murmur64', scope: 'org' },
       });
       const key = ex.cacheKey('abc');
       const json = Buffer.from(key, 'base64').toString('utf8');

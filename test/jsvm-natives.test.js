@@ -150,34 +150,36 @@ describe('TykMakeHttpRequest (host side)', () => {
 });
 
 describe('TykGetKeyData / TykSetKeyData (host side)', () => {
-  const config = { hash_keys: false };
+  // Tyk's global key access; the default, org-confined access is covered by test/tenant-keys.test.js.
+  const config = { hash_keys: false, jsvm_key_access: 'global' };
+  const caller = { apiId: 'api1', orgId: 'org1' };
 
   it('writes a key as given, resets its quota unless suppressReset is "1", and reads it back', async () => {
     const changed = [];
     const services = { store: new MemorySessionStore({ sweepIntervalMs: 0 }), orgForApi: () => 'org1', onKeyChanged: (k) => changed.push(k) };
-    await setKeyData('k1', JSON.stringify({ quota_max: 10, quota_renewal_rate: 60, meta_data: { n: 1 } }), '0', config, services);
-    let stored = JSON.parse(await getKeyData('k1', 'api1', config, services));
+    await setKeyData('k1', JSON.stringify({ quota_max: 10, quota_renewal_rate: 60, meta_data: { n: 1 } }), '0', caller, config, services);
+    let stored = JSON.parse(await getKeyData('k1', 'api1', caller, config, services));
     expect(stored.quota_remaining).to.equal(10);
     expect(stored.meta_data).to.deep.equal({ n: 1 });
     expect(changed).to.deep.equal(['k1']);
 
     await services.store.set('k1', { ...stored, quota_remaining: 4 });
-    await setKeyData('k1', JSON.stringify({ quota_max: 10, meta_data: { n: 2 } }), '1', config, services);
-    stored = JSON.parse(await getKeyData('k1', '', config, services));
+    await setKeyData('k1', JSON.stringify({ quota_max: 10, meta_data: { n: 2 } }), '1', caller, config, services);
+    stored = JSON.parse(await getKeyData('k1', '', caller, config, services));
     expect(stored.quota_remaining).to.equal(4);
     expect(stored.meta_data).to.deep.equal({ n: 2 });
 
-    await setKeyData('k1', JSON.stringify({ quota_max: 10 }), '', config, services);
-    expect(JSON.parse(await getKeyData('k1', '', config, services)).quota_remaining).to.equal(10);
+    await setKeyData('k1', JSON.stringify({ quota_max: 10 }), '', caller, config, services);
+    expect(JSON.parse(await getKeyData('k1', '', caller, config, services)).quota_remaining).to.equal(10);
   });
 
   it("answers Tyk's not-found JSON, finds org-qualified custom keys, and rejects undecodable sessions", async () => {
     const services = { store: new MemorySessionStore({ sweepIntervalMs: 0 }), orgForApi: (id) => (id === 'api1' ? 'org1' : undefined) };
-    expect(JSON.parse(await getKeyData('nope', 'api1', config, services))).to.deep.equal({ status: 'error', message: 'Key not found' });
+    expect(JSON.parse(await getKeyData('nope', 'api1', caller, config, services))).to.deep.equal({ status: 'error', message: 'Key not found' });
     await services.store.set('org1custom', { rate: 7 });
-    expect(JSON.parse(await getKeyData('custom', 'api1', config, services)).rate).to.equal(7);
+    expect(JSON.parse(await getKeyData('custom', 'api1', caller, config, services)).rate).to.equal(7);
     let error;
-    await setKeyData('k', 'not json', '0', config, services).catch((e) => (error = e));
+    await setKeyData('k', 'not json', '0', caller, config, services).catch((e) => (error = e));
     expect(error.message).to.include('failed to decode');
   });
 });

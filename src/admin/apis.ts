@@ -5,10 +5,9 @@ import { type Request, type Response, Router } from 'express';
 import { checkDefinition } from '../config/api-spec';
 import { ConfigError } from '../config/config-error';
 import { readDefinitionFile } from '../config/load-apps';
+import { apiIdProblem } from '../config/safe-names';
 import type { Gateway } from '../gateway/gateway';
 import { writeFileAtomic } from '../storage/atomic-file';
-
-const API_ID = /^[A-Za-z0-9._~-]+$/;
 
 function status(res: Response, code: number, message: string): void {
   res.status(code).json({ status: code < 400 ? 'ok' : 'error', message });
@@ -20,6 +19,13 @@ function status(res: Response, code: number, message: string): void {
  */
 export function createApisRouter(gateway: Gateway): Router {
   const router = Router();
+  // Every `/:apiId` route: the id becomes a file name under app_path, so it is checked first
+  // (Express has already decoded `%2F`, `%2e` and `%00` in it).
+  router.param('apiId', (_req, res, next, apiId: string) => {
+    const problem = apiIdProblem(apiId);
+    if (problem) return status(res, 400, `api_id: ${problem}`);
+    next();
+  });
   const fileOf = (apiId: string): string => gateway.getApi(apiId)?.spec.file ?? join(gateway.config.app_path, `${apiId}.json`);
 
   const readBody = (req: Request, res: Response): Record<string, unknown> | undefined => {
@@ -51,7 +57,8 @@ export function createApisRouter(gateway: Gateway): Router {
     if (!raw) return;
     if (typeof raw.api_id !== 'string' || raw.api_id === '') raw.api_id = randomBytes(16).toString('hex');
     const apiId = raw.api_id as string;
-    if (!API_ID.test(apiId)) return status(res, 400, 'api_id: must match ^[A-Za-z0-9._~-]+$');
+    const problem = apiIdProblem(apiId);
+    if (problem) return status(res, 400, `api_id: ${problem}`);
     if (gateway.getApi(apiId)) return status(res, 409, `API ${apiId} already exists`);
     await save(res, raw, apiId, 'added');
   });

@@ -1,12 +1,8 @@
-import { join } from 'node:path';
 import express, { type Request, type Response, Router } from 'express';
 import { BundleError } from '../bundles/errors';
 import { ConfigError } from '../config/config-error';
-import { readDefinitionFile } from '../config/load-apps';
 import type { Gateway } from '../gateway/gateway';
-
-/** An id that can name a file: never `.`, `..` or hidden (Express has already decoded %2F, %2e). */
-const API_ID = /^[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$/;
+import { knownApiParam } from './middleware-files';
 
 function status(res: Response, code: number, message: string): void {
   res.status(code).json({ status: code < 400 ? 'ok' : 'error', message });
@@ -31,21 +27,7 @@ export function createBundleRouter(gateway: Gateway): Router {
   const router = Router({ mergeParams: true });
   const raw = express.raw({ type: () => true, limit: gateway.config.bundle_options.max_download_bytes });
 
-  async function knownApi(req: Request, res: Response): Promise<string | undefined> {
-    const apiId = req.params.apiId as string;
-    if (!API_ID.test(apiId) || apiId.includes('..')) {
-      status(res, 400, `api_id ${JSON.stringify(apiId)}: must be letters, digits and . _ ~ - (not a leading ".", no "..")`);
-      return undefined;
-    }
-    if (gateway.getApi(apiId)) return apiId;
-    try {
-      await readDefinitionFile(join(gateway.config.app_path, `${apiId}.json`));
-      return apiId;
-    } catch {
-      status(res, 404, 'API not found');
-      return undefined;
-    }
-  }
+  const knownApi = (req: Request, res: Response) => knownApiParam(gateway, req, res);
 
   router.get('/', async (req, res) => {
     const apiId = await knownApi(req, res);

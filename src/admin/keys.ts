@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import { hashKey, storageKey } from '../auth/key-hash';
 import { candidateKeyNames, newKeyName } from '../auth/key-names';
+import { applyKeyWrite, positive } from '../auth/key-update';
 import type { SessionState } from '../pipeline/session';
 import { validateSessionBody } from '../auth/session-validate';
 import type { GatewayConfig } from '../config/gateway-config';
@@ -102,12 +103,7 @@ export function createKeysRouter(options: KeysRouterOptions): Router {
 
   /** Stamp a new key's bookkeeping fields and store it under `keyName`. */
   async function addKey(res: Response, keyName: string, session: SessionState, message: string): Promise<void> {
-    const nowSec = Math.floor(now() / 1000);
-    session.last_updated = String(nowSec);
-    session.date_created = new Date(now()).toISOString();
-    // A new key starts a quota period with its full quota, unless the body says how much is left.
-    if (session.quota_remaining === undefined) session.quota_remaining = session.quota_max ?? 0;
-    session.quota_renews = nowSec + positive(session.quota_renewal_rate);
+    applyKeyWrite(session, undefined, { suppressReset: false, nowMs: now() });
     const storedKey = storageKey(keyName, config);
     await store.set(storedKey, session, lifetime(session));
     changed(storedKey, 'updated');
@@ -148,7 +144,7 @@ export function createKeysRouter(options: KeysRouterOptions): Router {
       sendError(res, 404, 'Key is not found');
       return;
     }
-    applyUpdate(session, found.session, query(req, 'suppress_reset') === '1', now());
+    applyKeyWrite(session, found.session, { suppressReset: query(req, 'suppress_reset') === '1', nowMs: now() });
     await store.set(found.storedKey, session, lifetime(session));
     changed(found.storedKey, 'updated');
     fire('TokenUpdated', 'Key modified.', session.org_id ?? '', found.keyName);
@@ -202,32 +198,6 @@ export function createKeysRouter(options: KeysRouterOptions): Router {
   return router;
 }
 
-/**
- * Tyk's update rules: keep the creation date; keep counters with `suppress_reset=1`, else start
- * a new quota period and rate window; an `expires` already past keeps the previous expiry;
- * a body without basic-auth data keeps the previous credentials.
- */
-function applyUpdate(next: SessionState, prev: SessionState, suppressReset: boolean, nowMs: number): void {
-  const nowSec = Math.floor(nowMs / 1000);
-  if (prev.date_created !== undefined) next.date_created = prev.date_created;
-  if (suppressReset) {
-    copyField(next, prev, 'last_updated');
-    copyField(next, prev, 'quota_renews');
-    copyField(next, prev, 'quota_remaining');
-  } else {
-    next.last_updated = String(nowSec);
-    next.quota_remaining = next.quota_max ?? 0;
-    next.quota_renews = nowSec + positive(next.quota_renewal_rate);
-  }
-  if (typeof next.expires === 'number' && next.expires > 1 && next.expires < nowSec) next.expires = prev.expires ?? 0;
-  if (!next.basic_auth_data?.password && prev.basic_auth_data?.password) next.basic_auth_data = prev.basic_auth_data;
-}
-
-function copyField(next: SessionState, prev: SessionState, field: keyof SessionState & string): void {
-  if (prev[field] === undefined) delete next[field];
-  else next[field] = prev[field];
-}
-
 function matchesFilter(filter: string): (key: string) => boolean {
   // Base64 of `{"org":"<filter>"`, unpadded, minus its last two characters (they also encode
   // whatever follows), is the prefix of every token of that org — Tyk's own trick.
@@ -253,8 +223,4 @@ function hasBody(req: Request): boolean {
   const length = req.headers['content-length'];
   if (length !== undefined) return Number(length) > 0;
   return req.headers['transfer-encoding'] !== undefined;
-}
-
-function positive(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
 }

@@ -4,20 +4,37 @@ import { join } from 'node:path';
 import express, { type Request, type Response, Router } from 'express';
 import { ConfigError } from '../config/config-error';
 import { readDefinitionFile } from '../config/load-apps';
-import { apiMiddlewareDir, MIDDLEWARE_FILE } from '../config/middleware-sources';
+import { confinedApiDir, confinedToMiddlewarePath } from '../config/middleware-sources';
+import { apiIdProblem, middlewareFileProblem } from '../config/safe-names';
 import type { Gateway } from '../gateway/gateway';
 import { writeFileAtomic } from '../storage/atomic-file';
-
-/** One plain file name: no separators, no `..`, no dot files; a JS script or module. */
-const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 function status(res: Response, code: number, message: string): void {
   res.status(code).json({ status: code < 400 ? 'ok' : 'error', message });
 }
 
-function validName(name: string): boolean {
-  return FILE_NAME.test(name) && !name.includes('..') && MIDDLEWARE_FILE.test(name);
+/**
+ * The `:apiId` of a per-API upload route (middleware files, bundles), or undefined after answering
+ * 400 (not an api id: it names files) or 404 (neither loaded nor defined in app_path).
+ */
+export async function knownApiParam(gateway: Gateway, req: Request, res: Response): Promise<string | undefined> {
+  const apiId = req.params.apiId as string;
+  const problem = apiIdProblem(apiId);
+  if (problem) {
+    status(res, 400, `api_id: ${problem}`);
+    return undefined;
+  }
+  if (gateway.getApi(apiId)) return apiId;
+  try {
+    await readDefinitionFile(join(gateway.config.app_path, `${apiId}.json`));
+    return apiId;
+  } catch {
+    status(res, 404, 'API not found');
+    return undefined;
+  }
 }
+
+const validName = (name: string): boolean => middlewareFileProblem(name) === undefined;
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -31,23 +48,25 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
   const router = Router({ mergeParams: true });
   const raw = express.raw({ type: () => true, limit: gateway.config.isolate_options.max_upload_bytes });
 
-  async function knownApi(req: Request, res: Response): Promise<string | undefined> {
-    const apiId = req.params.apiId as string;
-    if (gateway.getApi(apiId)) return apiId;
-    try {
-      await readDefinitionFile(join(gateway.config.app_path, `${apiId}.json`));
-      return apiId;
-    } catch {
-      status(res, 404, 'API not found');
-      return undefined;
-    }
-  }
+  const knownApi = (req: Request, res: Response) => knownApiParam(gateway, req, res);
 
   function fileParam(req: Request, res: Response): string | undefined {
     const name = req.params.file as string;
-    if (validName(name)) return name;
-    status(res, 400, `invalid middleware file name "${name}": use letters, digits, ".", "_" or "-", ending in .js or .mjs`);
+    const problem = middlewareFileProblem(name);
+    if (!problem) return name;
+    status(res, 400, `invalid middleware file name ${JSON.stringify(name)}: ${problem}`);
     return undefined;
+  }
+
+  /** The API's upload folder, or undefined after answering 400 when it is a symlink out of middleware_path. */
+  async function uploadDir(res: Response, apiId: string): Promise<string | undefined> {
+    try {
+      return await confinedApiDir(gateway.config, apiId, `api ${apiId}`);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      status(res, 400, err.message);
+      return undefined;
+    }
   }
 
   async function change(res: Response, apiId: string, path: string, code: string | null, commit: () => Promise<void>, action: string): Promise<void> {
@@ -61,10 +80,21 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
     }
   }
 
+  /** The API id, file name and upload folder a `/:file` request names, or undefined once answered. */
+  async function target(req: Request, res: Response): Promise<{ apiId: string; name: string; dir: string } | undefined> {
+    const apiId = await knownApi(req, res);
+    if (!apiId) return undefined;
+    const name = fileParam(req, res);
+    if (!name) return undefined;
+    const dir = await uploadDir(res, apiId);
+    return dir ? { apiId, name, dir } : undefined;
+  }
+
   router.get('/', async (req, res) => {
     const apiId = await knownApi(req, res);
     if (!apiId) return;
-    const dir = apiMiddlewareDir(gateway.config, apiId);
+    const dir = await uploadDir(res, apiId);
+    if (!dir) return;
     let names: string[] = [];
     try {
       names = (await readdir(dir)).filter(validName).sort();
@@ -72,18 +102,24 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
       // no uploads yet
     }
     const files = await Promise.all(names.map(async (name) => {
-      const data = await readFile(join(dir, name));
-      return { name, size: (await stat(join(dir, name))).size, sha256: sha256(data) };
+      let real: string;
+      try {
+        real = await confinedToMiddlewarePath(gateway.config, join(dir, name), name);
+      } catch {
+        return undefined; // a symlink out of middleware_path: not one of this API's files
+      }
+      const data = await readFile(real);
+      return { name, size: (await stat(real)).size, sha256: sha256(data) };
     }));
-    res.json({ api_id: apiId, files });
+    res.json({ api_id: apiId, files: files.filter((f) => f !== undefined) });
   });
 
   router.get('/:file', async (req, res) => {
-    const apiId = await knownApi(req, res);
-    const name = apiId && fileParam(req, res);
-    if (!apiId || !name) return;
+    const t = await target(req, res);
+    if (!t) return;
     try {
-      const data = await readFile(join(apiMiddlewareDir(gateway.config, apiId), name));
+      // A symlink in the folder is followed only as far as middleware_path (else: not found).
+      const data = await readFile(await confinedToMiddlewarePath(gateway.config, join(t.dir, t.name), t.name));
       res.type('application/javascript').set('X-Content-Sha256', sha256(data)).send(data);
     } catch {
       status(res, 404, 'Middleware file not found');
@@ -91,27 +127,25 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
   });
 
   router.put('/:file', raw, async (req, res) => {
-    const apiId = await knownApi(req, res);
-    const name = apiId && fileParam(req, res);
-    if (!apiId || !name) return;
+    const t = await target(req, res);
+    if (!t) return;
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const code = body.toString('utf8');
-    if (code.trim() === '') return status(res, 400, `${name}: the upload is empty`);
-    const path = join(apiMiddlewareDir(gateway.config, apiId), name);
-    await change(res, apiId, path, code, () => writeFileAtomic(path, body), 'uploaded');
+    if (code.trim() === '') return status(res, 400, `${t.name}: the upload is empty`);
+    const path = join(t.dir, t.name);
+    await change(res, t.apiId, path, code, () => writeFileAtomic(path, body), 'uploaded');
   });
 
   router.delete('/:file', async (req, res) => {
-    const apiId = await knownApi(req, res);
-    const name = apiId && fileParam(req, res);
-    if (!apiId || !name) return;
-    const path = join(apiMiddlewareDir(gateway.config, apiId), name);
+    const t = await target(req, res);
+    if (!t) return;
+    const path = join(t.dir, t.name);
     try {
       await stat(path);
     } catch {
       return status(res, 404, 'Middleware file not found');
     }
-    await change(res, apiId, path, null, () => unlink(path), 'deleted');
+    await change(res, t.apiId, path, null, () => unlink(path), 'deleted');
   });
 
   return router;

@@ -9,6 +9,8 @@ import type { Step } from '../pipeline/request-state';
 import type { SessionStore } from '../storage/session-store';
 import { isIgnoredPath } from './ignored-paths';
 import { candidateStorageKeys } from './key-names';
+import { orgMayUse } from './key-org';
+import type { SessionState } from '../pipeline/session';
 
 /** Tyk's standard auth token check: the key from the auth header (or param), looked up in the store. */
 export function tokenAuthStep(spec: ApiSpec, config: GatewayConfig, store: SessionStore, events: EventSink): Step {
@@ -23,13 +25,17 @@ export function tokenAuthStep(spec: ApiSpec, config: GatewayConfig, store: Sessi
         fireKeyFailure(events, 'AuthFailure', spec, state, '');
         throw new GatewayError(401, Messages.authFieldMissing);
       }
-      // Clients present custom keys bare, while Tyk stores them org-qualified: try both, in Tyk's order.
+      // Clients present custom keys bare, while Tyk stores them org-qualified: try both, in Tyk's
+      // order. A key of another org is refused like an unknown one (key-org.ts; Tyk lets it in).
       let stored = '';
-      let session;
+      let session: SessionState | undefined;
       for (const candidate of candidateStorageKeys(key, spec.orgId, config)) {
-        session = await store.get(candidate.storedKey);
-        stored = candidate.storedKey;
-        if (session) break;
+        const found = await store.get(candidate.storedKey);
+        if (found && orgMayUse(found, spec.orgId)) {
+          session = found;
+          stored = candidate.storedKey;
+          break;
+        }
       }
       if (!session) {
         fireKeyFailure(events, 'AuthFailure', spec, state, key);

@@ -5,7 +5,7 @@ import type { ApiDefinition } from '../config/api-definition';
 import type { BundleInfo, BundleResolver, ResolvedBundle, UploadOverride } from '../config/bundle-resolver';
 import { ConfigError } from '../config/config-error';
 import type { GatewayConfig } from '../config/gateway-config';
-import type { SourcePolicy } from '../config/middleware-sources';
+import { confinedToMiddlewarePath, type SourcePolicy } from '../config/middleware-sources';
 import { logger } from '../log/logger';
 import { BundleError } from './errors';
 import type { ExtractLimits } from './extract';
@@ -148,6 +148,8 @@ export class BundleLoader implements BundleResolver {
       const why = this.config.enable_bundle_downloader ? 'has not been downloaded' : 'is not on disk and enable_bundle_downloader is off';
       throw new ConfigError(`${where}: ${label}: ${why} (${root})`);
     }
+    // The code an API runs lies inside middleware_path, symlinks followed, as for every middleware file.
+    await confinedToMiddlewarePath(this.config, root, `${where}: ${label}: the folder ${root}`);
     // Just downloaded: deep-verified moments ago (the on-disk rules below may check less).
     let verified = this.fresh.delete(root);
     try {

@@ -1,31 +1,25 @@
 import { lstat, realpath } from 'node:fs/promises';
-import { isAbsolute, join, posix, relative, sep } from 'node:path';
+import { join, posix } from 'node:path';
+import { isInside, relativePathProblem } from '../config/confined-path';
 import { BundleError } from './errors';
 
-// Paths inside a bundle: zip entry names, `file_list` entries and hook `path`s. A path names a
-// place under the bundle folder, plainly; it is judged by its spelling first and, when read, by
-// where it really lands.
+// Paths inside a bundle: zip entry names, `file_list` entries and hook `path`s. The gateway's rule
+// for relative paths (config/confined-path.ts), plus what only archives bring: any control
+// character (CR/LF as well as NUL), a Windows drive, an empty segment.
 
 /** Why `path` cannot name a file inside a bundle, or undefined when it can. */
 export function bundlePathProblem(path: string): string | undefined {
-  if (path === '') return 'is empty';
+  const problem = relativePathProblem(path, 'the bundle');
+  if (problem) return problem;
   if (/[\u0000-\u001f\u007f]/.test(path)) return 'contains a control character (NUL, CR, LF, ...)';
-  if (path.includes('\\')) return 'contains a backslash (use "/")';
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return 'is absolute';
-  const segments = path.split('/');
-  if (segments.includes('..')) return 'contains ".."';
-  if (segments.slice(0, -1).includes('')) return 'has an empty segment ("//")';
+  if (/^[A-Za-z]:/.test(path)) return 'is absolute (a drive letter)';
+  if (path.split('/').slice(0, -1).includes('')) return 'has an empty segment ("//")';
   return undefined;
 }
 
 /** `./a/./b.js` → `a/b.js`; the path must have passed bundlePathProblem. */
 export function normaliseBundlePath(path: string): string {
   return posix.normalize(path).replace(/^(\.\/)+/, '');
-}
-
-function inside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
 
 /**
@@ -43,7 +37,7 @@ export async function fileInBundle(root: string, rel: string, what: string): Pro
   } catch {
     throw new BundleError(`${what}: ${JSON.stringify(rel)} is not in the bundle`);
   }
-  if (!inside(realRoot, real)) throw new BundleError(`${what}: ${JSON.stringify(rel)} resolves outside the bundle folder`);
+  if (!isInside(realRoot, real)) throw new BundleError(`${what}: ${JSON.stringify(rel)} resolves outside the bundle folder`);
   if (!(await lstat(real)).isFile()) throw new BundleError(`${what}: ${JSON.stringify(rel)} is not a file`);
   return real;
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { CustomMiddleware } from '../config/api-definition';
 import type { MiddlewareSource } from '../config/api-spec';
-import { MIDDLEWARE_FILE } from '../config/middleware-sources';
+import { MIDDLEWARE_FILE } from '../config/safe-names';
 import { BundleError } from './errors';
 import { HOOK_LISTS } from './manifest';
 import type { BundlePart } from './merge';

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { UploadOverride } from '../config/bundle-resolver';
+import { apiIdProblem } from '../config/safe-names';
 import { writeFileAtomic } from '../storage/atomic-file';
 import { BundleError } from './errors';
 import type { ExtractLimits } from './extract';
@@ -20,8 +21,6 @@ export interface StagedBundle {
   discard(): Promise<void>;
 }
 
-/** A folder name is an API id only when it can never be `.`, `..` or hidden. */
-const SAFE_ID = /^[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$/;
 const VERSION = /^[0-9a-f]{16}$/;
 const CURRENT = 'CURRENT';
 
@@ -38,13 +37,14 @@ export class UploadStore {
   ) {}
 
   private apiDir(apiId: string): string {
-    if (!SAFE_ID.test(apiId) || apiId.includes('..')) throw new BundleError(`api_id ${JSON.stringify(apiId)} cannot name a bundle folder`);
+    const problem = apiIdProblem(apiId);
+    if (problem) throw new BundleError(`api_id ${JSON.stringify(apiId)}: ${problem}`);
     return join(this.root, apiId);
   }
 
   /** The folder of the API's current upload, or undefined when it has none. */
   async current(apiId: string): Promise<string | undefined> {
-    if (!SAFE_ID.test(apiId) || apiId.includes('..')) return undefined;
+    if (apiIdProblem(apiId)) return undefined;
     const dir = join(this.root, apiId);
     let version: string;
     try {

@@ -71,7 +71,8 @@ const VersionSchema = Type.Object({
 
 /** A Tyk classic API definition, the keys isogate honours. Unknown keys pass through, ignored. */
 export const ApiDefinitionSchema = Type.Object({
-  api_id: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9._~-]+$' }),
+  // Its characters are checked by safe-names.ts (in checkDefinition): the one rule for api ids.
+  api_id: Type.String({ minLength: 1 }),
   org_id: Str(),
   name: Str(),
   active: Bool(),

@@ -3,6 +3,7 @@ import { type ApiDefinition, ApiDefinitionSchema, type CustomMiddleware, type Ho
 import type { BundleInfo, ResolvedBundle } from './bundle-resolver';
 import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config';
+import { apiIdProblem } from './safe-names';
 import { compileSchema } from './schema-validator';
 
 /** A middleware file as loaded into an API's isolate. */
@@ -62,6 +63,9 @@ export function checkDefinition(raw: unknown, file: string): ApiDefinition {
     const id = (raw as { api_id?: unknown }).api_id;
     throw new ConfigError(`${file}${typeof id === 'string' ? ` (api ${id})` : ''}: ${result.errors.join('; ')}`, { apiId: typeof id === 'string' ? id : undefined });
   }
+  // The id names files (app_path/{api_id}.json, middleware_path/{api_id}/): one rule, everywhere.
+  const problem = apiIdProblem(result.value.api_id);
+  if (problem) throw new ConfigError(`${file}: api_id: ${JSON.stringify(result.value.api_id)} ${problem}`);
   return result.value;
 }
 

@@ -38,6 +38,11 @@ export const GatewayConfigSchema = Type.Object({
   enable_jsvm: Type.Boolean({ default: true }),
   jsvm_timeout: Type.Number({ default: 5 }),
   jsvm_http_allow: Type.Optional(Type.Array(Type.String())),
+  /**
+   * What TykGetKeyData/TykSetKeyData reach: the calling API's org only ("org"), or every key as in
+   * Tyk ("global": any JSVM plugin reads and writes every org's keys; unsafe with tenants).
+   */
+  jsvm_key_access: Type.Union([Type.Literal('org'), Type.Literal('global')], { default: 'org' }),
   coprocess_options: Type.Object({
     enable_coprocess: Type.Boolean({ default: true }),
     coprocess_grpc_server: Type.Optional(Type.String()),
@@ -54,6 +59,11 @@ export const GatewayConfigSchema = Type.Object({
   auth_cache: Type.Object({
     max_entries: Type.Integer({ minimum: 1, default: 10000 }),
     max_bytes: Type.Integer({ minimum: 1024, default: 32 * MiB }),
+    /**
+     * An identity auth_check approved is cached for that API ("api"), or for every API of the org
+     * as in Tyk ("org": one API's approval skips the auth_check of all the others).
+     */
+    id_extractor_scope: Type.Union([Type.Literal('api'), Type.Literal('org')], { default: 'api' }),
   }, { default: {} }),
   event_handlers: Type.Optional(EventHandlersSectionSchema),
   /** Plugin bundles (src/bundles): download `custom_middleware_bundle` from `bundle_base_url`. */

@@ -1,13 +1,13 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { ApiDefinition } from './api-definition';
 import type { MiddlewareSource } from './api-spec';
 import { ConfigError } from './config-error';
+import { isInside, realPathOf, relativePathProblem } from './confined-path';
 import type { GatewayConfig } from './gateway-config';
+import { middlewareFileProblem } from './safe-names';
 
-export const MIDDLEWARE_FILE = /\.(m?js)$/;
-
-/** Folder of an API's uploaded middleware files. */
+/** Folder of an API's uploaded middleware files (`api_id` is checked by safe-names.ts). */
 export function apiMiddlewareDir(config: GatewayConfig, apiId: string): string {
   return join(config.middleware_path, apiId);
 }
@@ -16,6 +16,24 @@ export function apiMiddlewareDir(config: GatewayConfig, apiId: string): string {
 export interface SourcePolicy {
   /** Whether hooks of this `custom_middleware.driver` come from middleware files. */
   needsSources(driver: string): boolean;
+}
+
+/**
+ * The real path of `path`, which must land inside `middleware_path` once every symlink is
+ * followed; otherwise a ConfigError naming `what`. The one check for every middleware file the
+ * gateway reads, lists, writes or deletes.
+ */
+export async function confinedToMiddlewarePath(config: GatewayConfig, path: string, what: string): Promise<string> {
+  const [root, real] = await Promise.all([realPathOf(config.middleware_path), realPathOf(path)]);
+  if (!isInside(root, real)) throw new ConfigError(`${what}: resolves to ${real}, outside middleware_path (${root})`);
+  return real;
+}
+
+/** The API's upload folder, refused when it is (or sits under) a symlink out of middleware_path. */
+export async function confinedApiDir(config: GatewayConfig, apiId: string, where: string): Promise<string> {
+  const dir = apiMiddlewareDir(config, apiId);
+  await confinedToMiddlewarePath(config, dir, `${where}: the upload folder middleware_path/${apiId}/`);
+  return dir;
 }
 
 /**
@@ -46,32 +64,43 @@ async function listApiDir(apiDir: string, overlay?: SourceOverlay): Promise<stri
     if (code === null) names.delete(basename(path));
     else names.add(basename(path));
   }
-  return [...names].filter((n) => MIDDLEWARE_FILE.test(n)).sort().map((n) => join(apiDir, n));
+  return [...names].filter((n) => !middlewareFileProblem(n)).sort().map((n) => join(apiDir, n));
 }
 
 /**
  * The files an API's isolate loads: every uploaded file in `middleware_path/{api_id}/` (sorted),
  * then each entry `path`, looked up in the API's folder, then `middleware_path/`, then the
- * config's folder (Tyk definitions often say `middleware/x.js` relative to the gateway).
+ * config's folder (Tyk definitions often say `middleware/x.js` relative to the gateway). Wherever
+ * it is found, a file must really lie inside `middleware_path` (symlinks followed): an entry path
+ * that is absolute or has `..`, NUL or `\` is refused, and so is one found through the config's
+ * folder or a symlink elsewhere — another tenant's files, or the host's, are never loaded.
  */
 export async function resolveMiddlewareSources(def: ApiDefinition, file: string, config: GatewayConfig, baseDir: string, drivers: SourcePolicy, overlay?: SourceOverlay): Promise<MiddlewareSource[]> {
   const cm = def.custom_middleware;
   if (cm?.driver && !drivers.needsSources(cm.driver)) return [];
-  const apiDir = apiMiddlewareDir(config, def.api_id);
+  const where = `${file} (api ${def.api_id})`;
+  const apiDir = await confinedApiDir(config, def.api_id, where);
   const files = await listApiDir(apiDir, overlay);
+  /** Logical path (the overlay's key, the isolate's file name) → real path to read. */
+  const real = new Map<string, string>();
+  for (const f of files) real.set(f, await confinedToMiddlewarePath(config, f, `${where}: middleware_path/${def.api_id}/${basename(f)}`));
   const lists = [cm?.pre, cm?.post_key_auth, cm?.post, cm?.response, cm?.auth_check ? [cm.auth_check] : []];
   for (const [kind, list] of ['pre', 'post_key_auth', 'post', 'response', 'auth_check'].map((k, i) => [k, lists[i]] as const)) {
     for (const [i, entry] of (list ?? []).entries()) {
       if (!entry?.path || entry.disabled) continue;
-      const candidates = isAbsolute(entry.path) ? [entry.path] : [join(apiDir, entry.path), join(config.middleware_path, entry.path), resolve(baseDir, entry.path)];
+      const key = kind === 'auth_check' ? 'custom_middleware.auth_check.path' : `custom_middleware.${kind}[${i}].path`;
+      const problem = relativePathProblem(entry.path);
+      if (problem) throw new ConfigError(`${where}: ${key}: ${JSON.stringify(entry.path)} ${problem}`);
+      const candidates = [join(apiDir, entry.path), join(config.middleware_path, entry.path), resolve(baseDir, entry.path)];
       let found: string | undefined;
       for (const c of candidates) if (await exists(c, overlay)) { found = c; break; }
       if (!found) {
-        const key = kind === 'auth_check' ? 'custom_middleware.auth_check.path' : `custom_middleware.${kind}[${i}].path`;
-        throw new ConfigError(`${file} (api ${def.api_id}): ${key}: file "${entry.path}" not found (looked in ${candidates.join(', ')})`);
+        throw new ConfigError(`${where}: ${key}: file "${entry.path}" not found (looked in ${candidates.join(', ')})`);
       }
-      if (!files.includes(found)) files.push(found);
+      if (real.has(found)) continue;
+      real.set(found, await confinedToMiddlewarePath(config, found, `${where}: ${key}: ${JSON.stringify(entry.path)}`));
+      files.push(found);
     }
   }
-  return Promise.all(files.map(async (f) => ({ filename: f, code: overlay?.get(f) ?? (await readFile(f, 'utf8')) })));
+  return Promise.all(files.map(async (f) => ({ filename: f, code: overlay?.get(f) ?? (await readFile(real.get(f)!, 'utf8')) })));
 }

@@ -5,6 +5,7 @@ import { ExtractError, type IdExtractor } from '../auth/id-extractor';
 import { isIgnoredPath } from '../auth/ignored-paths';
 import { fireKeyFailure } from '../auth/key-failure';
 import { storageKey } from '../auth/key-hash';
+import { ForeignKeyError, type OwnKey, orgMayUse, ownedBy, resolveOwnKey, stampOrg } from '../auth/key-org';
 import { GatewayError, Messages } from '../pipeline/errors';
 import type { RequestState, Step } from '../pipeline/request-state';
 import type { SessionState } from '../pipeline/session';
@@ -48,10 +49,31 @@ export async function callAuthHook(state: RequestState, ctx: HookStepContext, ho
   return state.finished ? undefined : result;
 }
 
+/** A session or key of another org than the API's (auth/key-org.ts): AuthFailure, 403 as for an unknown key. */
+export function otherOrgRefusal(deps: Pick<AuthCheckDeps, 'spec' | 'ctx'>, state: RequestState, key: string): GatewayError {
+  fireKeyFailure(deps.ctx.events, 'AuthFailure', deps.spec, state, key);
+  return new GatewayError(403, Messages.accessDisallowed);
+}
+
+/**
+ * Where the session for a plugin's token (or JS AuthValue) is stored: a key of the API's org,
+ * never another org's (auth/key-org.ts), with what that key holds now.
+ */
+export async function ownPluginKey(deps: AuthCheckDeps, state: RequestState, token: string): Promise<OwnKey> {
+  try {
+    return await resolveOwnKey(token, deps.spec.orgId, deps.config, (k) => readThrough(deps.cache, deps.store, k));
+  } catch (err) {
+    if (err instanceof ForeignKeyError) throw otherOrgRefusal(deps, state, token);
+    throw err;
+  }
+}
+
 /**
  * auth_check with Tyk's ID extractor: a proven identity whose `id_extractor_deadline` is still
  * ahead is served from the LRU/store without entering the plugin; otherwise the plugin decides,
  * and the session it returns is stored under the extractor's key (or the token).
+ * Keys belong to the API's org (auth/key-org.ts): the session is stamped with it, the token names
+ * a key of this org only, and a session of another org is refused.
  */
 export function authCheckStep(deps: AuthCheckDeps): Step {
   const { spec, config, hook, ctx, cache, store, extractor } = deps;
@@ -77,6 +99,7 @@ export function authCheckStep(deps: AuthCheckDeps): Step {
         cacheKey = storageKey(extractor.cacheKey(identity), config);
         const found = await lookupIdentity(cache, store, cacheKey, Math.floor(Date.now() / 1000));
         if (found.fresh) {
+          if (!orgMayUse(found.fresh, spec.orgId)) throw otherOrgRefusal(deps, state, cacheKey);
           state.session = found.fresh;
           state.sessionKey = cacheKey;
           return;
@@ -89,10 +112,18 @@ export function authCheckStep(deps: AuthCheckDeps): Step {
       const metadata = result.metadata ?? {};
       const token = metadata.token || result.session?.metadata?.token;
       if (!result.session || !token) throw forbidden(state, cacheKey ?? '');
-      const key = cacheKey ?? storageKey(token, config);
+      let key: string;
+      if (cacheKey !== undefined) {
+        // The extractor's name is fixed: it can only be refused if another org holds it.
+        if (previous && !ownedBy(previous, spec.orgId)) throw otherOrgRefusal(deps, state, cacheKey);
+        key = cacheKey;
+      } else {
+        const own = await ownPluginKey(deps, state, token);
+        key = own.storedKey;
+        previous = own.previous;
+      }
       let session = sessionFromProto(result.session, metadata);
-      session.org_id = spec.orgId;
-      if (!extractor) previous = await readThrough(cache, store, key);
+      stampOrg(session, spec.orgId);
       session = carryOverQuota(session, previous);
       const lifetime = session.session_lifetime && session.session_lifetime > 0 ? session.session_lifetime : spec.sessionLifetime;
       await writeThrough(cache, store, key, session, lifetime > 0 ? lifetime : 0);

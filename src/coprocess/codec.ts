@@ -4,8 +4,8 @@ import type { CoprocessObject } from './dispatcher';
 
 /**
  * Encode into a fresh, exact-size ArrayBuffer-backed Uint8Array. protobufjs hands out slices of
- * a shared 8 KB pool; transferring or retaining such a slice corrupts unrelated buffers
- * (ISOLATED-VM-NOTES §B1), so the bytes are always copied out once.
+ * a shared 8 KB pool; transferring such a slice into an isolate detaches the whole pool and
+ * silently empties unrelated Buffers, so the bytes are always copied out once.
  */
 export function encodeObject(object: CoprocessObject): Uint8Array {
   const pooled = coprocess.Object.encode(object).finish();

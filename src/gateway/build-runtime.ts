@@ -43,7 +43,12 @@ function specMap(spec: ApiSpec): Record<string, string> {
 export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, generation: number): Promise<ApiRuntime> {
   const { config, events } = services;
   const extractor = spec.coprocessAuth
-    ? compileIdExtractor(spec.idExtractor, { apiId: spec.apiId, orgId: spec.orgId, hashKeyFunction: config.hash_keys ? normaliseHashFunction(config.hash_key_function) || undefined : undefined })
+    ? compileIdExtractor(spec.idExtractor, {
+      apiId: spec.apiId,
+      orgId: spec.orgId,
+      hashKeyFunction: config.hash_keys ? normaliseHashFunction(config.hash_key_function) || undefined : undefined,
+      scope: config.auth_cache.id_extractor_scope,
+    })
     : undefined;
   const dispatcher = await services.drivers.create(spec, generation);
   let eventHandlers: CompiledApiHandlers;

@@ -19,6 +19,12 @@ export interface IdExtractorContext {
   orgId: string;
   /** Gateway `hash_key_function`, passed only when keys are hashed; selects Tyk's base64 JSON key form. */
   hashKeyFunction?: string;
+  /**
+   * Gateway `auth_cache.id_extractor_scope`. "org" is Tyk's key, shared by every API of the org:
+   * one API's auth_check approving an identity lets it skip the auth_check of all the others.
+   * Anything else (the default "api") adds the API id, so each API's plugin decides for itself.
+   */
+  scope?: 'api' | 'org';
 }
 
 /** Compiled once per API load; `extract` and `cacheKey` run per request and do no I/O. */
@@ -27,7 +33,10 @@ export interface IdExtractor {
   readonly extractWith: ExtractWith;
   /** The identity, never empty. Throws ExtractError: the gateway answers 400 `Authorization field missing`. */
   extract(input: ExtractInput): string;
-  /** Tyk's session id for an identity: generateToken(org_id, md5hex(identity)). */
+  /**
+   * The session id for an identity: generateToken(org_id, "<api_id>:" + md5hex(identity)), or
+   * Tyk's generateToken(org_id, md5hex(identity)) with scope "org".
+   */
   cacheKey(identity: string): string;
 }
 
@@ -118,10 +127,12 @@ export function compileIdExtractor(
   }
 
   const { orgId, hashKeyFunction } = ctx;
+  // ":" cannot occur in an api_id (safe-names.ts), so the API's part of the id is unambiguous.
+  const prefix = ctx.scope === 'org' ? '' : `${ctx.apiId}:`;
   return {
     extractFrom,
     extractWith,
     extract: (input) => match(source(input)),
-    cacheKey: (identity) => generateToken(orgId, md5Hex(identity), hashKeyFunction),
+    cacheKey: (identity) => generateToken(orgId, `${prefix}${md5Hex(identity)}`, hashKeyFunction),
   };
 }

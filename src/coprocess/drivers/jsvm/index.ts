@@ -2,4 +2,4 @@
 // The plugin API itself lives in the isolate (sandbox/jsvm/).
 export { AllowListError, HttpAllowList } from '../../../config/host-allow-list';
 export { jsvmHostFunctions, type JsvmHostDeps } from './host-functions';
-export type { KeyDataServices } from './key-data';
+export type { KeyDataCaller, KeyDataServices } from './key-data';

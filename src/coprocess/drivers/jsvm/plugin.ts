@@ -15,14 +15,15 @@ export const jsvmDriver: DriverPlugin = {
   needsSources: true,
   open(host) {
     // One allow-list for every JSVM isolate, parsed once (the config loader already validated it).
-    const hostFunctions = jsvmHostFunctions({ config: host.config, allow: HttpAllowList.parse(host.config.jsvm_http_allow), sessions: host.sessions });
+    const deps = { config: host.config, allow: HttpAllowList.parse(host.config.jsvm_http_allow), sessions: host.sessions };
     return {
       validate(spec) {
         if (!host.config.enable_jsvm) {
           throw new Error(`custom_middleware.driver: "${spec.driver}" needs enable_jsvm, which is false in ${host.config.source}; the API is not served without its hooks`);
         }
       },
-      create: (spec, generation) => createApiIsolate(spec, host, generation, { hostFunctions }),
+      // Natives per API: the key store sees the calling API's org (key-data.ts), never what the plugin claims.
+      create: (spec, generation) => createApiIsolate(spec, host, generation, { hostFunctions: jsvmHostFunctions(deps, { apiId: spec.apiId, orgId: spec.orgId }) }),
       steps: {
         failureMessage: Messages.jsvmError,
         sessionExchange: (spec) => {
