@@ -1,5 +1,6 @@
 import { createHash, createSign, createVerify, type KeyObject } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { fileInBundle } from './paths';
 
 // Tyk's bundle digest: the files of `file_list`, concatenated in list order (manifest.json is not
@@ -12,8 +13,16 @@ interface Sink {
 
 /** Feed the concatenated `file_list` files of the bundle at `root` to every sink, in order. */
 async function feed(root: string, fileList: readonly string[], sinks: readonly Sink[]): Promise<void> {
+  const realRoot = await realpath(root);
   for (const [i, rel] of fileList.entries()) {
-    const path = await fileInBundle(root, rel, `file_list[${i}]`);
+    const path = await fileInBundle(root, rel, `file_list[${i}]`, realRoot);
+    // Small files in one read; large ones streamed so they never sit in memory whole.
+    const { size } = await stat(path);
+    if (size <= 1 << 20) {
+      const data = await readFile(path);
+      for (const sink of sinks) sink.update(data);
+      continue;
+    }
     for await (const chunk of createReadStream(path)) for (const sink of sinks) sink.update(chunk as Buffer);
   }
 }

@@ -24,16 +24,15 @@ export function normaliseBundlePath(path: string): string {
 
 /**
  * The real path of the regular file `rel` under `root`, which must stay inside `root` with every
- * symlink followed. `what` names the key in the error (e.g. `file_list[2]`).
+ * symlink followed. `what` names the key in the error (e.g. `file_list[2]`). Callers checking many
+ * files pass `realRoot` (root's real path) once.
  */
-export async function fileInBundle(root: string, rel: string, what: string): Promise<string> {
+export async function fileInBundle(root: string, rel: string, what: string, realRoot?: string): Promise<string> {
   const problem = bundlePathProblem(rel);
   if (problem) throw new BundleError(`${what}: ${JSON.stringify(rel)} ${problem}`);
-  const path = join(root, normaliseBundlePath(rel));
   let real: string;
-  let realRoot: string;
   try {
-    [real, realRoot] = await Promise.all([realpath(path), realpath(root)]);
+    [real, realRoot] = await Promise.all([realpath(join(root, normaliseBundlePath(rel))), realRoot ?? realpath(root)]);
   } catch {
     throw new BundleError(`${what}: ${JSON.stringify(rel)} is not in the bundle`);
   }

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { CustomMiddleware } from '../config/api-definition';
 import type { MiddlewareSource } from '../config/api-spec';
@@ -46,8 +46,9 @@ export async function bundleSources(options: SourceOptions): Promise<MiddlewareS
     if (options.signedOnly && !listed.has(rel)) throw new BundleError(`${key}: ${JSON.stringify(e.path)} is not in file_list, so the signature does not cover it (public_key_path is set)`);
     if (!order.some((o) => o.rel === rel)) order.push({ rel, key });
   }
+  const realRoot = await realpath(options.readRoot);
   return Promise.all(order.map(async ({ rel, key }) => {
-    const real = await fileInBundle(options.readRoot, rel, key);
+    const real = await fileInBundle(options.readRoot, rel, key, realRoot);
     return { filename: join(options.nameRoot, rel), code: await readFile(real, 'utf8') };
   }));
 }

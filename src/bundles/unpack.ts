@@ -4,8 +4,8 @@ import { type Manifest, readManifest } from './manifest';
 import { type Verified, type VerifyKey, verifyBundle } from './verify';
 
 /**
- * A fresh bundle (downloaded, uploaded, or given to `isogate bundle verify`): extract the zip into
- * the new folder `dest`, read its manifest and verify it as Tyk's "deep verify" does. Throws
+ * A fresh bundle (downloaded, uploaded, or given to `isogate bundle verify`): extract the zip (which
+ * is consumed, see extractZip) into the new folder `dest`, read its manifest and verify it as Tyk's "deep verify" does. Throws
  * BundleError with the reason; the caller deletes `dest` on failure.
  */
 export async function unpackVerified(zip: Uint8Array, dest: string, limits: ExtractLimits, key: VerifyKey | undefined, signal?: AbortSignal): Promise<{ manifest: Manifest; verified: Verified }> {
