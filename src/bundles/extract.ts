@@ -1,7 +1,9 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BundleError } from './errors';
 import type { ExtractReply, ExtractRequest } from './extract-worker';
+import { Slots } from './slots';
 
 export interface ExtractLimits {
   readonly maxEntries: number;
@@ -10,6 +12,8 @@ export interface ExtractLimits {
 
 /** An honest archive within the caps inflates in well under this; a hostile one is stopped. */
 const EXTRACT_TIMEOUT_MS = 60_000;
+/** Extraction threads at once: they compete for the cores that serve requests. */
+const workers = new Slots(Math.max(1, Math.min(4, availableParallelism() - 1)));
 
 /**
  * Unzip `zip` into the empty folder `dest` in a worker thread (extract-worker.ts), so that the
@@ -20,6 +24,11 @@ const EXTRACT_TIMEOUT_MS = 60_000;
  * which the caller deletes.
  */
 export function extractZip(zip: Uint8Array, dest: string, limits: ExtractLimits, signal?: AbortSignal): Promise<string[]> {
+  return workers.run(() => extractInWorker(zip, dest, limits, signal));
+}
+
+function extractInWorker(zip: Uint8Array, dest: string, limits: ExtractLimits, signal?: AbortSignal): Promise<string[]> {
+  if (signal?.aborted) return Promise.reject(new BundleError('extraction cancelled: the gateway is stopping'));
   // The bytes move to the worker: copying tens of MiB here would stall this thread (≈ 60-90 ms for
   // 23 MiB on the test machine). A buffer that shares its memory (Node's pool) is copied; it is small.
   const owned = zip.byteLength > 0 && zip.byteOffset === 0 && zip.byteLength === zip.buffer.byteLength && zip.buffer instanceof ArrayBuffer;

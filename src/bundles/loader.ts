@@ -15,10 +15,14 @@ import { checkBundleSettings } from './settings';
 import { type BundlePart, mergeMiddleware } from './merge';
 import { bundleFolderName, splitBundleNames, subFolder } from './names';
 import { TYK_BUNDLE_RETRY, withRetries } from './retry';
+import { Slots } from './slots';
 import { bundleSources } from './sources';
 import { unpackVerified } from './unpack';
 import { UploadStore } from './uploads';
 import { type VerifyKey, verifyBundle } from './verify';
+
+/** Bundle downloads at once, across all APIs (the timeout runs per download, not while waiting). */
+const DOWNLOADS_AT_ONCE = 8;
 
 /** Name shown for a bundle sent through `PUT /tyk/apis/{id}/bundle`. */
 export const UPLOAD_NAME = '(upload)';
@@ -51,6 +55,7 @@ export class BundleLoader implements BundleResolver {
   /** Folders this process just downloaded and deep-verified, until the load that uses them. */
   private readonly fresh = new Set<string>();
   private readonly stopping = new AbortController();
+  private readonly fetching = new Slots(DOWNLOADS_AT_ONCE);
 
   constructor(private readonly config: GatewayConfig) {
     this.root = join(config.middleware_path, 'bundles');
@@ -111,7 +116,7 @@ export class BundleLoader implements BundleResolver {
       const results = await Promise.allSettled(names.map(async (name) => {
         const url = bundleUrl(this.config.bundle_base_url!, name);
         logger.info({ bundle: name, url: displayUrl(url) }, 'downloading plugin bundle');
-        const zip = await withRetries(() => fetchBundle(url, options), TYK_BUNDLE_RETRY, signal, (err, waitMs) => {
+        const zip = await withRetries(() => this.fetching.run(() => fetchBundle(url, options)), TYK_BUNDLE_RETRY, signal, (err, waitMs) => {
           logger.warn({ bundle: name, url: displayUrl(url), retry_in_ms: waitMs }, `bundle download failed, retrying: ${err.message}`);
         });
         const dest = names.length > 1 ? join(tmp, subFolder(name)) : tmp;
