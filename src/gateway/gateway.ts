@@ -257,8 +257,9 @@ export class Gateway {
         throw err;
       }
       try {
-        await staged.commit();
+        // Warm first: once committed, the upload is the API's bundle and is not discarded.
         await runtime.dispatcher?.warm?.();
+        await staged.commit();
       } catch (err) {
         await runtime.retire(0);
         await staged.discard();
