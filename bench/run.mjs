@@ -13,6 +13,7 @@ import { runMicroFigures } from './lib/micro.mjs';
 import { BENCH_DIR, RESULTS_DIR, ROOT, cliPath } from './lib/paths.mjs';
 import { cpuPerRequestUs, microTable, systemsTable } from './lib/report.mjs';
 import { SYSTEMS, verifySystem } from './lib/systems.mjs';
+import { pythonBlock } from './lib/python.mjs';
 
 const say = (text = '') => process.stdout.write(`${text}\n`);
 const t0 = performance.now();
@@ -63,12 +64,16 @@ async function runSystem(system, upstream, opts) {
   try {
     const quietBefore = opts.waitQuiet > 0 ? await waitForQuiet(opts.waitQuiet, QUIET_PCT, noteBusy) : undefined;
     let meter;
+    // A system's helper processes (the Python plugin host) count as the system's CPU.
+    const extraPids = running.extraPids ?? [];
     const beforeMeasured = async () => {
-      meter = await cpuMeter([running.pid, upstream.child.pid, process.pid]);
+      meter = await cpuMeter([running.pid, upstream.child.pid, process.pid, ...extraPids]);
     };
     const m = await measure({ url: `${running.url}/`, connections: opts.connections, durationS: opts.duration, warmupS: opts.warmup, headers: system.headers, beforeMeasured });
-    const { pct: [sys, up, gen], otherPct } = await meter.stop();
-    return { ...m, cpu: { system: sys, upstream: up, loadgen: gen, other: otherPct }, otherCpuBeforePct: quietBefore };
+    const { pct: [gateway, up, gen, ...helpers], otherPct } = await meter.stop();
+    const sys = gateway + helpers.reduce((a, b) => a + b, 0);
+    const extra = (await running.extra?.()) ?? {};
+    return { ...m, ...extra, cpu: { system: sys, upstream: up, loadgen: gen, other: otherPct }, otherCpuBeforePct: quietBefore };
   } finally {
     await running.stop();
   }
@@ -152,6 +157,8 @@ async function main() {
       result.systems = await runSystems(opts, upstream);
       say();
       say(systemsTable(result.systems));
+      const python = pythonBlock(result.systems);
+      if (python) say(`\n${python}`);
       say('CPU: % of one core over the measured run (2 cores = 200%), per process; "load gen" is this process (autocannon);\n"other" is the rest of the machine (anything but a few % means the row is skewed).');
       say('CPU µs/req: the system process\'s CPU time (all threads) per request served.');
       for (const s of result.systems.filter((x) => x.error)) {

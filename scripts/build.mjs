@@ -1,10 +1,11 @@
 // Build everything a fresh clone needs: protobuf static code from proto/, the host (tsc),
-// and the sandbox runtime bundle that every isolate loads.
+// the sandbox runtime bundle that every isolate loads, and the Python plugin host.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { coprocessDescriptorSet } from './proto-descriptor.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -47,4 +48,11 @@ await esbuild.build({
     },
   }],
 });
+// The Python plugin host (driver `python`) runs from dist beside the driver that starts it, with
+// the proto descriptor it builds its message classes from.
+const pythonHost = join('src', 'coprocess', 'drivers', 'python', 'host');
+rmSync(join(root, 'dist', pythonHost), { recursive: true, force: true });
+cpSync(join(root, pythonHost), join(root, 'dist', pythonHost), { recursive: true, filter: (src) => !/__pycache__|\.pyc$/.test(src) });
+writeFileSync(join(root, 'dist', pythonHost, 'coprocess_descriptor.json'), JSON.stringify(coprocessDescriptorSet(join(root, 'proto'))) + '\n');
+
 writeFileSync(join(root, 'dist', 'BUILD_INFO.json'), JSON.stringify({ builtAt: new Date().toISOString() }) + '\n');

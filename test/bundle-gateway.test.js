@@ -33,8 +33,8 @@ function checkToken(request) {
 }
 `;
 const MW = TAG + CHECK;
-const files = (version) => ({ 'mw.js': MW, 'lib/version.js': `var VERSION = '${version}';\n` });
-const manifest = (cm = {}) => ({ file_list: ['mw.js', 'lib/version.js'], custom_middleware: { driver: 'isolate', pre: [{ name: 'tag', path: 'mw.js' }], ...cm } });
+const files = (version) => ({ 'mw.js': MW, 'version.js': `var VERSION = '${version}';\n` });
+const manifest = (cm = {}) => ({ file_list: ['mw.js', 'version.js'], custom_middleware: { driver: 'isolate', pre: [{ name: 'tag', path: 'mw.js' }], ...cm } });
 
 function bundleApi(apiId, bundle, target, extra = {}) {
   return { ...keylessApi(apiId, `/${apiId}/`, target), custom_middleware_bundle: bundle, ...extra };
@@ -107,7 +107,7 @@ describe('plugin bundles in the gateway', function () {
       expect(rt.body).to.include({ serving: true, driver: 'isolate' });
       const dir = path.join(ws, 'middleware', 'bundles', md5('signed-v1.zip'));
       expect(rt.body.bundle).to.deep.equal({ name: 'signed-v1.zip', origin: 'download', dir, checksums: [b.manifest.checksum], signed: true, verified: true });
-      expect(listFiles(path.join(ws, 'middleware', 'bundles'))).to.deep.equal([`${md5('signed-v1.zip')}/lib/version.js`, `${md5('signed-v1.zip')}/manifest.json`, `${md5('signed-v1.zip')}/mw.js`]);
+      expect(listFiles(path.join(ws, 'middleware', 'bundles'))).to.deep.equal([`${md5('signed-v1.zip')}/manifest.json`, `${md5('signed-v1.zip')}/mw.js`, `${md5('signed-v1.zip')}/version.js`]);
     });
 
     it('each verification or fetch failure: that API is absent (404), its reason is in the log, /tyk/reload and its runtime, its folder is deleted; the others serve', async () => {
@@ -116,7 +116,7 @@ describe('plugin bundles in the gateway', function () {
       const foreign = await buildBundle(tmp, { files: files('foreign'), manifest: manifest(), key: other.priv });
       server.put('good.zip', good.bytes);
       server.put('unsigned.zip', unsigned.bytes);
-      server.put('tampered.zip', tamper(good.bytes, 'lib/version.js', "var VERSION = 'evil';\n"));
+      server.put('tampered.zip', tamper(good.bytes, 'version.js', "var VERSION = 'evil';\n"));
       server.put('foreign.zip', foreign.bytes);
       server.put('garbage.zip', Buffer.from('PK\u0003\u0004 but not really a zip'));
       server.put('no-manifest.zip', rawZip([['mw.js', MW]]));
@@ -177,7 +177,7 @@ describe('plugin bundles in the gateway', function () {
       const ok = files('ok');
       const zeros = Buffer.alloc(8 * 1024 * 1024);
       const hostile = {
-        slip: [[['manifest.json', m], ['mw.js', ok['mw.js']], ['lib/version.js', ok['lib/version.js']], ['../../escape-gw.js', 'pwned']], 'entry "../../escape-gw.js" contains ".."'],
+        slip: [[['manifest.json', m], ['mw.js', ok['mw.js']], ['version.js', ok['version.js']], ['../../escape-gw.js', 'pwned']], 'entry "../../escape-gw.js" contains ".."'],
         abs: [[['manifest.json', m], [`${tmp}/escape-abs.js`, 'pwned']], `entry "${tmp}/escape-abs.js" is absolute`],
         symlink: [[['manifest.json', m], ['mw.js', '/etc/passwd', { os: 3, attrs: 0o120777 << 16 }]], 'entry "mw.js" is a symbolic link'],
         nul: [[['manifest.json', m], ['mw\u0000.js', 'x']], 'entry "mw\\u0000.js" contains a NUL character'],
@@ -198,7 +198,7 @@ describe('plugin bundles in the gateway', function () {
       hostile.streamed = [null, `GET ${server.url}streamed.zip: more than bundle_options.max_download_bytes (1048576) bytes`];
       // A zip that lies: it declares 100 bytes for an entry that inflates to 8 MiB. The entry is
       // cut at the declared size (memory stays bounded), so the checksum over it fails.
-      const liar = await buildBundle(tmp, { files: { 'mw.js': MW, 'lib/version.js': "var VERSION = 'liar';\n", 'big.js': zeros }, manifest: { ...manifest(), file_list: ['mw.js', 'lib/version.js', 'big.js'] } });
+      const liar = await buildBundle(tmp, { files: { 'mw.js': MW, 'version.js': "var VERSION = 'liar';\n", 'big.js': zeros }, manifest: { ...manifest(), file_list: ['mw.js', 'version.js', 'big.js'] } });
       server.put('liar.zip', lieAboutSize(liar.bytes, 'big.js', 100));
       const bomb = rawZip(hostile.bomb[0]);
       expect(bomb.length, 'the bomb is small on the wire').to.be.below(64 * 1024);
@@ -334,7 +334,7 @@ describe('plugin bundles in the gateway', function () {
       // Someone edits the extracted files: the signed manifest no longer matches, so the reload
       // refuses the new version and the loaded one keeps serving.
       const onDisk = path.join(ws, 'middleware', 'bundles', md5('disk.zip'));
-      fs.writeFileSync(path.join(onDisk, 'lib', 'version.js'), "var VERSION = 'edited';\n");
+      fs.writeFileSync(path.join(onDisk, 'version.js'), "var VERSION = 'edited';\n");
       const reload = await gw.reload();
       expect(reload.message).to.include('invalid checksum').and.to.include(`the folder ${onDisk} is kept`);
       expect((await through(gw, 'disk')).headers['x-bundle']).to.equal('disk-v1');
@@ -352,8 +352,8 @@ describe('plugin bundles in the gateway', function () {
       const unsigned = await buildBundle(tmp, { files: files('hand-placed'), manifest: manifest() });
       const ws = makeWorkspace();
       const folder = path.join(ws, 'middleware', 'bundles', md5('placed.zip'));
-      fs.mkdirSync(path.join(folder, 'lib'), { recursive: true });
-      for (const [name, content] of Object.entries({ 'manifest.json': JSON.stringify(unsigned.manifest), 'mw.js': MW, 'lib/version.js': "var VERSION = 'edited-unsigned';\n" })) fs.writeFileSync(path.join(folder, name), content);
+      fs.mkdirSync(folder, { recursive: true });
+      for (const [name, content] of Object.entries({ 'manifest.json': JSON.stringify(unsigned.manifest), 'mw.js': MW, 'version.js': "var VERSION = 'edited-unsigned';\n" })) fs.writeFileSync(path.join(folder, name), content);
       writeApi(ws, bundleApi('placed', 'placed.zip', upstream.url));
       // The downloader is off: a bundle already on disk is still used.
       let gw = await start({ dir: ws, config: {} });
@@ -365,10 +365,10 @@ describe('plugin bundles in the gateway', function () {
       expect((await runtime(gw, 'placed')).body.build_error).to.include("Bundle isn't signed");
       // A pre-provisioned folder whose hook file is a symlink out of the bundle is refused.
       const linked = path.join(ws, 'middleware', 'bundles', md5('linked.zip'));
-      fs.mkdirSync(path.join(linked, 'lib'), { recursive: true });
+      fs.mkdirSync(linked, { recursive: true });
       fs.writeFileSync(path.join(ws, 'outside.js'), MW);
       fs.symlinkSync(path.join(ws, 'outside.js'), path.join(linked, 'mw.js'));
-      fs.writeFileSync(path.join(linked, 'lib', 'version.js'), "var VERSION = 'linked';\n");
+      fs.writeFileSync(path.join(linked, 'version.js'), "var VERSION = 'linked';\n");
       fs.writeFileSync(path.join(linked, 'manifest.json'), JSON.stringify(unsigned.manifest));
       writeApi(ws, bundleApi('linked', 'linked.zip', upstream.url));
       // A bundle that is neither on disk nor downloadable says so.
@@ -508,6 +508,48 @@ describe('plugin bundles in the gateway', function () {
     expect([...traffic.seen].sort()).to.deep.equal(['live-v1', 'live-v2']);
     expect(traffic.total).to.be.above(50);
     expect((await runtime(gw, 'live')).body).to.not.have.property('bundle_downloading');
+  });
+
+  it('a bundle loads its top-level files of the driver\'s kind and its hook paths; a file in a sub-folder only by path', async () => {
+    const b = await buildBundle(tmp, {
+      files: { 'mw.js': MW, 'version.js': "var VERSION = 'top';\n", 'lib/late.js': "var VERSION = 'from-lib';\n", 'notes.txt': 'not code' },
+      manifest: { file_list: ['mw.js', 'version.js', 'lib/late.js', 'notes.txt'], custom_middleware: { driver: 'isolate', pre: [{ name: 'tag', path: 'mw.js' }] } },
+    });
+    const viaPath = await buildBundle(tmp, {
+      files: { 'mw.js': MW, 'version.js': "var VERSION = 'top';\n", 'lib/late.js': "var VERSION = 'from-lib';\n" },
+      manifest: { file_list: ['mw.js', 'version.js', 'lib/late.js'], custom_middleware: { driver: 'isolate', pre: [{ name: 'tag', path: 'mw.js' }, { name: 'tag', path: 'lib/late.js' }] } },
+    });
+    server.put('kinds.zip', b.bytes);
+    server.put('bypath.zip', viaPath.bytes);
+    const ws = makeWorkspace();
+    writeApi(ws, bundleApi('kinds', 'kinds.zip', upstream.url));
+    writeApi(ws, bundleApi('bypath', 'bypath.zip', upstream.url));
+    const gw = await start({ dir: ws, config: { enable_bundle_downloader: true, bundle_base_url: server.url } });
+    expect((await through(gw, 'kinds')).headers['x-bundle']).to.equal('top');
+    // lib/late.js is loaded last (by its path) and redefines VERSION in the shared global scope.
+    expect((await through(gw, 'bypath')).headers['x-bundle']).to.equal('from-lib');
+  });
+
+  it('Python bundles (driver python): middleware.py loads, and imports a module of its bundle from a sub-folder', async function () {
+    const { pythonOrSkip } = require('./fixtures/python/harness');
+    const python = pythonOrSkip(this);
+    const b = await buildBundle(tmp, {
+      files: {
+        'middleware.py': 'from tyk.decorators import *\nfrom vendor.greet import greeting\n\n\n@Hook\ndef BundlePre(request, session, spec):\n    request.add_header("X-Bundle", greeting())\n    request.add_header("X-Bundle-Hash", spec["bundle_hash"])\n    return request, session\n',
+        'vendor/greet.py': 'def greeting():\n    return "python-bundle"\n',
+      },
+      manifest: { file_list: ['middleware.py', 'vendor/greet.py'], custom_middleware: { driver: 'python', pre: [{ name: 'BundlePre' }] } },
+      key: keys.priv,
+    });
+    server.put('py.zip', b.bytes);
+    const ws = makeWorkspace();
+    writeApi(ws, bundleApi('pyb', 'py.zip', upstream.url));
+    const gw = await start({ dir: ws, env: { PYTHON: python }, config: { enable_bundle_downloader: true, bundle_base_url: server.url, public_key_path: keys.pub } });
+    const seen = await through(gw, 'pyb');
+    expect(seen.status, JSON.stringify((await runtime(gw, 'pyb')).body)).to.equal(200);
+    expect(seen.headers['x-bundle']).to.equal('python-bundle');
+    expect(seen.headers['x-bundle-hash']).to.equal(md5('py.zip'));
+    expect((await runtime(gw, 'pyb')).body).to.include({ driver: 'python' });
   });
 
   it('every driver takes bundles: JSVM (otto) files and gRPC (manifest only)', async () => {

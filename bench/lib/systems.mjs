@@ -6,6 +6,7 @@ import { startServer } from './child.mjs';
 import { makeWorkspace, startGateway } from './gateway.mjs';
 import { BENCH_DIR } from './paths.mjs';
 import { AUTH_TOKEN, ISOLATE_PLUGIN, JSVM_PLUGIN, apiDefinition, authChainApi, jsvmApi, preHookApi } from './plugins.mjs';
+import { PYTHON_PLUGIN, hostPidsOf, pythonApi, pythonExtra } from './python.mjs';
 
 const AUTH = { authorization: AUTH_TOKEN };
 
@@ -88,6 +89,19 @@ export const SYSTEMS = [
     // The JSVM driver lands separately; until it does, (f) is reported as not available.
     optional: true,
     start: (upstream, opts) => gatewaySystem(jsvmApi('bench-f', '/f/', upstream.url), { 'bench-jsvm.js': JSVM_PLUGIN }, opts),
+    probes: [{ 'x-bench': true }],
+  },
+  {
+    id: 'g',
+    label: 'isogate, 1 Python pre hook (driver python)',
+    // Needs python3 with grpcio and protobuf; without them (g) is reported as not available.
+    optional: true,
+    start: async (upstream, opts) => {
+      const running = await gatewaySystem(pythonApi('bench-g', '/g/', upstream.url), { 'bench-g/middleware.py': PYTHON_PLUGIN }, opts);
+      // The hook's own process: its CPU is part of the system's, its RSS is reported (bench/lib/python.mjs).
+      const hosts = hostPidsOf(running.pid);
+      return { ...running, extraPids: hosts, extra: () => pythonExtra(hosts) };
+    },
     probes: [{ 'x-bench': true }],
   },
 ];

@@ -39,7 +39,7 @@ const validName = (name: string): boolean => middlewareFileProblem(name) === und
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
 /**
- * Middleware upload (our extension): `PUT /tyk/apis/{api_id}/middleware/{file}` with the JS source
+ * Middleware upload (our extension): `PUT /tyk/apis/{api_id}/middleware/{file}` with the JS or Python source
  * as the body. The API is rebuilt with the change in memory, in the isolate that will serve it
  * (syntax errors answer 400 with file, line and column; a hook name that is not a function
  * answers 400 naming it); only then is the file written (atomically) and that isolate swapped in.
@@ -120,7 +120,7 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
     try {
       // A symlink in the folder is followed only as far as middleware_path (else: not found).
       const data = await readFile(await confinedToMiddlewarePath(gateway.config, join(t.dir, t.name), t.name));
-      res.type('application/javascript').set('X-Content-Sha256', sha256(data)).send(data);
+      res.type(t.name.endsWith('.py') ? 'text/x-python' : 'application/javascript').set('X-Content-Sha256', sha256(data)).send(data);
     } catch {
       status(res, 404, 'Middleware file not found');
     }

@@ -2,13 +2,14 @@ import { readFile, realpath } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { CustomMiddleware } from '../config/api-definition';
 import type { MiddlewareSource } from '../config/api-spec';
-import { MIDDLEWARE_FILE } from '../config/safe-names';
 import { BundleError } from './errors';
 import { HOOK_LISTS } from './manifest';
 import type { BundlePart } from './merge';
 import { fileInBundle, normaliseBundlePath } from './paths';
 
 export interface SourceOptions {
+  /** Which files are the driver's middleware (its `sourceFiles`; JavaScript by default). */
+  readonly kind: RegExp;
   /** Where the bundle is read from. */
   readonly readRoot: string;
   /** Where it lives once installed: the folder the isolate's file names (and stack traces) show. */
@@ -23,18 +24,21 @@ export interface SourceOptions {
 }
 
 /**
- * The files an API's isolate loads from its bundle: every `.js`/`.mjs` file of each bundle's
- * `file_list`, in order, then each enabled hook's `path` not already among them. Every file must
- * really lie inside the bundle folder.
+ * The files an API loads from its bundle, as it would from its own folder (middleware-sources.ts):
+ * the top-level files of the driver's kind — those listed in each bundle's `file_list`, in order —
+ * then each enabled hook's `path` not already among them. Files in sub-folders load only by a
+ * hook `path` (or, for Python, by import: the bundle's folder is on its `sys.path`, as in Tyk). Every
+ * file must really lie inside the bundle folder.
  */
 export async function bundleSources(options: SourceOptions): Promise<MiddlewareSource[]> {
   const listed = new Set<string>();
   const order: { rel: string; key: string }[] = [];
   for (const part of options.parts) {
     for (const [i, entry] of part.manifest.file_list.entries()) {
-      const rel = posix.join(part.sub, normaliseBundlePath(entry));
+      const inBundle = normaliseBundlePath(entry);
+      const rel = posix.join(part.sub, inBundle);
       listed.add(rel);
-      if (MIDDLEWARE_FILE.test(rel) && !order.some((o) => o.rel === rel)) order.push({ rel, key: options.parts.length > 1 ? `${part.name}: file_list[${i}]` : `file_list[${i}]` });
+      if (!inBundle.includes('/') && options.kind.test(inBundle) && !order.some((o) => o.rel === rel)) order.push({ rel, key: options.parts.length > 1 ? `${part.name}: file_list[${i}]` : `file_list[${i}]` });
     }
   }
   // Manifest paths were checked as written when the manifest was read (manifest.ts).

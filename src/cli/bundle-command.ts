@@ -57,7 +57,9 @@ async function verify(argv: string[]): Promise<number> {
   // The caps a gateway applies by default (bundle_options in the gateway config).
   const { bundle_options: caps } = parseGatewayConfig({}, '<defaults>', process.cwd());
   try {
-    const { manifest, verified, sources } = await inspectBundle(file, keyPath, { maxEntries: caps.max_entries, maxBytes: caps.max_uncompressed_bytes, maxDownloadBytes: caps.max_download_bytes });
+    // Which files each driver loads; the registry is loaded only here (it brings in isolated-vm).
+    const { DRIVER_SOURCES } = await import('../coprocess/drivers');
+    const { manifest, verified, sources } = await inspectBundle(file, keyPath, { maxEntries: caps.max_entries, maxBytes: caps.max_uncompressed_bytes, maxDownloadBytes: caps.max_download_bytes }, DRIVER_SOURCES);
     const signature = verified.signatureVerified ? `verified with ${keyPath}`
       : verified.signed ? 'present, not checked (give --key to check it)'
         : 'none (a gateway with public_key_path refuses this bundle)';

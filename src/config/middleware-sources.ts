@@ -5,7 +5,7 @@ import type { MiddlewareSource } from './api-spec';
 import { ConfigError } from './config-error';
 import { isInside, realPathOf, relativePathProblem } from './confined-path';
 import type { GatewayConfig } from './gateway-config';
-import { middlewareFileProblem } from './safe-names';
+import { MIDDLEWARE_FILE, middlewareFileProblem } from './safe-names';
 
 /** Folder of an API's uploaded middleware files (`api_id` is checked by safe-names.ts). */
 export function apiMiddlewareDir(config: GatewayConfig, apiId: string): string {
@@ -16,6 +16,8 @@ export function apiMiddlewareDir(config: GatewayConfig, apiId: string): string {
 export interface SourcePolicy {
   /** Whether hooks of this `custom_middleware.driver` come from middleware files. */
   needsSources(driver: string): boolean;
+  /** Which files of the API's folder are this driver's middleware (default MIDDLEWARE_FILE). */
+  sourceFiles?(driver: string): RegExp | undefined;
 }
 
 /**
@@ -52,7 +54,7 @@ async function exists(path: string, overlay?: SourceOverlay): Promise<boolean> {
   }
 }
 
-async function listApiDir(apiDir: string, overlay?: SourceOverlay): Promise<string[]> {
+async function listApiDir(apiDir: string, pattern: RegExp, overlay?: SourceOverlay): Promise<string[]> {
   const names = new Set<string>();
   try {
     for (const name of await readdir(apiDir)) names.add(name);
@@ -64,7 +66,7 @@ async function listApiDir(apiDir: string, overlay?: SourceOverlay): Promise<stri
     if (code === null) names.delete(basename(path));
     else names.add(basename(path));
   }
-  return [...names].filter((n) => !middlewareFileProblem(n)).sort().map((n) => join(apiDir, n));
+  return [...names].filter((n) => !middlewareFileProblem(n) && pattern.test(n)).sort().map((n) => join(apiDir, n));
 }
 
 /**
@@ -80,7 +82,8 @@ export async function resolveMiddlewareSources(def: ApiDefinition, file: string,
   if (cm?.driver && !drivers.needsSources(cm.driver)) return [];
   const where = `${file} (api ${def.api_id})`;
   const apiDir = await confinedApiDir(config, def.api_id, where);
-  const files = await listApiDir(apiDir, overlay);
+  const pattern = (cm?.driver && drivers.sourceFiles?.(cm.driver)) || MIDDLEWARE_FILE;
+  const files = await listApiDir(apiDir, pattern, overlay);
   /** Logical path (the overlay's key, the isolate's file name) → real path to read. */
   const real = new Map<string, string>();
   for (const f of files) real.set(f, await confinedToMiddlewarePath(config, f, `${where}: middleware_path/${def.api_id}/${basename(f)}`));

@@ -16,14 +16,19 @@ export function apiIdProblem(apiId: unknown): string | undefined {
   return undefined;
 }
 
-/** A JS script or module; the name may not start with a dot (no hidden or temporary files). */
+/** A JS script or module: the middleware of the isolate and JSVM drivers (the default kind). */
 export const MIDDLEWARE_FILE = /\.(m?js)$/;
+/** Every kind of middleware file: JavaScript, or Python (driver `python`, its `sourceFiles`). */
+export const ANY_MIDDLEWARE_FILE = /\.(m?js|py)$/;
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
-/** Why `name` cannot be an uploaded middleware file's name, or undefined when it can. */
+/**
+ * Why `name` cannot be an uploaded middleware file's name, or undefined when it can. The name
+ * may not start with a dot (no hidden or temporary files).
+ */
 export function middlewareFileProblem(name: unknown): string | undefined {
-  if (typeof name !== 'string' || !FILE_NAME.test(name) || name.includes('..') || !MIDDLEWARE_FILE.test(name)) {
-    return 'use letters, digits, ".", "_" or "-" (not first, no ".."), ending in .js or .mjs';
+  if (typeof name !== 'string' || !FILE_NAME.test(name) || name.includes('..') || !ANY_MIDDLEWARE_FILE.test(name)) {
+    return 'use letters, digits, ".", "_" or "-" (not first, no ".."), ending in .js, .mjs or .py';
   }
   return undefined;
 }

@@ -61,7 +61,8 @@ async function waitReady(url, child, logs, timeoutMs = 20000) {
 
 /**
  * Start a gateway. `options.config` is merged into the gateway config; `options.dir` reuses a
- * workspace prepared with writeApi/writeMiddleware. Resolves with { url, dir, logs, admin, stop }.
+ * workspace prepared with writeApi/writeMiddleware; `options.env` adds environment variables.
+ * Resolves with { url, dir, logs, admin, stop }.
  */
 async function startGateway(options = {}) {
   const dir = options.dir || makeWorkspace();
@@ -72,7 +73,8 @@ async function startGateway(options = {}) {
   const args = ['--no-node-snapshot', CLI, '--conf', confFile];
   if (options.supervise === false) args.push('--no-supervisor');
   const logs = [];
-  const child = spawn(process.execPath, args, { cwd: dir, env: { ...process.env, ISOGATE_LOG_LEVEL: options.logLevel || 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env, ISOGATE_LOG_LEVEL: options.logLevel || 'info', ...options.env };
+  const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.on('data', (d) => logs.push(d.toString()));
   child.stderr.on('data', (d) => logs.push(d.toString()));
   const url = `http://127.0.0.1:${port}`;

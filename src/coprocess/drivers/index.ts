@@ -4,18 +4,25 @@ import type { Dispatcher } from '../dispatcher';
 import { grpcDriver } from './grpc/plugin';
 import { isolateDriver } from './isolate/plugin';
 import { jsvmDriver } from './jsvm/plugin';
+import { pythonDriver } from './python/plugin';
 import type { Driver, DriverHost, DriverPlugin, HookStepVariants } from './plugin';
 
 export type { Driver, DriverHost, DriverPlugin, HookStepVariants } from './plugin';
 
 /** Every driver isogate has. Adding one means adding its folder and a line here. */
-const PLUGINS: readonly DriverPlugin[] = [isolateDriver, jsvmDriver, grpcDriver];
+const PLUGINS: readonly DriverPlugin[] = [isolateDriver, jsvmDriver, grpcDriver, pythonDriver];
 
 const BY_NAME: ReadonlyMap<string, DriverPlugin> = new Map(PLUGINS.flatMap((p) => p.names.map((name) => [name, p] as const)));
 
 function hasHooks(spec: ApiSpec): boolean {
   return Boolean(spec.authCheck) || Object.values(spec.hooks).some((list) => list.length > 0);
 }
+
+/** What loading needs to know of the drivers, without opening any (also for `isogate bundle verify`). */
+export const DRIVER_SOURCES: SourcePolicy = {
+  needsSources: (name) => BY_NAME.get(name)?.needsSources ?? true,
+  sourceFiles: (name) => BY_NAME.get(name)?.sourceFiles,
+};
 
 /** The gateway's drivers, each opened on first use and closed with the gateway. */
 export class Drivers implements SourcePolicy {
@@ -24,7 +31,11 @@ export class Drivers implements SourcePolicy {
   constructor(private readonly host: DriverHost) {}
 
   needsSources(name: string): boolean {
-    return BY_NAME.get(name)?.needsSources ?? true;
+    return DRIVER_SOURCES.needsSources(name);
+  }
+
+  sourceFiles(name: string): RegExp | undefined {
+    return DRIVER_SOURCES.sourceFiles!(name);
   }
 
   private driverFor(spec: ApiSpec): Driver {

@@ -23,8 +23,10 @@ export interface DriverHost {
 export interface DriverPlugin {
   /** The `custom_middleware.driver` values it serves. */
   readonly names: readonly string[];
-  /** Hooks come from middleware files (isolate, JSVM) rather than a remote server (gRPC). */
+  /** Hooks come from middleware files (isolate, JSVM, Python) rather than a remote server (gRPC). */
   readonly needsSources: boolean;
+  /** Which files of `middleware_path/{api_id}/` are its middleware. Default: `.js` and `.mjs`. */
+  readonly sourceFiles?: RegExp;
   open(host: DriverHost): Driver;
 }
 

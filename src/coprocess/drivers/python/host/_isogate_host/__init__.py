@@ -1,0 +1,1 @@
+"""isogate's Python plugin host (private to the host; plugins use `tyk` and `gateway`)."""
