@@ -143,8 +143,8 @@ describe('plugin bundles in the gateway', function () {
         expect(res.status, id).to.equal(404);
         expect(await res.json()).to.deep.equal({ error: 'Not Found' });
         const rt = await runtime(gw, id);
-        expect(rt.status, id).to.equal(200);
-        expect(rt.body.serving, id).to.equal(false);
+        expect(rt.status, id).to.equal(404);
+        expect(rt.body).to.include({ status: 'error', message: 'API not loaded: it failed to build', api_id: id, serving: false });
         expect(rt.body.build_error, id).to.include(reason).and.to.include(`custom_middleware_bundle "${bundle}"`).and.to.include(`(api ${id})`);
         expect(reload.message, id).to.include(reason);
         expect(gw.logs.join(''), id).to.include(reason);

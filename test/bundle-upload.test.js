@@ -8,7 +8,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { startGateway, makeWorkspace, writeApi, keylessApi, SECRET } = require('./helpers/gateway');
 const { startUpstream } = require('./helpers/upstream');
-const { ensureBundleTools, makeKeys, buildBundle, tamper, rawZip, listFiles } = require('./helpers/bundles');
+const { ensureBundleTools, makeKeys, buildBundle, tamper, rawZip, listFiles, startBundleServer } = require('./helpers/bundles');
 const { load } = require('./helpers/load');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -154,5 +154,31 @@ describe('PUT /tyk/apis/{id}/bundle', function () {
     expect(fs.existsSync(path.join(ws, 'middleware', 'bundles', 'uploads', 'up'))).to.equal(false);
     expect((await gw.admin('/tyk/apis/up/bundle', { method: 'DELETE' })).status).to.equal(404);
     expect((await gw.admin('/tyk/apis/up/bundle')).status).to.equal(404);
+  });
+
+  it('an upload stands in for custom_middleware_bundle; removing it downloads the named bundle', async () => {
+    const server = await startBundleServer();
+    const ws2 = makeWorkspace();
+    let gw2;
+    try {
+      server.put('named.zip', (await buildBundle(tmp, { files: files('named'), manifest, key: keys.priv })).bytes);
+      writeApi(ws2, keylessApi('both', '/both/', upstream.url));
+      gw2 = await startGateway({ dir: ws2, config: { public_key_path: keys.pub, enable_bundle_downloader: true, bundle_base_url: server.url } });
+      const put2 = (body) => gw2.admin('/tyk/apis/both/bundle', { method: 'PUT', body, headers: { 'content-type': 'application/zip' } });
+      const seen2 = async () => (await (await fetch(`${gw2.url}/both/x`)).json()).headers['x-bundle'];
+      expect((await put2(zips.v1)).status).to.equal(200);
+      // The definition now names a bundle: the upload takes precedence, nothing is downloaded.
+      writeApi(ws2, { ...keylessApi('both', '/both/', upstream.url), custom_middleware_bundle: 'named.zip' });
+      expect((await gw2.reload()).message).to.equal('');
+      expect(await seen2()).to.equal('v1');
+      expect(server.count('named.zip')).to.equal(0);
+      const res = await gw2.admin('/tyk/apis/both/bundle', { method: 'DELETE' });
+      expect(res.status, JSON.stringify(await res.clone().json())).to.equal(200);
+      expect(await seen2()).to.equal('named');
+      expect(server.count('named.zip')).to.equal(1);
+    } finally {
+      await gw2?.stop();
+      await server.close();
+    }
   });
 });

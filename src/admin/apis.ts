@@ -98,14 +98,15 @@ export function createApisRouter(gateway: Gateway): Router {
 
   /**
    * Our extension: the loaded version of an API and its dispatcher's state, or, for an API that
-   * is not serving, why (`build_error`) or that its bundle is still downloading.
+   * is not serving (404), why (`build_error`) or that its bundle is still downloading.
    */
   router.get('/:apiId/runtime', (req, res) => {
     const api = gateway.getApi(req.params.apiId);
     const { error, downloading } = gateway.buildStatus(req.params.apiId);
     const build = { ...(error ? { build_error: error } : {}), ...(downloading ? { bundle_downloading: true } : {}) };
     if (!api) {
-      if (error || downloading) return res.json({ api_id: req.params.apiId, serving: false, ...build });
+      // Not serving is still 404; the body says why, when the gateway knows.
+      if (error || downloading) return res.status(404).json({ status: 'error', message: downloading ? 'API not loaded yet: its bundle is downloading' : 'API not loaded: it failed to build', api_id: req.params.apiId, serving: false, ...build });
       return status(res, 404, 'API not found');
     }
     res.json({ api_id: api.spec.apiId, serving: true, generation: api.generation, content_hash: api.spec.contentHash, driver: api.spec.driver, inflight: api.inflight, dispatcher: api.dispatcher?.stats?.(), ...(api.spec.bundle ? { bundle: api.spec.bundle } : {}), ...build });

@@ -80,7 +80,7 @@ export class BundleLoader implements BundleResolver {
     return join(this.root, bundleFolderName(def.custom_middleware_bundle ?? ''));
   }
 
-  async needsDownload(def: ApiDefinition): Promise<boolean> {
+  async needsDownload(def: ApiDefinition, upload?: UploadOverride): Promise<boolean> {
     if (!this.config.enable_bundle_downloader || def.custom_middleware_bundle_disabled === true || !def.custom_middleware_bundle) return false;
     let names: string[] | undefined;
     try {
@@ -88,7 +88,8 @@ export class BundleLoader implements BundleResolver {
     } catch {
       return false; // resolve() reports the name problem
     }
-    if (!names || (await this.uploads.current(def.api_id))) return false;
+    const uploaded = upload === undefined ? await this.uploads.current(def.api_id) : upload?.dir;
+    if (!names || uploaded) return false;
     return !(await exists(this.folder(def)));
   }
 

@@ -35,8 +35,11 @@ export interface ResolvedBundle {
 export type UploadOverride = { readonly dir: string } | null;
 
 export interface BundleResolver {
-  /** The definition names a bundle that is not on disk yet and the downloader is on. */
-  needsDownload(def: ApiDefinition): Promise<boolean>;
+  /**
+   * The definition names a bundle that is not on disk yet and the downloader is on (and no upload
+   * stands in for it; `upload` overrides the API's current upload, as for resolve).
+   */
+  needsDownload(def: ApiDefinition, upload?: UploadOverride): Promise<boolean>;
   /** Download, extract and verify it (one download per bundle at a time). Throws the reason. */
   download(def: ApiDefinition, where: string): Promise<void>;
   /**

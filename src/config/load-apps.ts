@@ -44,7 +44,7 @@ export interface BundleContext {
  */
 export async function buildSpec(def: ApiDefinition, file: string, config: GatewayConfig, drivers: SourcePolicy, overlay?: SourceOverlay, bundles?: BundleContext): Promise<ApiSpec> {
   const where = `${file} (api ${def.api_id})`;
-  if (bundles && bundles.upload === undefined && (await bundles.resolver.needsDownload(def))) await bundles.resolver.download(def, where);
+  if (bundles && (await bundles.resolver.needsDownload(def, bundles.upload))) await bundles.resolver.download(def, where);
   const bundle = bundles ? await bundles.resolver.resolve(def, where, drivers, bundles.upload) : undefined;
   const sources = bundle ? bundle.sources : await resolveMiddlewareSources(def, file, config, dirname(config.source), drivers, overlay);
   return compileApiSpec(def, file, config, sources, bundle);
