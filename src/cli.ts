@@ -65,8 +65,8 @@ async function main(): Promise<void> {
   // The gateway's modules (isolated-vm, every driver) load only when a gateway runs: `--help`
   // and the bundle commands start quickly.
   if (cluster.isWorker) {
-    const { runGateway } = await import('./cli/worker');
-    await runGateway(process.env.ISOGATE_CONF!);
+    const { runStandby } = await import('./cli/worker');
+    await runStandby(process.env.ISOGATE_CONF!);
     return;
   }
   // Bundle commands run no isolates: no re-exec, no supervisor.

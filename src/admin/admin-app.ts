@@ -4,6 +4,7 @@ import { createApisRouter } from './apis';
 import { createBundleRouter } from './bundle-upload';
 import { createKeysRouter } from './keys';
 import { createMiddlewareRouter } from './middleware-files';
+import { createQuarantineRouter } from './quarantine';
 import { createReloadRouter } from './reload';
 import { secretGuard } from './secret-guard';
 import { createStatsRouter } from './stats';
@@ -20,6 +21,7 @@ export function createAdminApp(gateway: Gateway, secret: string): Express {
   // Uploads carry JS source or a zip, not JSON: mounted before the JSON parser.
   app.use('/tyk/apis/:apiId/middleware', createMiddlewareRouter(gateway));
   app.use('/tyk/apis/:apiId/bundle', createBundleRouter(gateway));
+  app.use('/tyk/apis/:apiId/quarantine', createQuarantineRouter(gateway));
   app.use('/tyk', express.json({ limit: '5mb', strict: false, type: () => true }));
   app.use('/tyk/apis', createApisRouter(gateway));
   app.use('/tyk/reload', createReloadRouter(gateway));

@@ -3,6 +3,8 @@ import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Request, type Response, Router } from 'express';
 import { checkDefinition } from '../config/api-spec';
+import { quarantine } from '../containment/quarantine';
+import { outputCounts } from '../coprocess/drivers/isolate';
 import { ConfigError } from '../config/config-error';
 import { readDefinitionFile } from '../config/load-apps';
 import { apiIdProblem } from '../config/safe-names';
@@ -106,10 +108,25 @@ export function createApisRouter(gateway: Gateway): Router {
     const build = { ...(error ? { build_error: error } : {}), ...(downloading ? { bundle_downloading: true } : {}) };
     if (!api) {
       // Not serving is still 404; the body says why, when the gateway knows.
-      if (error || downloading) return res.status(404).json({ status: 'error', message: downloading ? 'API not loaded yet: its bundle is downloading' : 'API not loaded: it failed to build', api_id: req.params.apiId, serving: false, ...build });
+      if (error || downloading) return res.status(404).json({ status: 'error', message: downloading ? 'API not loaded yet: its bundle is downloading' : 'API not loaded: it failed to build', api_id: req.params.apiId, ...build });
       return status(res, 404, 'API not found');
     }
-    res.json({ api_id: api.spec.apiId, serving: true, generation: api.generation, content_hash: api.spec.contentHash, driver: api.spec.driver, inflight: api.inflight, dispatcher: api.dispatcher?.stats?.(), ...(api.spec.bundle ? { bundle: api.spec.bundle } : {}), ...build });
+    const held = quarantine.find(api.spec.apiId);
+    res.json({
+      api_id: api.spec.apiId,
+      // Quarantined: its middleware aborted a worker; it answers 503 (src/containment).
+      status: held ? 'quarantined' : 'serving',
+      quarantine: held,
+      generation: api.generation,
+      content_hash: api.spec.contentHash,
+      driver: api.spec.driver,
+      inflight: api.inflight,
+      dispatcher: api.dispatcher?.stats?.(),
+      output: outputCounts(api.spec.apiId),
+      // The plugin bundle it runs, and a newer version that failed to build or is downloading.
+      ...(api.spec.bundle ? { bundle: api.spec.bundle } : {}),
+      ...build,
+    });
   });
 
   return router;
