@@ -7,7 +7,7 @@ import { ConfigError } from './config/config-error';
 import { loadGatewayConfig } from './config/gateway-config';
 import { logger } from './log/logger';
 import { startEchoUpstream } from './cli/echo-upstream';
-import { BUNDLE_USAGE, runBundleCommand } from './cli/bundle-command';
+import { BUNDLE_USAGE } from './cli/bundle-usage';
 import { checkBundleSettings } from './bundles/settings';
 
 const USAGE = `isogate — a Tyk-compatible API gateway with plugins in V8 isolates
@@ -71,6 +71,7 @@ async function main(): Promise<void> {
   }
   // Bundle commands run no isolates: no re-exec, no supervisor.
   if (process.argv[2] === 'bundle') {
+    const { runBundleCommand } = await import('./cli/bundle-command');
     process.exitCode = await runBundleCommand(process.argv.slice(3));
     return;
   }
