@@ -98,17 +98,17 @@ export function createApisRouter(gateway: Gateway): Router {
     res.json({ key: apiId, status: 'ok', action: 'deleted' });
   });
 
-  /**
-   * Our extension: the loaded version of an API and its dispatcher's state, or, for an API that
-   * is not serving (404), why (`build_error`) or that its bundle is still downloading.
-   */
+  /** Our extension: the loaded version of an API and its dispatcher's state. */
+  // `status`: "serving", "quarantined", or "failed" (not served) with `error`; a serving API
+  // whose newer definition failed also carries `error`. `bundle`: the plugin bundle it runs;
+  // `bundle_downloading`: its (new) bundle is on its way, "downloading" when nothing serves yet.
   router.get('/:apiId/runtime', (req, res) => {
     const api = gateway.getApi(req.params.apiId);
-    const { error, downloading } = gateway.buildStatus(req.params.apiId);
-    const build = { ...(error ? { build_error: error } : {}), ...(downloading ? { bundle_downloading: true } : {}) };
+    const failure = gateway.failureOf(req.params.apiId);
+    const downloading = gateway.isDownloading(req.params.apiId) ? { bundle_downloading: true } : {};
     if (!api) {
-      // Not serving is still 404; the body says why, when the gateway knows.
-      if (error || downloading) return res.status(404).json({ status: 'error', message: downloading ? 'API not loaded yet: its bundle is downloading' : 'API not loaded: it failed to build', api_id: req.params.apiId, ...build });
+      if (failure) return res.json({ api_id: req.params.apiId, status: 'failed', file: failure.file, error: failure.error, ...downloading });
+      if (gateway.isDownloading(req.params.apiId)) return res.json({ api_id: req.params.apiId, status: 'downloading', ...downloading });
       return status(res, 404, 'API not found');
     }
     const held = quarantine.find(api.spec.apiId);
@@ -117,15 +117,15 @@ export function createApisRouter(gateway: Gateway): Router {
       // Quarantined: its middleware aborted a worker; it answers 503 (src/containment).
       status: held ? 'quarantined' : 'serving',
       quarantine: held,
+      ...(failure ? { error: failure.error } : {}),
       generation: api.generation,
       content_hash: api.spec.contentHash,
       driver: api.spec.driver,
       inflight: api.inflight,
       dispatcher: api.dispatcher?.stats?.(),
       output: outputCounts(api.spec.apiId),
-      // The plugin bundle it runs, and a newer version that failed to build or is downloading.
       ...(api.spec.bundle ? { bundle: api.spec.bundle } : {}),
-      ...build,
+      ...downloading,
     });
   });
 

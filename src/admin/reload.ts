@@ -1,24 +1,38 @@
 import { type RequestHandler, Router } from 'express';
-import type { Gateway, ReloadReport } from '../gateway/gateway';
+import type { LoadFailure } from '../config/load-apps';
+import type { Gateway } from '../gateway/gateway';
 
-function reply(report: ReloadReport | undefined): { status: string; message: string } {
-  if (!report || report.errors.length === 0) return { status: 'ok', message: '' };
-  return { status: 'ok', message: report.errors.join('\n') };
+interface ReloadReply {
+  status: 'ok' | 'error';
+  message: string;
+  /** APIs (or files) that failed to load or build, with the reason; those APIs are not served, or keep their previous version. */
+  failed?: { file: string; api_id?: string; error: string }[];
+}
+
+/**
+ * Tyk's `{status, message}` exactly when everything loaded; otherwise `status` is "error",
+ * `message` has one line per failure and `failed` lists them as data.
+ */
+function reply(failures: readonly LoadFailure[]): ReloadReply {
+  if (failures.length === 0) return { status: 'ok', message: '' };
+  const failed = failures.map((f) => ({ file: f.file, ...(f.apiId !== undefined ? { api_id: f.apiId } : {}), error: f.error }));
+  return { status: 'error', message: failed.map((f) => f.error).join('\n'), failed };
 }
 
 /**
  * `/tyk/reload`: queue a reload of every API (only changed ones are rebuilt); `?block=true` answers
- * once the new state is serving, with any per-API failures in `message` (those APIs keep their
- * previous version). `/tyk/reload/group` also publishes GroupReload to the other nodes in Redis
- * mode; alone it is the same as `/tyk/reload`.
+ * once the new state is serving, with that reload's failures (those APIs are not served, or keep
+ * their previous version). Without `block` the answer lists the failures known so far (from the
+ * last reload finished). `/tyk/reload/group` also publishes GroupReload to the other nodes in
+ * Redis mode; alone it is the same as `/tyk/reload`.
  */
 export function createReloadRouter(gateway: Gateway): Router {
   const router = Router();
-  const reload = async (block: boolean): Promise<ReloadReport | undefined> => {
+  const reload = async (block: boolean): Promise<readonly LoadFailure[]> => {
     const pending = gateway.reload();
-    if (block) return pending;
+    if (block) return (await pending).failed;
     pending.catch(() => undefined);
-    return undefined;
+    return gateway.failedApis;
   };
   const local: RequestHandler = async (req, res) => {
     res.json(reply(await reload(req.query.block === 'true')));

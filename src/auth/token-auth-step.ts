@@ -18,7 +18,7 @@ export function tokenAuthStep(spec: ApiSpec, config: GatewayConfig, store: Sessi
   return {
     name: 'auth:token',
     async run(state) {
-      if (isIgnoredPath(spec, state.path)) return;
+      if (isIgnoredPath(spec, state.path, state.method)) return;
       let key = headerValue(state.headers, header) ?? (spec.authParamName ? queryParam(state.query, spec.authParamName) : undefined);
       if (key?.toLowerCase().startsWith('bearer ')) key = key.slice(7).trim();
       if (!key) {

@@ -7,6 +7,7 @@ import { ConfigError } from '../config/config-error';
 import { loadGatewayConfig } from '../config/gateway-config';
 import { Gateway } from '../gateway/gateway';
 import { logger } from '../log/logger';
+import { installProcessGuards } from './process-guards';
 
 /** Exit code for a bad config: the supervisor does not restart a worker that exits with it. */
 export const EXIT_CONFIG = 78;
@@ -44,6 +45,7 @@ export async function runStandby(configFile: string): Promise<void> {
 
 /** Run one gateway in this process until SIGTERM/SIGINT, then stop gracefully and exit 0. */
 export async function runGateway(configFile: string, supervised?: { record: string; quarantine: QuarantineEntry[] }): Promise<Gateway> {
+  installProcessGuards();
   let gateway: Gateway;
   try {
     if (supervised) {

@@ -69,8 +69,10 @@ const AuthConfigSchema = Type.Object({
 
 const VersionSchema = Type.Object({
   name: Str(),
+  /** Tyk's request body limit of the API in bytes; 0 = unset. */
+  global_size_limit: Type.Optional(Type.Integer({ minimum: 0 })),
   extended_paths: Type.Optional(Type.Object({
-    ignored: Type.Optional(Type.Array(Type.Object({ path: Type.String(), method_actions: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }))),
+    ignored: Type.Optional(Type.Array(Type.Object({ path: Type.String(), method: Str(), method_actions: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }))),
   })),
 });
 
@@ -91,6 +93,8 @@ export const ApiDefinitionSchema = Type.Object({
     listen_path: Type.String({ pattern: '^/' }),
     target_url: Type.String({ pattern: '^https?://' }),
     strip_listen_path: Bool(),
+    /** Our extension: the API's request body limit in bytes (0 = global_size_limit or the gateway's). */
+    max_body_bytes: Type.Optional(Type.Integer({ minimum: 0 })),
   }),
   custom_middleware: Type.Optional(CustomMiddlewareSchema),
   /**

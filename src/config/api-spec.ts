@@ -5,6 +5,7 @@ import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config';
 import { apiIdProblem } from './safe-names';
 import { compileSchema } from './schema-validator';
+import { normalisePath } from '../pipeline/url';
 
 /** A middleware file as loaded into an API's isolate. */
 export interface MiddlewareSource {
@@ -48,7 +49,9 @@ export interface ApiSpec {
   readonly bundleHash: string;
   /** The plugin bundle whose manifest supplied `custom_middleware`, if any. */
   readonly bundle?: BundleInfo;
-  readonly ignoredPaths: RegExp[];
+  readonly ignoredPaths: IgnoredPath[];
+  /** Largest request body accepted (413 beyond), counted as it streams. */
+  readonly maxBodyBytes: number;
   readonly sessionLifetime: number;
   /** Middleware files for isolate / JSVM drivers, in load order. */
   readonly sources: MiddlewareSource[];
@@ -66,7 +69,7 @@ export function checkDefinition(raw: unknown, file: string): ApiDefinition {
   const result = validateDefinition(structuredClone(raw));
   if (!result.ok) {
     const id = (raw as { api_id?: unknown }).api_id;
-    throw new ConfigError(`${file}${typeof id === 'string' ? ` (api ${id})` : ''}: ${result.errors.join('; ')}`, { apiId: typeof id === 'string' ? id : undefined });
+    throw new ConfigError(`${file}${typeof id === 'string' ? ` (api ${id})` : ''}: ${result.errors.join('; ')}`);
   }
   // The id names files (app_path/{api_id}.json, middleware_path/{api_id}/): one rule, everywhere.
   const problem = apiIdProblem(result.value.api_id);
@@ -78,17 +81,47 @@ function enabled(list: MiddlewareDefinition[] | undefined, kind: HookKind): Hook
   return (list ?? []).filter((m) => !m.disabled).map((m) => ({ ...m, kind }));
 }
 
-export function normaliseListenPath(path: string): string {
-  return path.endsWith('/') ? path : `${path}/`;
+/** A listen path is compared with normalised request paths, so it is normalised the same way. */
+export function normaliseListenPath(path: string, where: string): string {
+  const normal = normalisePath(path);
+  if (normal === undefined) throw new ConfigError(`${where}: proxy.listen_path: "${path}" is not a valid path (broken percent-escape)`);
+  return normal.endsWith('/') ? normal : `${normal}/`;
 }
 
-/** Tyk's `ignored` extended paths, as anchored regexes (`{id}` style segments match one segment). */
-function ignoredPaths(def: ApiDefinition): RegExp[] {
-  const out: RegExp[] = [];
-  for (const version of Object.values(def.version_data?.versions ?? {})) {
-    for (const entry of version.extended_paths?.ignored ?? []) {
-      const pattern = entry.path.replace(/[.+?^$()|[\]\\]/g, '\\$&').replace(/\{[^/}]+\}/g, '[^/]+').replace(/\*/g, '.*');
-      out.push(new RegExp(`^/?${pattern.replace(/^\//, '')}$`));
+/** One `ignored` entry: requests it matches skip auth. */
+export interface IgnoredPath {
+  /** Anchored at both ends, against the normalised path after the listen path. */
+  readonly pattern: RegExp;
+  /** Only these methods skip auth (from `method`, else `method_actions`); undefined = every method. */
+  readonly methods?: ReadonlySet<string>;
+}
+
+/** A literal piece of a pattern, normalised like request paths are, then escaped for a regex. */
+function literal(piece: string): string {
+  const normal = piece === '' ? '' : (normalisePath(`/${piece}`) ?? `/${piece}`).slice(1);
+  return normal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Tyk's `ignored` extended paths, matched the way Tyk's exact matching does
+ * (`enable_path_prefix_matching` + `enable_path_suffix_matching`): the whole path after the
+ * listen path, segment by segment, never as a string prefix. `{name}` is one whole segment, `*`
+ * any characters within one segment (`/health*` matches `/healthz`, not `/healthz/secret`), a
+ * trailing `/` is optional; other regex characters are literal.
+ */
+function ignoredPaths(def: ApiDefinition): IgnoredPath[] {
+  const out: IgnoredPath[] = [];
+  for (const data of Object.values(def.version_data?.versions ?? {})) {
+    for (const entry of data.extended_paths?.ignored ?? []) {
+      const segments = entry.path.replace(/^\/+/, '').replace(/\/+$/, '').split('/').filter((s, j, all) => s !== '' || all.length === 1);
+      const body = segments
+        .map((segment) => (/^\{[^/{}]*\}$/.test(segment) ? '[^/]+' : segment.split('*').map(literal).join('[^/]*')))
+        .join('/');
+      const listed = typeof entry.method === 'string' && entry.method ? [entry.method] : Object.keys(entry.method_actions ?? {});
+      out.push({
+        pattern: new RegExp(body ? `^/${body}/?$` : '^/$'),
+        methods: listed.length > 0 ? new Set(listed.map((m) => m.toUpperCase())) : undefined,
+      });
     }
   }
   return out;
@@ -102,6 +135,17 @@ function effectiveMiddleware(def: ApiDefinition, bundle?: ResolvedBundle): Custo
   if (!bundle) return def.custom_middleware ?? {};
   const limits = def.custom_middleware?.limits ?? bundle.customMiddleware.limits;
   return { ...bundle.customMiddleware, ...(limits ? { limits } : {}) };
+}
+
+/**
+ * The request body limit of an API: `proxy.max_body_bytes` (ours), else Tyk's
+ * `global_size_limit` of its versions (the smallest set, 0 = unset), else the gateway's
+ * `isolate_options.max_body_bytes`.
+ */
+function maxBodyBytes(def: ApiDefinition, config: GatewayConfig): number {
+  if (def.proxy.max_body_bytes) return def.proxy.max_body_bytes;
+  const limits = Object.values(def.version_data?.versions ?? {}).map((v) => v.global_size_limit ?? 0).filter((n) => n > 0);
+  return limits.length > 0 ? Math.min(...limits) : config.isolate_options.max_body_bytes;
 }
 
 export function compileApiSpec(def: ApiDefinition, file: string, config: GatewayConfig, sources: MiddlewareSource[], bundle?: ResolvedBundle): ApiSpec {
@@ -146,7 +190,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     apiId: def.api_id,
     orgId: def.org_id ?? '',
     name: def.name ?? def.api_id,
-    listenPath: normaliseListenPath(def.proxy.listen_path),
+    listenPath: normaliseListenPath(def.proxy.listen_path, where),
     target,
     stripListenPath: def.proxy.strip_listen_path ?? false,
     keyless: def.use_keyless ?? false,
@@ -166,6 +210,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     bundleHash: createHash('md5').update(def.custom_middleware_bundle ?? '').digest('hex'),
     bundle: bundle?.info,
     ignoredPaths: ignoredPaths(def),
+    maxBodyBytes: maxBodyBytes(def, config),
     sessionLifetime: def.session_lifetime ?? 0,
     sources,
     contentHash: hash.digest('hex'),

@@ -8,14 +8,21 @@ import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config';
 import { resolveMiddlewareSources, type SourceOverlay, type SourcePolicy } from './middleware-sources';
 
+/** A definition file (or one API of it) that could not be loaded or built. */
+export interface LoadFailure {
+  file: string;
+  /** When the file got far enough to name it. */
+  apiId?: string;
+  /** Names the file and the key. */
+  error: string;
+}
+
 export interface LoadedDefinitions {
   specs: ApiSpec[];
-  /** One line per rejected file or API, naming the file and key. */
-  errors: string[];
+  /** One per rejected file or API. */
+  failures: LoadFailure[];
   /** Files that exist but could not be loaded: their APIs keep serving the previous version. */
   failedFiles: Set<string>;
-  /** The same failures by API id, where the definition itself could be read. */
-  failedApis: Map<string, string>;
   /**
    * APIs whose bundle is being downloaded: each settles on its own, so that a slow bundle server
    * holds up only its own APIs (the gateway swaps them in as they arrive).
@@ -37,6 +44,12 @@ export interface BundleContext {
   readonly upload?: UploadOverride;
 }
 
+/** Who serves a listen path now: a later file that claims it too is the one refused. */
+export interface ServingPath {
+  apiId: string;
+  file: string;
+}
+
 /**
  * Read, check and compile one definition. Throws ConfigError naming the file and key. With a
  * bundle, its manifest supplies the middleware and its folder the files; a bundle that still has
@@ -50,75 +63,105 @@ export async function buildSpec(def: ApiDefinition, file: string, config: Gatewa
   return compileApiSpec(def, file, config, sources, bundle);
 }
 
-export async function readDefinitionFile(file: string): Promise<ApiDefinition> {
-  let raw: unknown;
+/** An API a file claims: built (`spec`), or waiting for its bundle (`pending`). */
+interface Claim {
+  readonly apiId: string;
+  readonly file: string;
+  readonly listenPath: string;
+  readonly spec?: ApiSpec;
+  readonly pending?: Promise<ApiSpec>;
+}
+
+async function readJsonFile(file: string): Promise<unknown> {
   try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
+    return JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
     throw new ConfigError(`${file}: ${(err as Error).message.startsWith('ENOENT') ? 'not found' : `invalid JSON: ${(err as Error).message}`}`);
   }
-  return checkDefinition(raw, file);
 }
 
-/** Load `app_path/*.json`. A broken file is reported and skipped; the others still load. */
-export async function loadApiDefinitions(config: GatewayConfig, drivers: SourcePolicy, bundles?: BundleContext): Promise<LoadedDefinitions> {
-  const errors: string[] = [];
+export async function readDefinitionFile(file: string): Promise<ApiDefinition> {
+  return checkDefinition(await readJsonFile(file), file);
+}
+
+/**
+ * Load `app_path/*.json`. A broken file is reported and skipped; the others still load. Two
+ * files with the same api_id: the later file name is refused. Two with the same listen path:
+ * the API that serves it now (`serving`) keeps it, else the earlier file name; the other file
+ * is refused, naming both.
+ */
+export async function loadApiDefinitions(config: GatewayConfig, drivers: SourcePolicy, serving: ReadonlyMap<string, ServingPath> = new Map(), bundles?: BundleContext): Promise<LoadedDefinitions> {
+  const failures: LoadFailure[] = [];
   let names: string[] = [];
   try {
     names = (await readdir(config.app_path)).filter((n) => n.endsWith('.json')).sort();
   } catch (err) {
-    errors.push(`${config.app_path}: cannot read app_path: ${(err as Error).message}`);
+    failures.push({ file: config.app_path, error: `${config.app_path}: cannot read app_path: ${(err as Error).message}` });
   }
-  const specs: ApiSpec[] = [];
   const failedFiles = new Set<string>();
-  const byId = new Map<string, string>();
-  const byPath = new Map<string, string>();
+  const fail = (failure: LoadFailure) => {
+    failures.push(failure);
+    failedFiles.add(failure.file);
+    logger.error({ file: failure.file, api_id: failure.apiId }, failure.error);
+  };
   // Read and compile every file concurrently; duplicates are then settled in file-name order.
-  const failedApis = new Map<string, string>();
-  const pending: PendingSpec[] = [];
-  const message = (file: string, err: unknown): string => (err instanceof ConfigError ? err.message : `${file}: ${(err as Error).message}`);
   const loaded = await Promise.all(names.map(async (name) => {
     const file = join(config.app_path, name);
-    let def: ApiDefinition | undefined;
+    let apiId: string | undefined;
     try {
-      def = await readDefinitionFile(file);
+      const raw = await readJsonFile(file);
+      const id = (raw as { api_id?: unknown } | null)?.api_id;
+      if (typeof id === 'string') apiId = id;
+      const def = checkDefinition(raw, file);
       if (def.active === false) {
         logger.info({ file, api_id: def.api_id }, 'API is inactive (active: false); not served');
         return { file };
       }
-      const key = { apiId: def.api_id, listenPath: normaliseListenPath(def.proxy.listen_path) };
       if (bundles && (await bundles.resolver.needsDownload(def))) {
-        const ready = def;
-        const spec = bundles.resolver.download(ready, `${file} (api ${ready.api_id})`).then(() => buildSpec(ready, file, config, drivers, undefined, bundles));
-        spec.catch(() => undefined); // settled by the gateway; never an unhandled rejection
-        return { file, key, pending: spec };
+        const where = `${file} (api ${def.api_id})`;
+        const pending = bundles.resolver.download(def, where).then(() => buildSpec(def, file, config, drivers, undefined, bundles));
+        pending.catch(() => undefined); // settled by the gateway; never an unhandled rejection
+        const claim: Claim = { apiId: def.api_id, file, listenPath: normaliseListenPath(def.proxy.listen_path, where), pending };
+        return { file, claim };
       }
-      return { file, key, spec: await buildSpec(def, file, config, drivers, undefined, bundles) };
+      const spec = await buildSpec(def, file, config, drivers, undefined, bundles);
+      const claim: Claim = { apiId: spec.apiId, file, listenPath: spec.listenPath, spec };
+      return { file, claim };
     } catch (err) {
-      return { file, apiId: def?.api_id ?? (err instanceof ConfigError ? err.apiId : undefined), error: message(file, err) };
+      return { file, apiId, error: err instanceof ConfigError ? err.message : `${file}: ${(err as Error).message}` };
     }
   }));
-  for (const entry of loaded) {
-    const { file, key } = entry;
-    let problem = entry.error;
-    if (key) {
-      const sameId = byId.get(key.apiId);
-      const samePath = byPath.get(key.listenPath);
-      if (sameId) problem = `${file}: api_id: "${key.apiId}" is already defined in ${sameId}`;
-      else if (samePath) problem = `${file}: proxy.listen_path: "${key.listenPath}" is already used by ${samePath}`;
-      else {
-        byId.set(key.apiId, file);
-        byPath.set(key.listenPath, file);
-        if (entry.spec) specs.push(entry.spec);
-        if (entry.pending) pending.push({ apiId: key.apiId, file, spec: entry.pending });
+  const byId = new Map<string, Claim>();
+  for (const { file, apiId, claim, error } of loaded) {
+    if (error !== undefined) fail({ file, apiId, error });
+    if (!claim) continue;
+    const sameId = byId.get(claim.apiId);
+    if (sameId) fail({ file, apiId: claim.apiId, error: `${file}: api_id: "${claim.apiId}" is already defined in ${sameId.file}` });
+    else byId.set(claim.apiId, claim);
+  }
+  // Listen paths: the current owner keeps its path if it still claims it, or if its file failed
+  // to load (its running version keeps serving).
+  const byPath = new Map<string, Claim[]>();
+  for (const claim of byId.values()) {
+    const list = byPath.get(claim.listenPath);
+    if (list) list.push(claim);
+    else byPath.set(claim.listenPath, [claim]);
+  }
+  const specs: ApiSpec[] = [];
+  const pending: PendingSpec[] = [];
+  for (const [listenPath, claimants] of byPath) {
+    const owner = serving.get(listenPath);
+    const ownerStays = owner && failedFiles.has(owner.file) && !claimants.some((c) => c.apiId === owner.apiId);
+    const winner = ownerStays ? undefined : (claimants.find((c) => c.apiId === owner?.apiId) ?? claimants[0]!);
+    for (const claim of claimants) {
+      if (claim === winner) {
+        if (claim.spec) specs.push(claim.spec);
+        if (claim.pending) pending.push({ apiId: claim.apiId, file: claim.file, spec: claim.pending });
+        continue;
       }
-    }
-    if (problem) {
-      errors.push(problem);
-      failedFiles.add(file);
-      if (entry.apiId) failedApis.set(entry.apiId, problem);
-      logger.error({ file }, problem);
+      const holder = winner ? `${winner.file} (api ${winner.apiId})` : `${owner!.file} (api ${owner!.apiId}), which keeps serving it`;
+      fail({ file: claim.file, apiId: claim.apiId, error: `${claim.file}: proxy.listen_path: "${listenPath}" is already used by ${holder}` });
     }
   }
-  return { specs, errors, failedFiles, failedApis, pending };
+  return { specs, failures, failedFiles, pending };
 }

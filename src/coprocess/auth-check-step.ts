@@ -84,7 +84,7 @@ export function authCheckStep(deps: AuthCheckDeps): Step {
   return {
     name: `auth_check:${hook.name}`,
     async run(state) {
-      if (isIgnoredPath(spec, state.path)) return;
+      if (isIgnoredPath(spec, state.path, state.method)) return;
       let cacheKey: string | undefined;
       let previous: SessionState | undefined;
       if (extractor) {

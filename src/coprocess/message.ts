@@ -5,7 +5,7 @@ import { canonicalHeaderName, firstValueHeaders } from '../pipeline/headers';
 import type { RequestState, UpstreamResponse } from '../pipeline/request-state';
 import { Messages } from '../pipeline/errors';
 import { checkPluginReply, checkRequestEdits, PluginOutputError } from '../pipeline/respond';
-import { firstValueParams, joinUrl, splitUrl } from '../pipeline/url';
+import { firstValueParams, joinUrl, normalisePath, splitUrl } from '../pipeline/url';
 import { type CoprocessObject, DispatchError, hookTypeOf, type MiniRequestObject, type ResponseObject } from './dispatcher';
 import { sessionToProto } from './session-convert';
 
@@ -15,6 +15,7 @@ import { sessionToProto } from './session-convert';
  */
 
 const EMPTY = Buffer.alloc(0);
+const QUERY_CHARS = /^[\x21-\x7e]*$/;
 
 /** What a hook's `return_overrides` asks for, once the returned Object has been applied. */
 export type HookOutcome =
@@ -107,15 +108,18 @@ export function applyHookResult(state: RequestState, result: CoprocessObject): H
   const request = result.request;
   if (!request) throw new DispatchError('the returned Object has no request', 'bad_result');
   const url = request.url ?? '';
-  if (!url.startsWith('/')) throw new DispatchError(`the returned request.url "${url}" is not a request URI`, 'bad_result');
+  const next = splitUrl(url);
+  // The returned path is normalised like a client's (the router's one function), so auth and
+  // the upstream see the same path; a query must be printable ASCII to stand in a request line.
+  const path = normalisePath(next.path);
+  if (path === undefined || !QUERY_CHARS.test(next.query)) throw new DispatchError(`the returned request.url ${JSON.stringify(url)} is not a request URI`, 'bad_result');
   state.body = request.raw_body && request.raw_body.length > 0 ? Buffer.from(request.raw_body.buffer, request.raw_body.byteOffset, request.raw_body.length) : EMPTY;
   const setHeaders = request.set_headers ?? {};
   checked('request', () => checkRequestEdits(request.method, setHeaders));
   for (const name of request.delete_headers ?? []) delete state.headers[name.toLowerCase()];
   for (const [name, value] of Object.entries(setHeaders)) state.headers[name.toLowerCase()] = value;
   if (request.method) state.method = request.method;
-  const next = splitUrl(url);
-  state.path = next.path;
+  state.path = path;
   state.query = applyParams(next.query, request.delete_params ?? [], request.add_params ?? {});
   return overridesOutcome(request);
 }

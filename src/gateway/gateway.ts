@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { AuthCache, CachedSessionStore } from '../auth/auth-cache';
 import type { ApiSpec } from '../config/api-spec';
-import { type BundleContext, buildSpec, loadApiDefinitions, type PendingSpec, readDefinitionFile } from '../config/load-apps';
+import { type BundleContext, buildSpec, type LoadFailure, loadApiDefinitions, type PendingSpec, readDefinitionFile, type ServingPath } from '../config/load-apps';
 import { BundleLoader } from '../bundles/loader';
 import type { StagedBundle } from '../bundles/uploads';
 import { ConfigError } from '../config/config-error';
@@ -19,12 +19,13 @@ import { connectSessionStore, createSessionStore } from '../storage/index';
 import type { SessionStore } from '../storage/session-store';
 import { ApiRuntime } from './api-runtime';
 import { buildApiRuntime, type GatewayServices } from './build-runtime';
-import { Messages } from '../pipeline/errors';
-import { lastResort, sendError, setGeneratorHeader } from '../pipeline/respond';
+import { GatewayError, Messages } from '../pipeline/errors';
+import { framingError } from '../pipeline/framing';
+import { isClosing, lastResort, sendError, sendGatewayError, sendReply, setGeneratorHeader } from '../pipeline/respond';
 import { handleApiRequest } from './handle-request';
 import { closeUpstreamAgents, type RequestLimits } from './proxy';
 import { RouteTable } from './route-table';
-import { splitUrl } from '../pipeline/url';
+import { normalisePath, requestTarget } from '../pipeline/url';
 
 export interface ReloadReport {
   status: 'ok' | 'error';
@@ -34,14 +35,8 @@ export interface ReloadReport {
   unchanged: string[];
   /** One line per API or file that failed; a failed API keeps its previous version serving. */
   errors: string[];
-}
-
-/** What `/tyk/apis/{id}/runtime` says of an API beyond its loaded version. */
-export interface BuildStatus {
-  /** Why the latest attempt to build it failed (the previous version, if any, keeps serving). */
-  error?: string;
-  /** Its bundle is being downloaded; the API (or its new version) is swapped in when it arrives. */
-  downloading: boolean;
+  /** The same, as data: what /tyk/reload and /tyk/apis/{id}/runtime report. */
+  failed: LoadFailure[];
 }
 
 /** Grace for in-flight requests on a retired API version before its isolate is disposed. */
@@ -61,16 +56,16 @@ export class Gateway {
   readonly limiter: SessionLimiter;
   private table = new RouteTable<ApiRuntime>([]);
   private readonly runtimes = new Map<string, ApiRuntime>();
+  /** What the last reload could not load or build (and bundles that failed since). */
+  private failures: LoadFailure[] = [];
   private readonly generations = new Map<string, number>();
   /** Plugin bundles: download, extraction, verification, uploads. */
   readonly bundles: BundleLoader;
-  /** Latest build failure per API (cleared when a build succeeds or the API goes away). */
-  private readonly failures = new Map<string, string>();
   /** APIs whose bundle download is in progress. */
   private readonly downloading = new Set<string>();
   /**
    * Per API, the reload that last decided what it should be: a bundle that arrives after a later
-   * reload changed or removed the API is not swapped in.
+   * reload (or upload) changed or removed the API is not swapped in.
    */
   private readonly wanted = new Map<string, number>();
   private reloads = 0;
@@ -101,7 +96,10 @@ export class Gateway {
     });
     this.limits = { maxBodyBytes: config.isolate_options.max_body_bytes, proxyTimeoutMs: config.proxy_timeout_ms };
     this.healthPath = `/${config.health_check_endpoint_name.replace(/^\//, '')}`;
-    this.server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.onRequest(req, res));
+    this.server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.guarded(req, res));
+    // `Expect: 100-continue`: the 100 goes out only once the request is routed and its declared
+    // size accepted (handle-request.ts), so an oversized upload is refused before it is sent.
+    this.server.on('checkContinue', (req, res) => this.guarded(req, res));
   }
 
   /** Mount the management API (kept off the proxy hot path). */
@@ -113,18 +111,41 @@ export class Gateway {
     return { config: this.config, store: this.store, rawStore: this.rawStore, events: this.events, authCache: this.authCache, limiter: this.limiter, drivers: this.drivers };
   }
 
+  /** The last resort around the router: nothing thrown while routing escapes the request. */
+  private guarded(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      this.onRequest(req, res);
+    } catch (err) {
+      lastResort(res, err, 'routing a request failed unexpectedly');
+    }
+  }
+
+  /**
+   * The router. Framing Node's parser let through is refused first (pipeline/framing.ts), then
+   * the path is normalised once (pipeline/url.ts): the health check, the management API, the
+   * listen path, ignored paths and auth all see that one path, and it is what goes upstream.
+   */
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const url = splitUrl(req.url ?? '/');
-    const path = url.path;
+    // Pipelined behind a request that was refused with `Connection: close`: never served.
+    if (isClosing(req.socket)) return;
+    const bad = framingError(req);
+    if (bad) return sendGatewayError(res, bad);
+    const target = requestTarget(req.url ?? '/');
+    const path = target && normalisePath(target.path);
+    if (path === undefined) return sendGatewayError(res, new GatewayError(400, Messages.badRequest));
     // The health check and the management API come first, even under a catch-all "/" listen path.
     if (path === this.healthPath) return this.health(res);
     if (this.admin && path.startsWith('/tyk/')) {
+      // Express routes on the target as sent, so a dot segment or an escape in an id reaches the
+      // management API's own checks (400) instead of being resolved into another route: both the
+      // normalised path and the raw one must say /tyk/ for a management request to succeed.
+      if (req.headers.expect !== undefined) res.writeContinue();
       this.admin(req, res);
       return;
     }
     const api = this.table.match(path);
     if (api) {
-      void handleApiRequest(api, req, res, url, this.limits).catch((err) => lastResort(res, err, 'request failed unexpectedly', api.spec.apiId));
+      void handleApiRequest(api, req, res, { path, query: target!.query }, this.limits).catch((err) => lastResort(res, err, 'request failed unexpectedly', api.spec.apiId));
       return;
     }
     sendError(res, 404, Messages.notFound);
@@ -132,8 +153,7 @@ export class Gateway {
 
   private health(res: ServerResponse): void {
     const body = JSON.stringify({ status: this.ready ? 'pass' : 'starting', apis: this.runtimes.size, description: 'isogate' });
-    res.writeHead(this.ready ? 200 : 503, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-    res.end(body);
+    sendReply(res, { status: this.ready ? 200 : 503, headers: { 'content-type': 'application/json' }, body });
   }
 
   async start(): Promise<AddressInfo> {
@@ -199,13 +219,19 @@ export class Gateway {
     return queued;
   }
 
-  /** What the management API reports of an API besides its loaded version. */
-  buildStatus(apiId: string): BuildStatus {
-    return { error: this.failures.get(apiId), downloading: this.downloading.has(apiId) };
+  /** Whether the API's bundle is being downloaded (its new version is swapped in when it arrives). */
+  isDownloading(apiId: string): boolean {
+    return this.downloading.has(apiId);
   }
 
   private get bundleContext(): BundleContext {
     return { resolver: this.bundles };
+  }
+
+  /** Forget the API's failures (it built), or replace them with `failure`. */
+  private setFailure(apiId: string, failure?: LoadFailure): void {
+    this.failures = this.failures.filter((f) => f.apiId !== apiId);
+    if (failure) this.failures.push(failure);
   }
 
   /**
@@ -238,8 +264,8 @@ export class Gateway {
 
   /**
    * Replace (zip) or remove (null) the API's uploaded bundle: extract and verify it, build the
-   * API from it, then make it current, warm the new isolate and swap it in. On any failure the
-   * upload is dropped and the running version keeps serving.
+   * API from it, warm the new isolate, then make the upload current and swap the API in. On any
+   * failure the upload is dropped and the running version keeps serving.
    */
   changeBundle(apiId: string, zip: Uint8Array | null): Promise<{ runtime: ApiRuntime; staged: StagedBundle }> {
     return this.exclusive(async () => {
@@ -266,7 +292,7 @@ export class Gateway {
         throw err;
       }
       this.wanted.set(apiId, ++this.reloads);
-      this.failures.delete(apiId);
+      this.setFailure(apiId);
       this.swap(new Map([[apiId, runtime]]), []);
       logger.info({ api_id: apiId, generation: runtime.generation, bundle: runtime.spec.bundle?.dir }, zip ? 'bundle uploaded; API swapped' : 'uploaded bundle removed; API swapped');
       return { runtime, staged };
@@ -287,10 +313,11 @@ export class Gateway {
    */
   private async doReload(): Promise<{ report: ReloadReport; pending: PendingSpec[]; seq: number }> {
     const seq = ++this.reloads;
-    const { specs, errors, failedFiles, failedApis, pending } = await loadApiDefinitions(this.config, this.drivers, this.bundleContext);
+    const serving = new Map<string, ServingPath>();
+    for (const runtime of this.runtimes.values()) serving.set(runtime.spec.listenPath, { apiId: runtime.spec.apiId, file: runtime.spec.file });
+    const { specs, failures, failedFiles, pending } = await loadApiDefinitions(this.config, this.drivers, serving, this.bundleContext);
     const built = new Map<string, ApiRuntime>();
     const unchanged: string[] = [];
-    const failures = new Map(failedApis);
     for (const spec of specs) {
       const current = this.runtimes.get(spec.apiId);
       if (current && current.spec.contentHash === spec.contentHash) {
@@ -300,9 +327,9 @@ export class Gateway {
       try {
         built.set(spec.apiId, await this.build(spec));
       } catch (err) {
-        const line = `${spec.file} (api ${spec.apiId}): ${(err as Error).message}${current ? ' — the previous version keeps serving' : ''}`;
-        errors.push(line);
-        failures.set(spec.apiId, line);
+        const message = (err as Error).message;
+        const line = `${message.startsWith(spec.file) ? '' : `${spec.file} (api ${spec.apiId}): `}${message}${current ? ' — the previous version keeps serving' : ''}`;
+        failures.push({ file: spec.file, apiId: spec.apiId, error: line });
         logger.error({ api_id: spec.apiId, file: spec.file }, line);
       }
     }
@@ -310,19 +337,16 @@ export class Gateway {
     // A file that failed to load keeps its API serving: only APIs whose file is gone are removed.
     const removed = [...this.runtimes.keys()].filter((id) => !present.has(id) && !failedFiles.has(this.runtimes.get(id)!.spec.file));
     this.swap(built, removed);
-    // What each API should now be; a download still running keeps its last failure until it settles.
+    // What each API should now be. An API whose bundle is still on its way keeps its last failure
+    // (if any) until the download settles.
     this.wanted.clear();
     for (const id of present) this.wanted.set(id, seq);
-    for (const [id] of failures) this.wanted.set(id, seq);
+    for (const f of failures) if (f.apiId !== undefined) this.wanted.set(f.apiId, seq);
     this.downloading.clear();
-    for (const p of pending) {
-      const before = this.failures.get(p.apiId);
-      if (before) failures.set(p.apiId, before);
-      this.downloading.add(p.apiId);
-    }
-    this.failures.clear();
-    for (const [id, line] of failures) this.failures.set(id, line);
-    const report: ReloadReport = { status: errors.length ? 'error' : 'ok', built: [...built.keys()], removed, unchanged, errors };
+    for (const p of pending) this.downloading.add(p.apiId);
+    this.failures = [...failures, ...this.failures.filter((f) => f.apiId !== undefined && this.downloading.has(f.apiId))];
+    const errors = failures.map((f) => f.error);
+    const report: ReloadReport = { status: errors.length ? 'error' : 'ok', built: [...built.keys()], removed, unchanged, errors, failed: failures };
     logger.info({ built: report.built, removed, unchanged: unchanged.length, errors: errors.length, downloading: pending.map((p) => p.apiId) }, 'reload complete');
     return { report, pending, seq };
   }
@@ -344,34 +368,46 @@ export class Gateway {
           this.downloading.delete(apiId);
           if (current && current.spec.contentHash === spec.contentHash) {
             report.unchanged.push(apiId);
-            this.failures.delete(apiId);
+            this.setFailure(apiId);
             return undefined;
           }
           try {
             const runtime = await this.build(spec);
             this.swap(new Map([[apiId, runtime]]), []);
-            this.failures.delete(apiId);
+            this.setFailure(apiId);
             report.built.push(apiId);
             logger.info({ api_id: apiId, generation: runtime.generation, bundle: spec.bundle?.name }, 'bundle arrived; API swapped in');
             return undefined;
           } catch (err) {
-            return `${file} (api ${apiId}): ${(err as Error).message}${current ? ' — the previous version keeps serving' : ''}`;
+            const message = (err as Error).message;
+            return `${message.startsWith(file) ? '' : `${file} (api ${apiId}): `}${message}${current ? ' — the previous version keeps serving' : ''}`;
           }
         });
       } catch (err) {
-        const current = this.runtimes.get(apiId);
-        line = `${(err as Error).message}${current ? ' — the previous version keeps serving' : ''}`;
+        line = `${(err as Error).message}${this.runtimes.has(apiId) ? ' — the previous version keeps serving' : ''}`;
       }
       if (line === undefined) return;
+      const failure: LoadFailure = { file, apiId, error: line };
       report.errors.push(line);
+      report.failed.push(failure);
       report.status = 'error';
       logger.error({ api_id: apiId, file }, line);
       if (this.wanted.get(apiId) === seq) {
-        this.failures.set(apiId, line);
+        this.setFailure(apiId, failure);
         this.downloading.delete(apiId);
       }
     }));
     return report;
+  }
+
+  /** What the last reload could not load or build (empty before the first). */
+  get failedApis(): readonly LoadFailure[] {
+    return this.failures;
+  }
+
+  /** Why the API's latest definition failed to load or build, if it did. */
+  failureOf(apiId: string): LoadFailure | undefined {
+    return this.failures.find((f) => f.apiId === apiId);
   }
 
   /** Install new runtimes atomically: one new route table, then retire the replaced versions. */

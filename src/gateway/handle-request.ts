@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { logger } from '../log/logger';
 import type { TLSSocket } from 'node:tls';
 import { BodyTooLargeError, readBounded } from '../pipeline/body';
-import { GatewayError, Messages } from '../pipeline/errors';
+import { bodyTooLarge, GatewayError, Messages } from '../pipeline/errors';
 import type { RequestState } from '../pipeline/request-state';
 import { lastResort, sendError, sendGatewayError } from '../pipeline/respond';
 import type { SplitUrl } from '../pipeline/url';
@@ -11,22 +12,34 @@ import { proxyRequest, type RequestLimits, sendUpstream } from './proxy';
 
 const NEVER_ABORTED = new AbortController().signal;
 
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > max) return Promise.reject(new GatewayError(413, Messages.tooLarge, undefined, true));
-  return readBounded(req, max);
+/**
+ * The client reset or closed the connection: there is nobody to answer. (The request's socket,
+ * not the response's: a pipelined response has no socket until the ones before it are sent.)
+ */
+function clientGone(state: RequestState): boolean {
+  return !state.res.writableEnded && state.req.socket.destroyed;
 }
 
 /** Turn whatever ended the chain early into the client's answer. */
 function fail(state: RequestState, err: unknown): void {
+  if (clientGone(state)) {
+    // Not the gateway's failure and not the plugin's: one line at debug, no stack.
+    logger.debug({ api_id: state.spec.apiId, path: state.path, reason: (err as Error)?.message }, 'the client closed the connection before the request completed');
+    return;
+  }
   if (err instanceof GatewayError) return sendGatewayError(state.res, err);
-  if (err instanceof BodyTooLargeError) return sendGatewayError(state.res, new GatewayError(413, Messages.tooLarge, undefined, true));
+  if (err instanceof BodyTooLargeError) return sendGatewayError(state.res, bodyTooLarge());
   if (err instanceof StoreUnavailableError) return sendError(state.res, 503, Messages.serviceUnavailable);
   lastResort(state.res, err, 'request failed unexpectedly', state.spec.apiId);
 }
 
 /** Runs one request through its API's chain: steps, upstream, response hooks, client. Never rejects. */
 export async function handleApiRequest(api: ApiRuntime, req: IncomingMessage, res: ServerResponse, url: SplitUrl, limits: RequestLimits): Promise<void> {
+  const declared = req.headers['content-length'];
+  // A declared length over the limit is refused before a byte of the body is read (and before
+  // `100 Continue`, so a client that asked never sends it).
+  if (declared !== undefined && Number(declared) > api.spec.maxBodyBytes) return sendGatewayError(res, bodyTooLarge());
+  if (req.headers.expect !== undefined) res.writeContinue();
   api.enter();
   // Only hook calls need a cancellation signal; a plain proxied request skips the allocation.
   let signal = NEVER_ABORTED;
@@ -53,7 +66,7 @@ export async function handleApiRequest(api: ApiRuntime, req: IncomingMessage, re
     finished: false,
   };
   try {
-    if (api.needsBody) state.body = await readBody(req, limits.maxBodyBytes);
+    if (api.needsBody) state.body = await readBounded(req, api.spec.maxBodyBytes);
     for (const step of api.requestSteps) {
       await step.run(state);
       if (state.finished) return;

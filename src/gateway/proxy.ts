@@ -1,7 +1,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { ApiSpec } from '../config/api-spec';
-import { GatewayError, Messages } from '../pipeline/errors';
+import { bodyTooLarge, GatewayError, Messages } from '../pipeline/errors';
 import { BodyTooLargeError, readBounded } from '../pipeline/body';
 import { stripHopByHop } from '../pipeline/headers';
 import type { RequestState, UpstreamResponse } from '../pipeline/request-state';
@@ -9,8 +9,9 @@ import { sendReply, startStream } from '../pipeline/respond';
 import { joinUrl } from '../pipeline/url';
 import { logger } from '../log/logger';
 
-/** Per-request limits the gateway config sets. */
+/** Per-request limits the gateway config sets (request bodies have the API's own, spec.maxBodyBytes). */
 export interface RequestLimits {
+  /** Largest upstream answer buffered for response hooks (`isolate_options.max_body_bytes`). */
   maxBodyBytes: number;
   proxyTimeoutMs: number;
 }
@@ -39,25 +40,66 @@ export function upstreamPath(spec: ApiSpec, path: string, query: string): string
   return base.endsWith('/') ? base + rest.slice(1) : base + rest;
 }
 
-function outgoingHeaders(state: RequestState): IncomingHttpHeaders {
+/**
+ * How the request body travels upstream (RFC 9112 §6): `buffered` with its exact
+ * Content-Length; `length`, streamed under the client's Content-Length (Node's parser delivers
+ * exactly that many bytes or aborts); `chunked`, streamed and re-framed chunked, whatever the
+ * method (Node's client would otherwise write a GET's body bytes unframed, and the upstream
+ * would read them as a second request); `none`, no body at all. Never raw bytes without framing.
+ */
+type BodyFraming = 'buffered' | 'length' | 'chunked' | 'none';
+
+function bodyFraming(state: RequestState): BodyFraming {
+  if (state.body !== undefined) return 'buffered';
+  const headers = state.req.headers;
+  if (headers['transfer-encoding'] !== undefined) return 'chunked';
+  if (headers['content-length'] !== undefined && headers['content-length'] !== '0') return 'length';
+  return 'none';
+}
+
+function outgoingHeaders(state: RequestState, framing: BodyFraming): IncomingHttpHeaders {
   const headers = stripHopByHop(state.headers);
   const target = state.spec.target;
   headers.host = target.host;
   const prior = headers['x-forwarded-for'];
   headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${state.clientIp}` : state.clientIp;
-  if (state.body !== undefined) {
+  if (framing === 'buffered') {
     // A bodiless GET stays bodiless; anything that had or now has a body gets its exact length.
-    if (state.body.length > 0 || state.req.headers['content-length'] !== undefined || state.req.headers['transfer-encoding'] !== undefined) {
-      headers['content-length'] = String(state.body.length);
+    const req = state.req.headers;
+    if (state.body!.length > 0 || req['content-length'] !== undefined || req['transfer-encoding'] !== undefined) {
+      headers['content-length'] = String(state.body!.length);
     } else delete headers['content-length'];
-  } else if (state.req.headers['transfer-encoding'] !== undefined) {
-    // A streamed body of unknown length is re-framed chunked, whatever the method: Node's client
-    // would otherwise write a GET's body bytes unframed, and the upstream would read them as a
-    // second request (RFC 9112 §6).
+  } else if (framing === 'chunked') {
     delete headers['content-length'];
     headers['transfer-encoding'] = 'chunked';
   }
   return headers;
+}
+
+/**
+ * Stream a chunked request body upstream, counting it against the API's limit as it passes.
+ * Past the limit nothing more is forwarded or read, and `overLimit` ends the exchange.
+ */
+function forwardCounted(req: IncomingMessage, upstreamReq: http.ClientRequest, max: number, overLimit: () => void): void {
+  let size = 0;
+  let stopped = false;
+  req.on('data', (chunk: Buffer) => {
+    if (stopped) return;
+    size += chunk.length;
+    if (size > max) {
+      stopped = true;
+      req.pause();
+      overLimit();
+      return;
+    }
+    if (!upstreamReq.write(chunk)) req.pause();
+  });
+  upstreamReq.on('drain', () => {
+    if (!stopped) req.resume();
+  });
+  req.once('end', () => {
+    if (!stopped) upstreamReq.end();
+  });
 }
 
 function upstreamFailure(err: NodeJS.ErrnoException, timedOut: boolean): GatewayError {
@@ -73,6 +115,7 @@ export function proxyRequest(state: RequestState, limits: RequestLimits, buffer:
   const spec = state.spec;
   const timeoutMs = limits.proxyTimeoutMs;
   const target = spec.target;
+  const framing = bodyFraming(state);
   return new Promise<void>((resolve, reject) => {
     let timedOut = false;
     const upstreamReq = (target.protocol === 'https:' ? https : http).request({
@@ -81,7 +124,7 @@ export function proxyRequest(state: RequestState, limits: RequestLimits, buffer:
       port: target.port || undefined,
       method: state.method,
       path: upstreamPath(spec, state.path, state.query),
-      headers: outgoingHeaders(state),
+      headers: outgoingHeaders(state, framing),
       agent: agents[target.protocol as 'http:' | 'https:'],
       timeout: timeoutMs,
     });
@@ -101,8 +144,19 @@ export function proxyRequest(state: RequestState, limits: RequestLimits, buffer:
       if (buffer) collect(upstreamRes, state, limits.maxBodyBytes).then(resolve, reject);
       else stream(upstreamRes, state).then(resolve, reject);
     });
-    if (state.body !== undefined) upstreamReq.end(state.body);
-    else state.req.pipe(upstreamReq);
+    if (framing === 'buffered') upstreamReq.end(state.body);
+    else if (framing === 'length') state.req.pipe(upstreamReq);
+    else if (framing === 'none') upstreamReq.end();
+    else {
+      forwardCounted(state.req, upstreamReq, spec.maxBodyBytes, () => {
+        // The upstream gets a chunked body that never ends, so it never sees a whole request.
+        // The client gets 413 unless the upstream's answer has started (or even finished: the
+        // response may already be detached from the connection); then the connection is cut.
+        if (state.res.headersSent) state.req.socket.destroy();
+        else reject(bodyTooLarge());
+        upstreamReq.destroy();
+      });
+    }
   });
 }
 

@@ -13,6 +13,8 @@ export const Messages = {
   notFound: 'Not Found',
   tooLarge: 'Request is too large',
   badRequest: 'Bad Request',
+  notImplemented: 'Not Implemented',
+  httpVersionNotSupported: 'HTTP Version Not Supported',
   serviceUnavailable: 'Service Unavailable',
   upstreamDown: 'There was a problem proxying the request',
   upstreamTimeout: 'Upstream service reached hard timeout.',
@@ -32,4 +34,12 @@ export class GatewayError extends Error {
     super(message);
     this.name = 'GatewayError';
   }
+}
+
+/**
+ * 413 for a request body over the API's limit. The connection is closed after it rather than
+ * drained: what the client still sends is never read.
+ */
+export function bodyTooLarge(): GatewayError {
+  return new GatewayError(413, Messages.tooLarge, undefined, true);
 }

@@ -29,7 +29,7 @@ export type IsolateStats = {
   /** The gateway's version number of this API (constructor option). */
   apiGeneration: number;
   /** Isolates built by this dispatcher so far; grows on every rebuild and reload. */
-  generation: number;
+  isolatesBuilt: number;
   alive: boolean;
   calls: number;
   events: number;
@@ -201,7 +201,7 @@ export class IsolateDispatcher implements Dispatcher {
       driver: this.driver,
       mode: this.options.mode,
       apiGeneration: this.options.generation,
-      generation: this.isolatesBuilt,
+      isolatesBuilt: this.isolatesBuilt,
       alive: slot !== null,
       calls: this.calls,
       events: this.events,
@@ -450,14 +450,14 @@ export class IsolateDispatcher implements Dispatcher {
     }
     if (this.released) throw new DispatchError(`api ${this.options.apiId}: dispatcher is disposed`, 'unavailable');
     if (this.buildFailure && Date.now() < this.buildFailure.until) throw this.buildFailure.error;
-    const generation = ++this.isolatesBuilt;
+    const serial = ++this.isolatesBuilt;
     let slot: IsolateSlot;
     try {
-      slot = await IsolateSlot.create(this.options, generation);
+      slot = await IsolateSlot.create(this.options, serial);
     } catch (err) {
       const error = new DispatchError(`api ${this.options.apiId}: cannot start the isolate: ${(err as Error).message}`, 'unavailable', { cause: err });
       this.buildFailure = { error, until: Date.now() + this.options.rebuildBackoffMs };
-      this.options.logger.error({ err, generation }, 'isolate bring-up failed');
+      this.options.logger.error({ err, isolate: serial }, 'isolate bring-up failed');
       throw error;
     }
     if (this.released) {
@@ -467,14 +467,14 @@ export class IsolateDispatcher implements Dispatcher {
     }
     this.install(slot);
     this.buildFailure = null;
-    if (generation > 1) this.options.logger.info({ generation }, 'isolate rebuilt');
+    if (serial > 1) this.options.logger.info({ isolate: serial }, 'isolate rebuilt');
     return slot;
   }
 
   /** Throw away an isolate that is gone or cannot be trusted; the next entry builds a new one. */
   private replace(slot: IsolateSlot, error: DispatchError): void {
     if (slot.disposed && this.slot !== slot) return; // already replaced
-    this.options.logger.warn({ reason: error.reason, generation: slot.generation }, `isolate discarded after ${error.reason}; the next call builds a new one`);
+    this.options.logger.warn({ reason: error.reason, isolate: slot.serial }, `isolate discarded after ${error.reason}; the next call builds a new one`);
     this.replacements++;
     if (this.slot === slot) this.slot = null;
     this.retire(slot, `its isolate was discarded after ${error.reason} in another call`);

@@ -92,14 +92,15 @@ export class IsolateSlot {
     private readonly isolate: ivm.Isolate,
     private readonly context: ivm.Context,
     private readonly entries: HostEntries,
-    readonly generation: number,
+    /** Which isolate of its API this is (1 = the first built). */
+    readonly serial: number,
     private readonly hostCalls: HostCalls | undefined,
     private readonly wakeSink: WakeSink,
     /** This isolate's slot in the worker's entry record: written before every entry. */
     private readonly entry: RecordSlot,
   ) {}
 
-  static async create(options: ResolvedOptions, generation: number): Promise<IsolateSlot> {
+  static async create(options: ResolvedOptions, serial: number): Promise<IsolateSlot> {
     const entry = recordSlot(entryTag(options.apiId, middlewareFingerprint(options.sources)));
     const isolate = createIsolate({ memoryLimit: options.memoryLimitMb, onCatastrophicError: onCatastrophicError(options, entry) });
     entry.enter('start');
@@ -144,7 +145,7 @@ export class IsolateSlot {
       await new MiddlewareLoader(isolate, context, options.sources, registerModule, options.startupTimeoutMs, options.onTopLevel).loadAll();
       registerModule.release();
       entriesRef.release();
-      const slot = new IsolateSlot(isolate, context, entries, generation, hostCalls, wakeSink, entry);
+      const slot = new IsolateSlot(isolate, context, entries, serial, hostCalls, wakeSink, entry);
       await slot.sampleHeap();
       entry.leave();
       return slot;

@@ -17,8 +17,8 @@ export async function checkHookNames(slot: IsolateSlot, options: ResolvedOptions
  * Otherwise a MiddlewareSourceError naming file, line and column, or the missing function, and
  * nothing left behind. Validation, the first build and every reload go through here.
  */
-export async function createCheckedSlot(options: ResolvedOptions, generation: number): Promise<IsolateSlot> {
-  const slot = await IsolateSlot.create(options, generation).catch((err: unknown) => {
+export async function createCheckedSlot(options: ResolvedOptions, serial: number): Promise<IsolateSlot> {
+  const slot = await IsolateSlot.create(options, serial).catch((err: unknown) => {
     throw asSourceError(err);
   });
   try {

@@ -17,7 +17,7 @@ export function jsvmAuthStep(deps: AuthCheckDeps): Step {
   return {
     name: `auth_check:${hook.name}`,
     async run(state) {
-      if (isIgnoredPath(spec, state.path)) return;
+      if (isIgnoredPath(spec, state.path, state.method)) return;
       const result = await callAuthHook(state, ctx, hook, 500, ctx.failureMessage);
       if (!result) return;
       let jsvm;

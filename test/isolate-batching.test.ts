@@ -1,17 +1,32 @@
-'use strict';
 // Batched isolate dispatch (issue 15), driven in process: real isolates, the real runtime. Calls
 // submitted while the isolate is busy wait, then go in together with one entry; these tests pin
 // down what that must not change (order, isolation of failures, time budgets) and how async
 // hooks that wait on each other settle.
-const { spawn } = require('node:child_process');
-const { expect } = require('chai');
-const { requestObject, dispatcherFactory, rejection } = require('./helpers/isolate');
+import { expect } from 'chai';
+import type { CoprocessObject } from '../src/coprocess/dispatcher';
+import { present } from './helpers/coprocess';
+import { rejectionOf, type AnyError } from './helpers/errors';
+import { dispatcherFactory, requestObject, type Request } from './helpers/isolate';
+import { runToEnd } from './helpers/processes';
 
 const { dispatcher, disposeAll } = dispatcherFactory();
 
 /** A request Object carrying X-Id (and any other headers) for the hook to read. */
-const call = (hook, id, headers = {}, request = {}) => requestObject(hook, { headers: { 'X-Id': String(id), ...headers }, ...request });
-const header = (result, name) => result.request.set_headers[name];
+const call = (hook: string, id: string | number, headers: Record<string, string> = {}, request: Request = {}): CoprocessObject =>
+  requestObject(hook, { headers: { 'X-Id': String(id), ...headers }, ...request });
+const header = (result: CoprocessObject, name: string): string | undefined => present(result).request.set_headers[name];
+
+/** The value of a fulfilled outcome; the test fails on a rejected one. */
+function valueOf<T>(outcome: PromiseSettledResult<T>): T {
+  if (outcome.status !== 'fulfilled') throw new Error(`expected a fulfilled call, got ${String(outcome.reason)}`);
+  return outcome.value;
+}
+
+/** The error of a rejected outcome; the test fails on a fulfilled one. */
+function reasonOf<T>(outcome: PromiseSettledResult<T>): AnyError {
+  if (outcome.status !== 'rejected') throw new Error('expected a rejected call');
+  return outcome.reason as AnyError;
+}
 
 // Shared by most tests: `Block` busy-waits (a healthy hook that keeps the isolate busy, so the
 // calls submitted meanwhile queue up and form one batch), `Seq` numbers every call it runs.
@@ -50,7 +65,7 @@ describe('batched isolate dispatch', function () {
     // The blocker went alone; the 40 that waited for it shared one entry, or a few when a
     // loaded machine made later ones miss the 10 ms start window (they follow in the next entry).
     expect(d.stats().batches - before).to.be.within(2, 8);
-    const ids = (await d.dispatch(call('Ran', 'x'))).request.set_headers['X-Ran'].split(',');
+    const ids = header(await d.dispatch(call('Ran', 'x')), 'X-Ran')!.split(',');
     expect(ids).to.deep.equal(['b', ...Array.from({ length: 40 }, (_, i) => String(i))]);
     expect(d.stats().calls).to.equal(143);
   });
@@ -88,13 +103,13 @@ describe('batched isolate dispatch', function () {
     const settled = await Promise.allSettled(hooks.map((h, i) => d.dispatch(call(h, i))));
     await blocker;
     expect(settled.map((s) => s.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
-    expect(settled[1].reason.reason).to.equal('exception');
-    expect(settled[1].reason.message).to.include('hook 1 broke');
-    expect(settled[3].reason.reason).to.equal('bad_result');
-    expect(settled[5].reason.message).to.include('TypeError: async broke');
+    expect(reasonOf(settled[1]).reason).to.equal('exception');
+    expect(reasonOf(settled[1]).message).to.include('hook 1 broke');
+    expect(reasonOf(settled[3]).reason).to.equal('bad_result');
+    expect(reasonOf(settled[5]).message).to.include('TypeError: async broke');
     // Every hook ran once, in order, in the same isolate (the numbering never restarted).
-    expect([0, 2, 4, 6].map((i) => header(settled[i].value, 'X-Seq'))).to.deep.equal(['2', '4', '6', '8']);
-    expect(d.stats().generation).to.equal(1);
+    expect([0, 2, 4, 6].map((i) => header(valueOf(settled[i]), 'X-Seq'))).to.deep.equal(['2', '4', '6', '8']);
+    expect(d.stats().isolatesBuilt).to.equal(1);
     expect(d.stats().failures).to.include({ exception: 2, bad_result: 1 });
   });
 
@@ -104,7 +119,7 @@ describe('batched isolate dispatch', function () {
     const blocker = d.dispatch(call('Block', 'b', { 'X-Ms': '100' }));
     const before = Array.from({ length: 5 }, (_, i) => d.dispatch(call('Seq', `before${i}`)));
     const started = Date.now();
-    const spinner = rejection(d.dispatch(call('Spin', 'spin')));
+    const spinner = rejectionOf(d.dispatch(call('Spin', 'spin')));
     const after = Array.from({ length: 5 }, (_, i) => d.dispatch(call('Seq', `after${i}`)));
     await blocker;
     const err = await spinner;
@@ -118,7 +133,7 @@ describe('batched isolate dispatch', function () {
     const stats = d.stats();
     expect(stats.failures.timeout).to.equal(1);
     expect(stats.replacements).to.equal(1);
-    expect(stats.generation).to.equal(2);
+    expect(stats.isolatesBuilt).to.equal(2);
   });
 
   it('runs the calls after one that exhausted memory on a new isolate, not in the one being discarded', async () => {
@@ -126,13 +141,13 @@ describe('batched isolate dispatch', function () {
     await d.warm();
     const blocker = d.dispatch(call('Block', 'b', { 'X-Ms': '100' }));
     const first = d.dispatch(call('Seq', 'first'));
-    const big = rejection(d.dispatch(call('Big', 'big')));
+    const big = rejectionOf(d.dispatch(call('Big', 'big')));
     const later = [d.dispatch(call('Seq', 'l1')), d.dispatch(call('Seq', 'l2'))];
     await blocker;
     expect(header(await first, 'X-Seq')).to.equal('2');
     expect((await big).reason).to.equal('memory');
     expect((await Promise.all(later)).map((r) => header(r, 'X-Seq'))).to.deep.equal(['1', '2']);
-    expect(d.stats().generation).to.equal(2);
+    expect(d.stats().isolatesBuilt).to.equal(2);
   });
 
   describe('async hooks', () => {
@@ -152,8 +167,8 @@ describe('batched isolate dispatch', function () {
     it('park a call awaiting another request, serve the calls after it, and settle it when that request comes', async () => {
       const d = dispatcher(GATES, { hookTimeoutMs: 2000 });
       await d.warm();
-      const order = [];
-      const track = (name, promise) => promise.then((r) => (order.push(name), r));
+      const order: string[] = [];
+      const track = (name: string, promise: Promise<CoprocessObject>) => promise.then((r) => (order.push(name), r));
       const w1 = track('w1', d.dispatch(call('Wait', 'w1')));
       const w2 = track('w2', d.dispatch(call('Wait', 'w2')));
       // Two waiting calls do not hold a third: it finishes while they are still parked.
@@ -189,7 +204,7 @@ describe('batched isolate dispatch', function () {
       const d = dispatcher(GATES, { hookTimeoutMs: 200 });
       await d.warm();
       const started = Date.now();
-      const waiting = rejection(d.dispatch(call('Wait', 'w')));
+      const waiting = rejectionOf(d.dispatch(call('Wait', 'w')));
       const served = await Promise.all(Array.from({ length: 5 }, (_, i) => d.dispatch(call('Seq', i))));
       expect(served.map((r) => header(r, 'X-Seq'))).to.deep.equal(['1', '2', '3', '4', '5']);
       const err = await waiting;
@@ -200,7 +215,7 @@ describe('batched isolate dispatch', function () {
       const open = await d.dispatch(call('Open', 'o'));
       expect(header(open, 'X-Opened')).to.equal('1');
       expect(header(await d.dispatch(call('Seq', 'after')), 'X-Seq')).to.equal('8');
-      expect(d.stats()).to.include({ generation: 1, replacements: 0, inFlight: 0 });
+      expect(d.stats()).to.include({ isolatesBuilt: 1, replacements: 0, inFlight: 0 });
     });
 
     it('collects a parked call that a task of V8 settles outside any entry (WebAssembly compilation)', async () => {
@@ -209,7 +224,7 @@ describe('batched isolate dispatch', function () {
         async function Compile(request) {
           await WebAssembly.compile(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
           mark(request);
-        }`, { hookTimeoutMs: 5000 });
+        }`, { hookTimeoutMs: 5000, allowWasm: true }); // Wasm is off unless the API allows it
       await d.warm();
       // isolated-vm sometimes runs V8's task only when something enters the isolate (about 1 in
       // 15 here): the dispatcher then enters for it. 20 in a row show both paths work.
@@ -225,7 +240,7 @@ describe('batched isolate dispatch', function () {
     it('fails parked calls cleanly when the API is reloaded under them', async () => {
       const d = dispatcher(GATES, { hookTimeoutMs: 5000 });
       await d.warm();
-      const waiting = rejection(d.dispatch(call('Wait', 'w')));
+      const waiting = rejectionOf(d.dispatch(call('Wait', 'w')));
       await new Promise((resolve) => setTimeout(resolve, 50));
       await d.reload({ sources: [{ filename: 'middleware.js', code: COMMON }] });
       const err = await waiting;
@@ -242,13 +257,13 @@ describe('batched isolate dispatch', function () {
       const blocker = d.dispatch(call('Block', 'b', { 'X-Ms': '150' }));
       const controller = new AbortController();
       const first = d.dispatch(call('Seq', 'q1'));
-      const aborted = rejection(d.dispatch(call('Seq', 'q2'), { signal: controller.signal }));
+      const aborted = rejectionOf(d.dispatch(call('Seq', 'q2'), { signal: controller.signal }));
       const third = d.dispatch(call('Seq', 'q3'));
       controller.abort();
       await blocker;
       expect((await aborted).reason).to.equal('unavailable');
       expect([header(await first, 'X-Seq'), header(await third, 'X-Seq')]).to.deep.equal(['2', '3']);
-      expect((await d.dispatch(call('Ran', 'r'))).request.set_headers['X-Ran']).to.equal('b,q1,q3');
+      expect(header(await d.dispatch(call('Ran', 'r')), 'X-Ran')).to.equal('b,q1,q3');
     });
 
     it('splits a batch at 1 MiB of payload and keeps binary bodies byte for byte', async () => {
@@ -290,9 +305,9 @@ describe('batched isolate dispatch', function () {
       const served = settled.filter((s) => s.status === 'fulfilled');
       expect(served).to.have.length(50);
       expect(settled.slice(0, 50).every((s) => s.status === 'fulfilled')).to.equal(true);
-      expect(served.map((s) => header(s.value, 'X-Seq'))).to.deep.equal(Array.from({ length: 50 }, (_, i) => String(i + 2)));
-      expect(settled[199].reason.reason).to.equal('unavailable');
-      expect(settled[199].reason.message).to.include('queue is full');
+      expect(served.map((s) => header(valueOf(s), 'X-Seq'))).to.deep.equal(Array.from({ length: 50 }, (_, i) => String(i + 2)));
+      expect(reasonOf(settled[199]).reason).to.equal('unavailable');
+      expect(reasonOf(settled[199]).message).to.include('queue is full');
     });
   });
 
@@ -315,16 +330,10 @@ describe('batched isolate dispatch', function () {
     it('survives Atomics.waitAsync, which would abort the whole process inside isolated-vm', async () => {
       // Run in a child: if the guard regressed, the crash would take mocha with it.
       const script = `
-        const { IsolateDispatcher } = require(${JSON.stringify(require.resolve('../dist/src/coprocess/drivers/isolate'))});
+        const { IsolateDispatcher } = require(${JSON.stringify(require.resolve('../src/coprocess/drivers/isolate'))});
         const d = new IsolateDispatcher({ apiId: 'w', sources: [{ filename: 'mw.js', code: 'async function W() { await Atomics.waitAsync(new Int32Array(new SharedArrayBuffer(16)), 0, 0, 50).value; }' }] });
         d.dispatch({ hook_type: 1, hook_name: 'W', request: {} }).then(() => console.log('resolved'), (e) => console.log('rejected: ' + e.reason + ': ' + e.message)).then(() => d.dispose()).then(() => console.log('alive'));`;
-      const child = spawn(process.execPath, ['--no-node-snapshot', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (chunk) => (out += chunk));
-      child.stderr.on('data', (chunk) => (out += chunk));
-      const killer = setTimeout(() => child.kill('SIGKILL'), 20000);
-      const [code, signal] = await new Promise((resolve) => child.on('exit', (c, s) => resolve([c, s])));
-      clearTimeout(killer);
+      const { code, signal, out } = await runToEnd(process.execPath, ['--no-node-snapshot', '-e', script], { timeoutMs: 20000 });
       expect({ code, signal }, out).to.deep.equal({ code: 0, signal: null });
       expect(out).to.include('rejected: exception').and.include('waitAsync').and.include('alive');
     });
