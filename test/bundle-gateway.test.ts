@@ -61,7 +61,9 @@ interface Runtime {
   message?: string;
   api_id?: string;
   driver?: string;
-  build_error?: string;
+  /** Why it (or its newer version) failed to load or build. */
+  error?: string;
+  file?: string;
   bundle_downloading?: boolean;
   bundle?: { name: string; origin: string; dir: string; checksums: string[]; signed: boolean; verified: boolean };
 }
@@ -159,15 +161,18 @@ describe('plugin bundles in the gateway', function () {
 
       expect((await through(gw, 'good')).headers['x-bundle']).to.equal('good');
       expect((await through(gw, 'plain')).status).to.equal(200);
-      const reload = await reloadMessage(gw);
+      const reply = (await gw.reload()) as { status: string; message?: string; failed?: { api_id?: string; error: string }[] };
+      expect(reply.status).to.equal('error');
+      expect(reply.failed!.map((f) => f.api_id).sort()).to.deep.equal(Object.keys(failing).sort());
+      const reload = reply.message ?? '';
       for (const [id, [bundle, reason]] of Object.entries(failing)) {
         const res = await fetch(`${gw.url}/${id}/x`);
         expect(res.status, id).to.equal(404);
         expect(await res.json()).to.deep.equal({ error: 'Not Found' });
         const rt = await runtime(gw, id);
-        expect(rt.status, id).to.equal(404);
-        expect(rt.body).to.include({ status: 'error', message: 'API not loaded: it failed to build', api_id: id });
-        expect(rt.body.build_error, id).to.include(reason).and.to.include(`custom_middleware_bundle "${bundle}"`).and.to.include(`(api ${id})`);
+        expect(rt.status, id).to.equal(200);
+        expect(rt.body).to.include({ status: 'failed', api_id: id, file: path.join(ws, 'apps', `${id}.json`) });
+        expect(rt.body.error, id).to.include(reason).and.to.include(`custom_middleware_bundle "${bundle}"`).and.to.include(`(api ${id})`);
         expect(reload, id).to.include(reason);
         expect(gw.logs.join(''), id).to.include(reason);
         expect(fs.existsSync(path.join(ws, 'middleware', 'bundles', md5(bundle))), id).to.equal(false);
@@ -191,7 +196,7 @@ describe('plugin bundles in the gateway', function () {
       expect((await through(gw, 'nokey')).headers['x-bundle']).to.equal('nokey');
       expect((await runtime(gw, 'nokey')).body.bundle).to.include({ signed: false, verified: true });
       expect((await through(gw, 'tampered')).status).to.equal(404);
-      expect((await runtime(gw, 'tampered')).body.build_error).to.include('invalid checksum');
+      expect((await runtime(gw, 'tampered')).body.error).to.include('invalid checksum');
     });
 
     it('hostile zips (zip-slip, absolute, symlink, NUL/CR names, bombs, too many entries) are refused; nothing is written outside; the others serve', async () => {
@@ -238,8 +243,8 @@ describe('plugin bundles in the gateway', function () {
       for (const [id, [, reason]] of [...Object.entries(hostile), ['liar', [null, 'invalid checksum']] as const]) {
         expect((await through(gw, id)).status, id).to.equal(404);
         const rt = await runtime(gw, id);
-        expect(rt.status, id).to.equal(404);
-        expect(rt.body.build_error, id).to.include(reason);
+        expect(rt.body.status, id).to.equal('failed');
+        expect(rt.body.error, id).to.include(reason);
       }
       // Nothing escaped the bundles folder, and no extraction was left behind.
       for (const escaped of [path.join(ws, 'escape-gw.js'), path.join(ws, 'middleware', 'escape-gw.js'), path.join(tmp, 'escape-abs.js'), path.join(ws, 'middleware', 'bundles', '..', '..', 'escape-gw.js')]) {
@@ -271,9 +276,9 @@ describe('plugin bundles in the gateway', function () {
       expect((await through(gw, 'plain')).status).to.equal(200);
       for (const [id, [, reason]] of Object.entries(names)) {
         expect((await through(gw, id)).status, id).to.equal(404);
-        expect((await runtime(gw, id)).body.build_error, id).to.include('custom_middleware_bundle: ').and.to.include(reason);
+        expect((await runtime(gw, id)).body.error, id).to.include('custom_middleware_bundle: ').and.to.include(reason);
       }
-      expect((await runtime(gw, 'crlf')).body.build_error).to.include('custom_middleware_bundle: must match pattern');
+      expect((await runtime(gw, 'crlf')).body.error).to.include('custom_middleware_bundle: must match pattern');
       expect((await through(gw, 'disabled')).status).to.equal(200);
       expect((await runtime(gw, 'disabled')).body).to.not.have.property('bundle');
       expect(server.requests.slice(before)).to.deep.equal([]);
@@ -314,8 +319,8 @@ describe('plugin bundles in the gateway', function () {
       expect(listFiles(root)).to.deep.equal(['b/lib/b.js', 'b/manifest.json', 'c/c.js', 'c/manifest.json', 'multi__a/a.js', 'multi__a/manifest.json']);
       expect((await runtime(gw, 'merged')).body.bundle!.checksums).to.deep.equal([a.manifest.checksum, b.manifest.checksum, c.manifest.checksum]);
 
-      expect((await runtime(gw, 'drivers')).body.build_error).to.include('custom_middleware.driver: "multi/a.zip" says "isolate" but "g.zip" says "grpc"');
-      expect((await runtime(gw, 'twoauth')).body.build_error).to.include('custom_middleware.auth_check: both "multi/a.zip" and "a2.zip" have one');
+      expect((await runtime(gw, 'drivers')).body.error).to.include('custom_middleware.driver: "multi/a.zip" says "isolate" but "g.zip" says "grpc"');
+      expect((await runtime(gw, 'twoauth')).body.error).to.include('custom_middleware.auth_check: both "multi/a.zip" and "a2.zip" have one');
       expect((await through(gw, 'drivers')).status).to.equal(404);
     });
 
@@ -360,7 +365,7 @@ describe('plugin bundles in the gateway', function () {
       const reload = await reloadMessage(gw);
       expect(reload).to.include('invalid checksum').and.to.include(`the folder ${onDisk} is kept`);
       expect((await through(gw, 'disk')).headers['x-bundle']).to.equal('disk-v1');
-      expect((await runtime(gw, 'disk')).body).to.include({ status: 'serving' }).and.to.have.property('build_error').that.includes('invalid checksum');
+      expect((await runtime(gw, 'disk')).body).to.include({ status: 'serving' }).and.to.have.property('error').that.includes('invalid checksum');
       await gw.stop();
 
       // skip_verify_existing_plugin_bundle: the bundle on disk is used as it is.
@@ -384,7 +389,7 @@ describe('plugin bundles in the gateway', function () {
       await gw.stop();
       gw = await start({ dir: ws, config: { public_key_path: keys.pub } });
       expect((await through(gw, 'placed')).status).to.equal(404);
-      expect((await runtime(gw, 'placed')).body.build_error).to.include("Bundle isn't signed");
+      expect((await runtime(gw, 'placed')).body.error).to.include("Bundle isn't signed");
       // A pre-provisioned folder whose hook file is a symlink out of the bundle is refused.
       const linked = path.join(ws, 'middleware', 'bundles', md5('linked.zip'));
       fs.mkdirSync(linked, { recursive: true });
@@ -401,7 +406,7 @@ describe('plugin bundles in the gateway', function () {
       // Without a key the unsigned folder is not verified, but the symlink is still refused.
       gw = await start({ dir: ws, config: {} });
       expect((await through(gw, 'linked')).status).to.equal(404);
-      expect((await runtime(gw, 'linked')).body.build_error).to.include('file_list[0]: "mw.js" resolves outside the bundle folder');
+      expect((await runtime(gw, 'linked')).body.error).to.include('file_list[0]: "mw.js" resolves outside the bundle folder');
     });
   });
 
@@ -414,7 +419,7 @@ describe('plugin bundles in the gateway', function () {
     writeApi(ws, bundleApi('nofile', 'sub/none.zip', upstream.url));
     const gw = await start({ dir: ws, config: { enable_bundle_downloader: true, bundle_base_url: `${pathToFileURL(store).href}/` } });
     expect((await through(gw, 'file')).headers['x-bundle']).to.equal('from-file');
-    expect((await runtime(gw, 'nofile')).body.build_error).to.include(`GET ${pathToFileURL(store).href}/sub/none.zip: file not found`);
+    expect((await runtime(gw, 'nofile')).body.error).to.include(`GET ${pathToFileURL(store).href}/sub/none.zip: file not found`);
   });
 
   it('the bundle server down: retried with back-off, the API absent with the reason; up again, a reload brings it in', async () => {
@@ -432,14 +437,14 @@ describe('plugin bundles in the gateway', function () {
     expect(down).to.include(`GET http://127.0.0.1:${port}/late.zip: ECONNREFUSED`);
     expect((await through(gw, 'plain')).status).to.equal(200);
     expect((await through(gw, 'late')).status).to.equal(404);
-    expect((await runtime(gw, 'late')).body.build_error).to.include(`GET http://127.0.0.1:${port}/late.zip: ECONNREFUSED`);
+    expect((await runtime(gw, 'late')).body.error).to.include(`GET http://127.0.0.1:${port}/late.zip: ECONNREFUSED`);
 
     const late = await startBundleServer({ port });
     try {
       late.put('late.zip', b.bytes);
       expect(await reloadMessage(gw)).to.equal('');
       expect((await through(gw, 'late')).headers['x-bundle']).to.equal('late');
-      expect((await runtime(gw, 'late')).body).to.not.have.property('build_error');
+      expect((await runtime(gw, 'late')).body).to.not.have.property('error');
     } finally {
       await late.close();
     }
@@ -485,7 +490,7 @@ describe('plugin bundles in the gateway', function () {
       writeApi(ws, bundleApi('tls', 'tls.zip', upstream.url));
       let gw = await start({ dir: ws, config: { enable_bundle_downloader: true, bundle_base_url: base } });
       expect((await through(gw, 'tls')).status).to.equal(404);
-      expect((await runtime(gw, 'tls')).body.build_error).to.match(/SELF_SIGNED|CERT/);
+      expect((await runtime(gw, 'tls')).body.error).to.match(/SELF_SIGNED|CERT/);
       await gw.stop();
       gw = await start({ dir: ws, config: { enable_bundle_downloader: true, bundle_base_url: base, bundle_insecure_skip_verify: true } });
       expect((await through(gw, 'tls')).headers['x-bundle']).to.equal('tls');
