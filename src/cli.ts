@@ -7,8 +7,8 @@ import { ConfigError } from './config/config-error';
 import { loadGatewayConfig } from './config/gateway-config';
 import { logger } from './log/logger';
 import { startEchoUpstream } from './cli/echo-upstream';
-import { superviseWorker } from './cli/supervisor';
-import { runGateway, runStandby } from './cli/worker';
+import { BUNDLE_USAGE } from './cli/bundle-usage';
+import { checkBundleSettings } from './bundles/settings';
 
 const USAGE = `isogate — a Tyk-compatible API gateway with plugins in V8 isolates
 
@@ -20,7 +20,9 @@ Usage:
                     127.0.0.1:18081 and the APIs in middleware/default/.
   --no-supervisor   run the gateway in this process (no automatic restart after a crash)
   --help            this text
-`;
+
+Plugin bundles:
+${BUNDLE_USAGE}`;
 
 /** The demo config shipped with the package (`npm start`). */
 const DEFAULT_CONFIG = resolve(__dirname, '..', '..', 'middleware', 'default', 'isogate.conf.json');
@@ -60,8 +62,17 @@ function parseArgs(argv: string[]): { conf?: string; supervise: boolean } {
 }
 
 async function main(): Promise<void> {
+  // The gateway's modules (isolated-vm, every driver) load only when a gateway runs: `--help`
+  // and the bundle commands start quickly.
   if (cluster.isWorker) {
+    const { runStandby } = await import('./cli/worker');
     await runStandby(process.env.ISOGATE_CONF!);
+    return;
+  }
+  // Bundle commands run no isolates: no re-exec, no supervisor.
+  if (process.argv[2] === 'bundle') {
+    const { runBundleCommand } = await import('./cli/bundle-command');
+    process.exitCode = await runBundleCommand(process.argv.slice(3));
     return;
   }
   if (!ensureNodeFlags()) return;
@@ -72,7 +83,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   try {
-    loadGatewayConfig(confFile); // fail fast, before any process is forked
+    checkBundleSettings(loadGatewayConfig(confFile)); // fail fast, before any process is forked
   } catch (err) {
     logger.fatal((err as ConfigError).message);
     process.exit(1);
@@ -82,9 +93,11 @@ async function main(): Promise<void> {
     logger.info(`demo echo upstream on ${echo.url} (the APIs in ${join('middleware', 'default', 'apps')} proxy to it)`);
   }
   if (!args.supervise) {
+    const { runGateway } = await import('./cli/worker');
     await runGateway(confFile);
     return;
   }
+  const { superviseWorker } = await import('./cli/supervisor');
   const code = await superviseWorker({ ISOGATE_CONF: confFile });
   process.exit(code);
 }

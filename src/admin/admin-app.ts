@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Gateway } from '../gateway/gateway';
 import { createApisRouter } from './apis';
+import { createBundleRouter } from './bundle-upload';
 import { createKeysRouter } from './keys';
 import { createMiddlewareRouter } from './middleware-files';
 import { createQuarantineRouter } from './quarantine';
@@ -17,8 +18,9 @@ export function createAdminApp(gateway: Gateway, secret: string): Express {
   app.disable('x-powered-by');
   app.disable('etag');
   app.use('/tyk', secretGuard(secret));
-  // Uploads carry JS source, not JSON: mounted before the JSON parser.
+  // Uploads carry JS source or a zip, not JSON: mounted before the JSON parser.
   app.use('/tyk/apis/:apiId/middleware', createMiddlewareRouter(gateway));
+  app.use('/tyk/apis/:apiId/bundle', createBundleRouter(gateway));
   app.use('/tyk/apis/:apiId/quarantine', createQuarantineRouter(gateway));
   app.use('/tyk', express.json({ limit: '5mb', strict: false, type: () => true }));
   app.use('/tyk/apis', createApisRouter(gateway));

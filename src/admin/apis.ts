@@ -100,13 +100,16 @@ export function createApisRouter(gateway: Gateway): Router {
 
   /** Our extension: the loaded version of an API and its dispatcher's state. */
   // `status`: "serving", "quarantined", or "failed" (not served) with `error`; a serving API
-  // whose newer definition failed also carries `error`.
+  // whose newer definition failed also carries `error`. `bundle`: the plugin bundle it runs;
+  // `bundle_downloading`: its (new) bundle is on its way, "downloading" when nothing serves yet.
   router.get('/:apiId/runtime', (req, res) => {
     const api = gateway.getApi(req.params.apiId);
     const failure = gateway.failureOf(req.params.apiId);
+    const downloading = gateway.isDownloading(req.params.apiId) ? { bundle_downloading: true } : {};
     if (!api) {
-      if (!failure) return status(res, 404, 'API not found');
-      return res.json({ api_id: req.params.apiId, status: 'failed', file: failure.file, error: failure.error });
+      if (failure) return res.json({ api_id: req.params.apiId, status: 'failed', file: failure.file, error: failure.error, ...downloading });
+      if (gateway.isDownloading(req.params.apiId)) return res.json({ api_id: req.params.apiId, status: 'downloading', ...downloading });
+      return status(res, 404, 'API not found');
     }
     const held = quarantine.find(api.spec.apiId);
     res.json({
@@ -121,6 +124,8 @@ export function createApisRouter(gateway: Gateway): Router {
       inflight: api.inflight,
       dispatcher: api.dispatcher?.stats?.(),
       output: outputCounts(api.spec.apiId),
+      ...(api.spec.bundle ? { bundle: api.spec.bundle } : {}),
+      ...downloading,
     });
   });
 

@@ -13,6 +13,27 @@ function status(res: Response, code: number, message: string): void {
   res.status(code).json({ status: code < 400 ? 'ok' : 'error', message });
 }
 
+/**
+ * The `:apiId` of a per-API upload route (middleware files, bundles), or undefined after answering
+ * 400 (not an api id: it names files) or 404 (neither loaded nor defined in app_path).
+ */
+export async function knownApiParam(gateway: Gateway, req: Request, res: Response): Promise<string | undefined> {
+  const apiId = req.params.apiId as string;
+  const problem = apiIdProblem(apiId);
+  if (problem) {
+    status(res, 400, `api_id: ${problem}`);
+    return undefined;
+  }
+  if (gateway.getApi(apiId)) return apiId;
+  try {
+    await readDefinitionFile(join(gateway.config.app_path, `${apiId}.json`));
+    return apiId;
+  } catch {
+    status(res, 404, 'API not found');
+    return undefined;
+  }
+}
+
 const validName = (name: string): boolean => middlewareFileProblem(name) === undefined;
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -28,22 +49,7 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
   const router = Router({ mergeParams: true });
   const raw = express.raw({ type: () => true, limit: gateway.config.isolate_options.max_upload_bytes });
 
-  async function knownApi(req: Request, res: Response): Promise<string | undefined> {
-    const apiId = req.params.apiId as string;
-    const problem = apiIdProblem(apiId);
-    if (problem) {
-      status(res, 400, `api_id: ${problem}`);
-      return undefined;
-    }
-    if (gateway.getApi(apiId)) return apiId;
-    try {
-      await readDefinitionFile(join(gateway.config.app_path, `${apiId}.json`));
-      return apiId;
-    } catch {
-      status(res, 404, 'API not found');
-      return undefined;
-    }
-  }
+  const knownApi = (req: Request, res: Response) => knownApiParam(gateway, req, res);
 
   function fileParam(req: Request, res: Response): string | undefined {
     const name = req.params.file as string;

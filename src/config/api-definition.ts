@@ -97,7 +97,12 @@ export const ApiDefinitionSchema = Type.Object({
     max_body_bytes: Type.Optional(Type.Integer({ minimum: 0 })),
   }),
   custom_middleware: Type.Optional(CustomMiddlewareSchema),
-  custom_middleware_bundle: Str(),
+  /**
+   * Bundle file name(s) under the gateway's `bundle_base_url`, comma-separated for several. No
+   * control characters (they would reach a URL and a log line); the full name rule is applied
+   * when the bundle is loaded (src/bundles/names.ts), with a message naming the problem.
+   */
+  custom_middleware_bundle: Type.Optional(Type.String({ maxLength: 2048, pattern: '^[^\\u0000-\\u001f\\u007f]*$' })),
   custom_middleware_bundle_disabled: Bool(),
   disable_rate_limit: Bool(),
   disable_quota: Bool(),

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type ApiDefinition, ApiDefinitionSchema, type HookKind, type IdExtractorConfig, type MiddlewareDefinition } from './api-definition';
+import { type ApiDefinition, ApiDefinitionSchema, type CustomMiddleware, type HookKind, type IdExtractorConfig, type MiddlewareDefinition } from './api-definition';
+import type { BundleInfo, ResolvedBundle } from './bundle-resolver';
 import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config';
 import { apiIdProblem } from './safe-names';
@@ -44,7 +45,10 @@ export interface ApiSpec {
   readonly eventsPerS: number;
   /** JSON of config_data as Tyk puts it in the spec map, or undefined when disabled or empty. */
   readonly configDataJson?: string;
+  /** Tyk's `bundle_hash`: MD5 hex of `custom_middleware_bundle` (of "" without one). */
   readonly bundleHash: string;
+  /** The plugin bundle whose manifest supplied `custom_middleware`, if any. */
+  readonly bundle?: BundleInfo;
   readonly ignoredPaths: IgnoredPath[];
   /** Largest request body accepted (413 beyond), counted as it streams. */
   readonly maxBodyBytes: number;
@@ -78,7 +82,7 @@ function enabled(list: MiddlewareDefinition[] | undefined, kind: HookKind): Hook
 }
 
 /** A listen path is compared with normalised request paths, so it is normalised the same way. */
-function normaliseListenPath(path: string, where: string): string {
+export function normaliseListenPath(path: string, where: string): string {
   const normal = normalisePath(path);
   if (normal === undefined) throw new ConfigError(`${where}: proxy.listen_path: "${path}" is not a valid path (broken percent-escape)`);
   return normal.endsWith('/') ? normal : `${normal}/`;
@@ -124,6 +128,16 @@ function ignoredPaths(def: ApiDefinition): IgnoredPath[] {
 }
 
 /**
+ * A bundle's manifest replaces the definition's `custom_middleware` entirely, as in Tyk, except
+ * our `limits` extension: resource limits are the operator's (the definition's) when it sets them.
+ */
+function effectiveMiddleware(def: ApiDefinition, bundle?: ResolvedBundle): CustomMiddleware {
+  if (!bundle) return def.custom_middleware ?? {};
+  const limits = def.custom_middleware?.limits ?? bundle.customMiddleware.limits;
+  return { ...bundle.customMiddleware, ...(limits ? { limits } : {}) };
+}
+
+/**
  * The request body limit of an API: `proxy.max_body_bytes` (ours), else Tyk's
  * `global_size_limit` of its versions (the smallest set, 0 = unset), else the gateway's
  * `isolate_options.max_body_bytes`.
@@ -134,18 +148,14 @@ function maxBodyBytes(def: ApiDefinition, config: GatewayConfig): number {
   return limits.length > 0 ? Math.min(...limits) : config.isolate_options.max_body_bytes;
 }
 
-export function compileApiSpec(def: ApiDefinition, file: string, config: GatewayConfig, sources: MiddlewareSource[]): ApiSpec {
+export function compileApiSpec(def: ApiDefinition, file: string, config: GatewayConfig, sources: MiddlewareSource[], bundle?: ResolvedBundle): ApiSpec {
   const where = `${file} (api ${def.api_id})`;
-  const cm = def.custom_middleware ?? {};
+  const cm = effectiveMiddleware(def, bundle);
   let target: URL;
   try {
     target = new URL(def.proxy.target_url);
   } catch {
     throw new ConfigError(`${where}: proxy.target_url: not a valid URL`);
-  }
-  if (def.custom_middleware_bundle && def.custom_middleware_bundle_disabled !== true) {
-    // Tyk does not serve an API whose bundle cannot be loaded; neither do we, and we say why.
-    throw new ConfigError(`${where}: custom_middleware_bundle: plugin bundles are not supported by this build of isogate; put the files in middleware_path/${def.api_id}/ and list the hooks in custom_middleware`);
   }
   const driver = cm.driver || (sources.length > 0 ? 'isolate' : '');
   const hooks = {
@@ -173,6 +183,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
   const eventsPerS = limits.events_per_s ?? config.isolate_options.events_per_s;
   const hash = createHash('sha256').update(JSON.stringify(def)).update(`\0${memoryLimitMb}\0${hookTimeoutMs}\0${allowWasm}\0${logLinesPerS}\0${eventsPerS}`);
   for (const s of sources) hash.update(`\0${s.filename}\0`).update(s.code);
+  if (bundle) hash.update(`\0bundle\0${bundle.info.dir}\0`).update(JSON.stringify(cm));
   return {
     definition: def,
     file,
@@ -197,6 +208,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     eventsPerS,
     configDataJson,
     bundleHash: createHash('md5').update(def.custom_middleware_bundle ?? '').digest('hex'),
+    bundle: bundle?.info,
     ignoredPaths: ignoredPaths(def),
     maxBodyBytes: maxBodyBytes(def, config),
     sessionLifetime: def.session_lifetime ?? 0,

@@ -28,14 +28,15 @@ export async function realPathOf(path: string): Promise<string> {
 }
 
 /**
- * Why a relative path written in a definition is refused before any lookup, or undefined. `..`
- * is refused even when it would come back inside: a path names a place under a folder, plainly.
+ * Why a relative path written in a definition (or a bundle) is refused before any lookup, or
+ * undefined. `..` is refused even when it would come back inside: a path names a place under a
+ * folder (`root`, as named in the message), plainly.
  */
-export function relativePathProblem(path: string): string | undefined {
+export function relativePathProblem(path: string, root = 'middleware_path'): string | undefined {
   if (path === '') return 'is empty';
   if (path.includes('\0')) return 'contains a NUL character';
   if (path.includes('\\')) return 'contains a backslash (use "/")';
-  if (isAbsolute(path)) return 'is absolute (give a path relative to middleware_path)';
-  if (path.split('/').includes('..')) return 'contains ".." (give a path inside middleware_path)';
+  if (isAbsolute(path)) return `is absolute (give a path relative to ${root})`;
+  if (path.split('/').includes('..')) return `contains ".." (give a path inside ${root})`;
   return undefined;
 }

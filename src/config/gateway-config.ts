@@ -73,9 +73,22 @@ export const GatewayConfigSchema = Type.Object({
     id_extractor_scope: Type.Union([Type.Literal('api'), Type.Literal('org')], { default: 'api' }),
   }, { default: {} }),
   event_handlers: Type.Optional(EventHandlersSectionSchema),
+  /** Plugin bundles (src/bundles): download `custom_middleware_bundle` from `bundle_base_url`. */
   enable_bundle_downloader: Type.Boolean({ default: false }),
+  /** http://, https:// or file:// folder the bundle names are joined to. */
   bundle_base_url: Type.Optional(Type.String()),
+  /** Tyk: accept any TLS certificate from an https bundle server. */
+  bundle_insecure_skip_verify: Type.Boolean({ default: false }),
+  /** PEM RSA public key (`PUBLIC KEY` or `RSA PUBLIC KEY`): bundles must then be signed with its private key. */
   public_key_path: Type.Optional(Type.String()),
+  /** Tyk: a bundle already on disk is used without verifying it again. */
+  skip_verify_existing_plugin_bundle: Type.Boolean({ default: false }),
+  /** Our extension: caps on what a bundle (download or upload) may be, against zip bombs. */
+  bundle_options: Type.Object({
+    max_download_bytes: Type.Integer({ minimum: 1, default: 64 * MiB }),
+    max_uncompressed_bytes: Type.Integer({ minimum: 1, default: 256 * MiB }),
+    max_entries: Type.Integer({ minimum: 1, default: 10000 }),
+  }, { default: {} }),
   /** Signs cluster notifications (Redis mode). */
   node_secret: Type.Optional(Type.String()),
   /** Tyk: accept cluster notifications without a valid signature. */
@@ -129,7 +142,22 @@ export function parseGatewayConfig(raw: unknown, source: string, baseDir: string
   if (config.enable_bundle_downloader && !config.bundle_base_url) {
     throw new ConfigError(`${source}: bundle_base_url: is required when enable_bundle_downloader is true`);
   }
+  if (config.bundle_base_url !== undefined) config.bundle_base_url = checkBundleBaseUrl(config.bundle_base_url, source);
   return config;
+}
+
+/** Tyk fetches bundles over http, https or file; anything else is refused at startup, not at the first download. */
+function checkBundleBaseUrl(value: string, source: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${source}: bundle_base_url: ${JSON.stringify(value)} is not a URL (e.g. https://bundles.example.com/ or file:///srv/bundles/)`);
+  }
+  if (!['http:', 'https:', 'file:'].includes(url.protocol)) {
+    throw new ConfigError(`${source}: bundle_base_url: scheme "${url.protocol.slice(0, -1)}" is not supported (use http, https or file)`);
+  }
+  return url.href;
 }
 
 export function loadGatewayConfig(file: string): GatewayConfig {

@@ -2,7 +2,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { logger } from '../log/logger';
 import type { ApiDefinition } from './api-definition';
-import { type ApiSpec, checkDefinition, compileApiSpec } from './api-spec';
+import { type ApiSpec, checkDefinition, compileApiSpec, normaliseListenPath } from './api-spec';
+import type { BundleResolver, UploadOverride } from './bundle-resolver';
 import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config';
 import { resolveMiddlewareSources, type SourceOverlay, type SourcePolicy } from './middleware-sources';
@@ -22,6 +23,25 @@ export interface LoadedDefinitions {
   failures: LoadFailure[];
   /** Files that exist but could not be loaded: their APIs keep serving the previous version. */
   failedFiles: Set<string>;
+  /**
+   * APIs whose bundle is being downloaded: each settles on its own, so that a slow bundle server
+   * holds up only its own APIs (the gateway swaps them in as they arrive).
+   */
+  pending: PendingSpec[];
+}
+
+export interface PendingSpec {
+  readonly apiId: string;
+  readonly file: string;
+  /** Resolves once the bundle is downloaded and the spec compiled; rejects with the reason. */
+  readonly spec: Promise<ApiSpec>;
+}
+
+/** Plugin bundles, when the gateway has them (tests of config alone run without). */
+export interface BundleContext {
+  readonly resolver: BundleResolver;
+  /** A pending change to the API's uploaded bundle (`PUT /tyk/apis/{id}/bundle`). */
+  readonly upload?: UploadOverride;
 }
 
 /** Who serves a listen path now: a later file that claims it too is the one refused. */
@@ -30,10 +50,26 @@ export interface ServingPath {
   file: string;
 }
 
-/** Read, check and compile one definition. Throws ConfigError naming the file and key. */
-export async function buildSpec(def: ApiDefinition, file: string, config: GatewayConfig, drivers: SourcePolicy, overlay?: SourceOverlay): Promise<ApiSpec> {
-  const sources = await resolveMiddlewareSources(def, file, config, dirname(config.source), drivers, overlay);
-  return compileApiSpec(def, file, config, sources);
+/**
+ * Read, check and compile one definition. Throws ConfigError naming the file and key. With a
+ * bundle, its manifest supplies the middleware and its folder the files; a bundle that still has
+ * to be downloaded is downloaded first (loadApiDefinitions does that apart, see `pending`).
+ */
+export async function buildSpec(def: ApiDefinition, file: string, config: GatewayConfig, drivers: SourcePolicy, overlay?: SourceOverlay, bundles?: BundleContext): Promise<ApiSpec> {
+  const where = `${file} (api ${def.api_id})`;
+  if (bundles && (await bundles.resolver.needsDownload(def, bundles.upload))) await bundles.resolver.download(def, where);
+  const bundle = bundles ? await bundles.resolver.resolve(def, where, drivers, bundles.upload) : undefined;
+  const sources = bundle ? bundle.sources : await resolveMiddlewareSources(def, file, config, dirname(config.source), drivers, overlay);
+  return compileApiSpec(def, file, config, sources, bundle);
+}
+
+/** An API a file claims: built (`spec`), or waiting for its bundle (`pending`). */
+interface Claim {
+  readonly apiId: string;
+  readonly file: string;
+  readonly listenPath: string;
+  readonly spec?: ApiSpec;
+  readonly pending?: Promise<ApiSpec>;
 }
 
 async function readJsonFile(file: string): Promise<unknown> {
@@ -54,7 +90,7 @@ export async function readDefinitionFile(file: string): Promise<ApiDefinition> {
  * the API that serves it now (`serving`) keeps it, else the earlier file name; the other file
  * is refused, naming both.
  */
-export async function loadApiDefinitions(config: GatewayConfig, drivers: SourcePolicy, serving: ReadonlyMap<string, ServingPath> = new Map()): Promise<LoadedDefinitions> {
+export async function loadApiDefinitions(config: GatewayConfig, drivers: SourcePolicy, serving: ReadonlyMap<string, ServingPath> = new Map(), bundles?: BundleContext): Promise<LoadedDefinitions> {
   const failures: LoadFailure[] = [];
   let names: string[] = [];
   try {
@@ -81,40 +117,51 @@ export async function loadApiDefinitions(config: GatewayConfig, drivers: SourceP
         logger.info({ file, api_id: def.api_id }, 'API is inactive (active: false); not served');
         return { file };
       }
-      return { file, spec: await buildSpec(def, file, config, drivers) };
+      if (bundles && (await bundles.resolver.needsDownload(def))) {
+        const where = `${file} (api ${def.api_id})`;
+        const pending = bundles.resolver.download(def, where).then(() => buildSpec(def, file, config, drivers, undefined, bundles));
+        pending.catch(() => undefined); // settled by the gateway; never an unhandled rejection
+        const claim: Claim = { apiId: def.api_id, file, listenPath: normaliseListenPath(def.proxy.listen_path, where), pending };
+        return { file, claim };
+      }
+      const spec = await buildSpec(def, file, config, drivers, undefined, bundles);
+      const claim: Claim = { apiId: spec.apiId, file, listenPath: spec.listenPath, spec };
+      return { file, claim };
     } catch (err) {
       return { file, apiId, error: err instanceof ConfigError ? err.message : `${file}: ${(err as Error).message}` };
     }
   }));
-  const byId = new Map<string, ApiSpec>();
-  for (const { file, apiId, spec, error } of loaded) {
+  const byId = new Map<string, Claim>();
+  for (const { file, apiId, claim, error } of loaded) {
     if (error !== undefined) fail({ file, apiId, error });
-    if (!spec) continue;
-    const sameId = byId.get(spec.apiId);
-    if (sameId) fail({ file, apiId: spec.apiId, error: `${file}: api_id: "${spec.apiId}" is already defined in ${sameId.file}` });
-    else byId.set(spec.apiId, spec);
+    if (!claim) continue;
+    const sameId = byId.get(claim.apiId);
+    if (sameId) fail({ file, apiId: claim.apiId, error: `${file}: api_id: "${claim.apiId}" is already defined in ${sameId.file}` });
+    else byId.set(claim.apiId, claim);
   }
   // Listen paths: the current owner keeps its path if it still claims it, or if its file failed
   // to load (its running version keeps serving).
-  const byPath = new Map<string, ApiSpec[]>();
-  for (const spec of byId.values()) {
-    const list = byPath.get(spec.listenPath);
-    if (list) list.push(spec);
-    else byPath.set(spec.listenPath, [spec]);
+  const byPath = new Map<string, Claim[]>();
+  for (const claim of byId.values()) {
+    const list = byPath.get(claim.listenPath);
+    if (list) list.push(claim);
+    else byPath.set(claim.listenPath, [claim]);
   }
   const specs: ApiSpec[] = [];
+  const pending: PendingSpec[] = [];
   for (const [listenPath, claimants] of byPath) {
     const owner = serving.get(listenPath);
     const ownerStays = owner && failedFiles.has(owner.file) && !claimants.some((c) => c.apiId === owner.apiId);
     const winner = ownerStays ? undefined : (claimants.find((c) => c.apiId === owner?.apiId) ?? claimants[0]!);
-    for (const spec of claimants) {
-      if (spec === winner) {
-        specs.push(spec);
+    for (const claim of claimants) {
+      if (claim === winner) {
+        if (claim.spec) specs.push(claim.spec);
+        if (claim.pending) pending.push({ apiId: claim.apiId, file: claim.file, spec: claim.pending });
         continue;
       }
       const holder = winner ? `${winner.file} (api ${winner.apiId})` : `${owner!.file} (api ${owner!.apiId}), which keeps serving it`;
-      fail({ file: spec.file, apiId: spec.apiId, error: `${spec.file}: proxy.listen_path: "${listenPath}" is already used by ${holder}` });
+      fail({ file: claim.file, apiId: claim.apiId, error: `${claim.file}: proxy.listen_path: "${listenPath}" is already used by ${holder}` });
     }
   }
-  return { specs, failures, failedFiles };
+  return { specs, failures, failedFiles, pending };
 }

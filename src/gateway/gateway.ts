@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import { AuthCache, CachedSessionStore } from '../auth/auth-cache';
 import type { ApiSpec } from '../config/api-spec';
-import { buildSpec, type LoadFailure, loadApiDefinitions, readDefinitionFile, type ServingPath } from '../config/load-apps';
+import { type BundleContext, buildSpec, type LoadFailure, loadApiDefinitions, type PendingSpec, readDefinitionFile, type ServingPath } from '../config/load-apps';
+import { BundleLoader } from '../bundles/loader';
+import type { StagedBundle } from '../bundles/uploads';
+import { ConfigError } from '../config/config-error';
 import type { SourceOverlay } from '../config/middleware-sources';
 import { join } from 'node:path';
 import type { GatewayConfig } from '../config/gateway-config';
@@ -53,9 +56,19 @@ export class Gateway {
   readonly limiter: SessionLimiter;
   private table = new RouteTable<ApiRuntime>([]);
   private readonly runtimes = new Map<string, ApiRuntime>();
-  /** What the last reload could not load or build. */
+  /** What the last reload could not load or build (and bundles that failed since). */
   private failures: LoadFailure[] = [];
   private readonly generations = new Map<string, number>();
+  /** Plugin bundles: download, extraction, verification, uploads. */
+  readonly bundles: BundleLoader;
+  /** APIs whose bundle download is in progress. */
+  private readonly downloading = new Set<string>();
+  /**
+   * Per API, the reload that last decided what it should be: a bundle that arrives after a later
+   * reload (or upload) changed or removed the API is not swapped in.
+   */
+  private readonly wanted = new Map<string, number>();
+  private reloads = 0;
   private readonly server: http.Server;
   private readonly limits: RequestLimits;
   private readonly healthPath: string;
@@ -74,6 +87,7 @@ export class Gateway {
     this.store = new CachedSessionStore(this.authCache, this.rawStore);
     this.events = new EventBus({ gatewayHandlers: config.event_handlers });
     this.limiter = new SessionLimiter({ store: this.store });
+    this.bundles = new BundleLoader(config);
     this.drivers = new Drivers({
       config,
       events: this.events,
@@ -146,6 +160,7 @@ export class Gateway {
     // Before anything loads: an unreachable Redis is a startup error, not a half-started gateway.
     await connectSessionStore(this.rawStore);
     this.cluster = await startClusterBus(this.config, this.rawStore, this);
+    void this.bundles.sweep().catch((err: Error) => logger.warn(`cleaning up old bundle extractions: ${err.message}`));
     const report = await this.reload();
     for (const line of report.errors) logger.error(line);
     await new Promise<void>((resolve, reject) => {
@@ -199,9 +214,24 @@ export class Gateway {
     const queued = this.exclusive(() => {
       this.reloadQueued = undefined;
       return this.doReload();
-    });
+    }).then(({ report, pending, seq }) => this.settleDownloads(report, pending, seq));
     this.reloadQueued = queued;
     return queued;
+  }
+
+  /** Whether the API's bundle is being downloaded (its new version is swapped in when it arrives). */
+  isDownloading(apiId: string): boolean {
+    return this.downloading.has(apiId);
+  }
+
+  private get bundleContext(): BundleContext {
+    return { resolver: this.bundles };
+  }
+
+  /** Forget the API's failures (it built), or replace them with `failure`. */
+  private setFailure(apiId: string, failure?: LoadFailure): void {
+    this.failures = this.failures.filter((f) => f.apiId !== apiId);
+    if (failure) this.failures.push(failure);
   }
 
   /**
@@ -214,7 +244,10 @@ export class Gateway {
       const current = this.runtimes.get(apiId);
       const file = current?.spec.file ?? join(this.config.app_path, `${apiId}.json`);
       const def = current?.spec.definition ?? (await readDefinitionFile(file));
-      const spec = await buildSpec(def, file, this.config, this.drivers, overlay);
+      const spec = await buildSpec(def, file, this.config, this.drivers, overlay, this.bundleContext);
+      if (spec.bundle && [...overlay.values()].some((code) => code !== null)) {
+        throw new ConfigError(`api ${apiId} takes its middleware from its bundle (${spec.bundle.name}), not from uploaded files: upload a bundle with PUT /tyk/apis/${apiId}/bundle`);
+      }
       const runtime = await this.build(spec);
       try {
         await commit();
@@ -229,6 +262,43 @@ export class Gateway {
     });
   }
 
+  /**
+   * Replace (zip) or remove (null) the API's uploaded bundle: extract and verify it, build the
+   * API from it, warm the new isolate, then make the upload current and swap the API in. On any
+   * failure the upload is dropped and the running version keeps serving.
+   */
+  changeBundle(apiId: string, zip: Uint8Array | null): Promise<{ runtime: ApiRuntime; staged: StagedBundle }> {
+    return this.exclusive(async () => {
+      const current = this.runtimes.get(apiId);
+      const file = current?.spec.file ?? join(this.config.app_path, `${apiId}.json`);
+      const def = current?.spec.definition ?? (await readDefinitionFile(file));
+      if (def.custom_middleware_bundle_disabled === true) throw new ConfigError(`${file} (api ${apiId}): custom_middleware_bundle_disabled is true: this API takes no bundle`);
+      const staged = zip ? await this.bundles.uploads.stage(apiId, zip) : await this.bundles.uploads.stageRemoval(apiId);
+      let runtime: ApiRuntime;
+      try {
+        const spec = await buildSpec(def, file, this.config, this.drivers, undefined, { resolver: this.bundles, upload: staged.override });
+        runtime = await this.build(spec);
+      } catch (err) {
+        await staged.discard();
+        throw err;
+      }
+      try {
+        // Warm first: once committed, the upload is the API's bundle and is not discarded.
+        await runtime.dispatcher?.warm?.();
+        await staged.commit();
+      } catch (err) {
+        await runtime.retire(0);
+        await staged.discard();
+        throw err;
+      }
+      this.wanted.set(apiId, ++this.reloads);
+      this.setFailure(apiId);
+      this.swap(new Map([[apiId, runtime]]), []);
+      logger.info({ api_id: apiId, generation: runtime.generation, bundle: runtime.spec.bundle?.dir }, zip ? 'bundle uploaded; API swapped' : 'uploaded bundle removed; API swapped');
+      return { runtime, staged };
+    });
+  }
+
   private async build(spec: ApiSpec): Promise<ApiRuntime> {
     const generation = (this.generations.get(spec.apiId) ?? 0) + 1;
     const runtime = await buildApiRuntime(spec, this.services, generation);
@@ -236,10 +306,16 @@ export class Gateway {
     return runtime;
   }
 
-  private async doReload(): Promise<ReloadReport> {
+  /**
+   * The reload itself, under the lock: every API that is ready is built and swapped in at once.
+   * APIs whose bundle must be downloaded first are left `pending` (their previous version keeps
+   * serving) and settled outside the lock, so a slow bundle server holds up no other API.
+   */
+  private async doReload(): Promise<{ report: ReloadReport; pending: PendingSpec[]; seq: number }> {
+    const seq = ++this.reloads;
     const serving = new Map<string, ServingPath>();
     for (const runtime of this.runtimes.values()) serving.set(runtime.spec.listenPath, { apiId: runtime.spec.apiId, file: runtime.spec.file });
-    const { specs, failures, failedFiles } = await loadApiDefinitions(this.config, this.drivers, serving);
+    const { specs, failures, failedFiles, pending } = await loadApiDefinitions(this.config, this.drivers, serving, this.bundleContext);
     const built = new Map<string, ApiRuntime>();
     const unchanged: string[] = [];
     for (const spec of specs) {
@@ -257,14 +333,70 @@ export class Gateway {
         logger.error({ api_id: spec.apiId, file: spec.file }, line);
       }
     }
-    const present = new Set(specs.map((s) => s.apiId));
+    const present = new Set([...specs.map((s) => s.apiId), ...pending.map((p) => p.apiId)]);
     // A file that failed to load keeps its API serving: only APIs whose file is gone are removed.
     const removed = [...this.runtimes.keys()].filter((id) => !present.has(id) && !failedFiles.has(this.runtimes.get(id)!.spec.file));
     this.swap(built, removed);
-    this.failures = failures;
+    // What each API should now be. An API whose bundle is still on its way keeps its last failure
+    // (if any) until the download settles.
+    this.wanted.clear();
+    for (const id of present) this.wanted.set(id, seq);
+    for (const f of failures) if (f.apiId !== undefined) this.wanted.set(f.apiId, seq);
+    this.downloading.clear();
+    for (const p of pending) this.downloading.add(p.apiId);
+    this.failures = [...failures, ...this.failures.filter((f) => f.apiId !== undefined && this.downloading.has(f.apiId))];
     const errors = failures.map((f) => f.error);
     const report: ReloadReport = { status: errors.length ? 'error' : 'ok', built: [...built.keys()], removed, unchanged, errors, failed: failures };
-    logger.info({ built: report.built, removed, unchanged: unchanged.length, errors: errors.length }, 'reload complete');
+    logger.info({ built: report.built, removed, unchanged: unchanged.length, errors: errors.length, downloading: pending.map((p) => p.apiId) }, 'reload complete');
+    return { report, pending, seq };
+  }
+
+  /**
+   * Each API whose bundle was being downloaded is built and swapped in as soon as its bundle is
+   * there (unless a later reload or upload decided otherwise meanwhile); the report is complete
+   * once all have settled.
+   */
+  private async settleDownloads(report: ReloadReport, pending: PendingSpec[], seq: number): Promise<ReloadReport> {
+    if (pending.length === 0) return report;
+    await Promise.all(pending.map(async ({ apiId, file, spec: ready }) => {
+      let line: string | undefined;
+      try {
+        const spec = await ready;
+        line = await this.exclusive(async () => {
+          if (this.stopping || this.wanted.get(apiId) !== seq) return undefined;
+          const current = this.runtimes.get(apiId);
+          this.downloading.delete(apiId);
+          if (current && current.spec.contentHash === spec.contentHash) {
+            report.unchanged.push(apiId);
+            this.setFailure(apiId);
+            return undefined;
+          }
+          try {
+            const runtime = await this.build(spec);
+            this.swap(new Map([[apiId, runtime]]), []);
+            this.setFailure(apiId);
+            report.built.push(apiId);
+            logger.info({ api_id: apiId, generation: runtime.generation, bundle: spec.bundle?.name }, 'bundle arrived; API swapped in');
+            return undefined;
+          } catch (err) {
+            const message = (err as Error).message;
+            return `${message.startsWith(file) ? '' : `${file} (api ${apiId}): `}${message}${current ? ' — the previous version keeps serving' : ''}`;
+          }
+        });
+      } catch (err) {
+        line = `${(err as Error).message}${this.runtimes.has(apiId) ? ' — the previous version keeps serving' : ''}`;
+      }
+      if (line === undefined) return;
+      const failure: LoadFailure = { file, apiId, error: line };
+      report.errors.push(line);
+      report.failed.push(failure);
+      report.status = 'error';
+      logger.error({ api_id: apiId, file }, line);
+      if (this.wanted.get(apiId) === seq) {
+        this.setFailure(apiId, failure);
+        this.downloading.delete(apiId);
+      }
+    }));
     return report;
   }
 
@@ -302,6 +434,7 @@ export class Gateway {
     if (this.stopping) return;
     this.stopping = true;
     this.ready = false;
+    this.bundles.close(); // downloads and extractions in progress stop now
     // No notification may start a reload while runtimes are being disposed (ignored from now on).
     const leftCluster = this.cluster?.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -50,6 +50,8 @@ export interface RecordingServer {
 export interface RecordingServerOptions {
   /** Close idle keep-alive connections after this long (Node's default otherwise). */
   keepAliveTimeoutMs?: number;
+  /** Listen on this port (a server coming back where clients expect it); a free one by default. */
+  port?: number;
 }
 
 export async function startRecordingServer(respond: Responder = echo, options: RecordingServerOptions = {}): Promise<RecordingServer> {
@@ -65,7 +67,7 @@ export async function startRecordingServer(respond: Responder = echo, options: R
     });
   });
   if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -19,6 +19,12 @@ function hasHooks(spec: ApiSpec): boolean {
   return Boolean(spec.authCheck) || Object.values(spec.hooks).some((list) => list.length > 0);
 }
 
+/** What loading needs to know of the drivers, without opening any (also for `isogate bundle verify`). */
+export const DRIVER_SOURCES: SourcePolicy = {
+  needsSources: (name) => BY_NAME.get(name)?.needsSources ?? true,
+  sourceFiles: (name) => BY_NAME.get(name)?.sourceFiles,
+};
+
 /** The gateway's drivers, each opened on first use and closed with the gateway. */
 export class Drivers implements SourcePolicy {
   private readonly opened = new Map<DriverPlugin, Driver>();
@@ -26,11 +32,11 @@ export class Drivers implements SourcePolicy {
   constructor(private readonly host: DriverHost) {}
 
   needsSources(name: string): boolean {
-    return BY_NAME.get(name)?.needsSources ?? true;
+    return DRIVER_SOURCES.needsSources(name);
   }
 
   sourceFiles(name: string): RegExp | undefined {
-    return BY_NAME.get(name)?.sourceFiles;
+    return DRIVER_SOURCES.sourceFiles!(name);
   }
 
   private driverFor(spec: ApiSpec): Driver {
