@@ -42,7 +42,7 @@ export type CallRunner = (kind: number, payload: Uint8Array) => CallResult | Pro
 
 interface Entry {
   buffer: ArrayBuffer;
-  view: DataView;
+  bytes: Uint8Array;
   firstId: number;
   count: number;
   /** Index of the next call to start. */
@@ -54,23 +54,26 @@ interface Entry {
   stopped: boolean;
 }
 
-/** Results finished since the last report, in finishing order. */
+/** Results finished since the last report, in finishing order (failures become FailureText when reported). */
 interface Outbox {
   ids: number[];
-  results: CallResult[];
+  results: (CallResult | Uint8Array)[];
 }
 
-const isFailure = (result: CallResult): result is GuestFailure => result !== undefined && !(result instanceof U8);
+const isFailure = (result: CallResult | Uint8Array): result is GuestFailure => result !== undefined && !(result instanceof U8);
 
+const readU32 = (bytes: Uint8Array, at: number): number => (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16)) + bytes[at + 3] * 0x1000000;
+
+/** The report of everything in `box` (emptied), as one buffer (protocol: BatchReport). */
 function encodeReport(box: Outbox, started: number, current: number): BatchReport {
   const n = box.ids.length;
-  const payloads: Uint8Array[] = [];
   let total = REPORT_PAIRS + n * REPORT_PAIR_BYTES;
   for (let i = 0; i < n; i++) {
     const result = box.results[i];
-    const bytes = result instanceof U8 ? result : result === undefined ? EMPTY : encodeUtf8(stringify(result));
-    payloads[i] = bytes;
-    total += bytes.length;
+    // A failure travels as its JSON text (rare: converted in place, once).
+    if (isFailure(result)) box.results[i] = encodeFailure(result);
+    const bytes = box.results[i];
+    if (bytes instanceof U8) total += bytes.length;
   }
   const report = new U8(total);
   const view = new View(report.buffer);
@@ -79,17 +82,31 @@ function encodeReport(box: Outbox, started: number, current: number): BatchRepor
   view.setFloat64(REPORT_COUNT, n, true);
   let at = REPORT_PAIRS + n * REPORT_PAIR_BYTES;
   for (let i = 0; i < n; i++) {
-    const bytes = payloads[i];
+    const result = box.results[i];
     const pair = REPORT_PAIRS + i * REPORT_PAIR_BYTES;
     view.setFloat64(pair, box.ids[i], true);
-    view.setFloat64(pair + 8, isFailure(box.results[i]) ? -bytes.length : bytes.length, true);
-    report.set(bytes, at);
-    at += bytes.length;
+    if (result instanceof U8) {
+      view.setFloat64(pair + 8, result instanceof FailureText ? -result.length : result.length, true);
+      report.set(result, at);
+      at += result.length;
+    } else {
+      view.setFloat64(pair + 8, 0, true); // an event's empty answer
+    }
   }
+  box.ids.length = 0;
+  box.results.length = 0;
   return report;
 }
 
-const EMPTY = new U8(0);
+/** A failure's JSON text, told apart from an `Object`'s bytes by its class. */
+class FailureText extends U8 {}
+
+function encodeFailure(failure: GuestFailure): FailureText {
+  const utf8 = encodeUtf8(stringify(failure));
+  const text = new FailureText(utf8.length);
+  text.set(utf8);
+  return text;
+}
 
 export interface BatchRunner {
   run(batch: ArrayBuffer, firstId: number): BatchReport | { readonly report: BatchReport };
@@ -132,8 +149,8 @@ export function createBatchRunner(runCall: CallRunner, windowMs: number): BatchR
       if (e.next > 0 && now() - e.startedAt >= windowMs) return;
       const index = e.next++;
       const header = BATCH_COUNT_BYTES + index * BATCH_ITEM_HEADER_BYTES;
-      const kind = e.view.getUint8(header);
-      const length = e.view.getUint32(header + 1, true);
+      const kind = e.bytes[header];
+      const length = readU32(e.bytes, header + 1);
       const payload = new U8(e.buffer, e.offset, length);
       e.offset += length;
       const id = e.firstId + index;
@@ -163,8 +180,8 @@ export function createBatchRunner(runCall: CallRunner, windowMs: number): BatchR
   }
 
   function seal(e: Entry | null): BatchReport {
+    // The outbox is emptied and reused: results recorded from here on belong to the next report.
     const box = outbox;
-    outbox = { ids: [], results: [] };
     entryActive = false;
     let started = 0;
     if (e) {
@@ -175,11 +192,11 @@ export function createBatchRunner(runCall: CallRunner, windowMs: number): BatchR
   }
 
   function run(batch: ArrayBuffer, firstId: number): BatchReport | { readonly report: BatchReport } {
-    const view = new View(batch);
-    const count = batch.byteLength >= BATCH_COUNT_BYTES ? view.getUint32(0, true) : 0;
+    const bytes = new U8(batch);
+    const count = bytes.length >= BATCH_COUNT_BYTES ? readU32(bytes, 0) : 0;
     const e: Entry = {
       buffer: batch,
-      view,
+      bytes,
       firstId,
       count,
       next: 0,
