@@ -67,7 +67,7 @@ describe('python driver: loading, reloading and stopping', function () {
       // Not served; the runtime endpoint says it failed (the reason is checked below).
       const runtime = await gw.admin(`/tyk/apis/${id}/runtime`);
       expect(runtime.status, id).to.equal(200);
-      expect((await runtime.json()).status, id).to.equal('failed');
+      expect((await readJson<{ status: string }>(runtime)).status, id).to.equal('failed');
     }
     const { message } = await gw.reload();
     const lineOf = (id: string) => (message ?? '').split('\n').find((l) => l.includes(`(api ${id})`)) || '';

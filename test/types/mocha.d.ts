@@ -9,6 +9,8 @@ declare namespace Mocha {
   /** `this` in a hook or test: skip() ends it as pending. */
   interface Context extends Runnable {
     skip(): never;
+    /** In an afterEach hook: the test that just ran. */
+    currentTest?: { title: string; state?: 'passed' | 'failed' | 'pending' };
   }
   /** `this` in a describe() body. */
   interface Suite extends Runnable {

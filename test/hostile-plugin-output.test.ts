@@ -1,13 +1,14 @@
-'use strict';
-// Hostile plugin output through a real gateway under its supervisor: every status, header and
-// body a plugin hands back (return_overrides, set_headers, response hooks, JSVM ReturnData, gRPC
-// replies) goes through one guarded response path. The crash repros of issue 12 must leave the
-// same worker process serving, and every reply must be well framed on the wire.
-const { expect } = require('chai');
-const grpc = require('@grpc/grpc-js');
-const { decodeObject, decodeEvent, encodeObject } = require('../dist/src/coprocess/codec');
-const { startGateway, makeWorkspace, writeApi, writeMiddleware, keylessApi, runNode, ROOT } = require('./helpers/gateway');
-const { parseResponses, rawExchange, responsesComplete, startRawUpstream } = require('./helpers/raw-http');
+import { expect } from 'chai';
+import * as grpc from '@grpc/grpc-js';
+import type { Socket } from 'node:net';
+import { decodeObject, decodeEvent, encodeObject } from '../src/coprocess/codec';
+import type { CoprocessObject } from '../src/coprocess/dispatcher';
+import { startGateway, makeWorkspace, writeApi, writeMiddleware, keylessApi, type RunningGateway } from './helpers/gateway';
+import type { LogLine } from './helpers/log';
+import { fromRoot, repoRoot } from './helpers/paths';
+import { sleep, until } from './helpers/poll';
+import { runToEnd } from './helpers/processes';
+import { parseResponses, rawExchange, responsesComplete, startRawUpstream, type RawUpstream, type Request } from './helpers/raw-http';
 
 const ISOLATE_PLUGIN = `
 // Copies query parameters into its output, as an innocent-looking plugin might.
@@ -51,28 +52,28 @@ evil.NewProcessRequest(function (request) {
  * A coprocess.Dispatcher plugin server whose replies copy the request's params into
  * return_overrides (gRPC plugins are written in any language; this one is Node).
  */
-function startEvilGrpcServer() {
-  const asBuffer = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const unary = (name, decode) => ({
+function startEvilGrpcServer(): Promise<{ port: number; stop(): void }> {
+  const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const unary = <T>(name: string, decode: (bytes: Buffer) => T): grpc.MethodDefinition<T, CoprocessObject | Buffer> => ({
     path: `/coprocess.Dispatcher/${name}`,
     requestStream: false,
     responseStream: false,
     requestDeserialize: decode,
-    requestSerialize: asBuffer,
+    requestSerialize: () => Buffer.alloc(0), // only the client side serialises requests
     responseSerialize: (reply) => (Buffer.isBuffer(reply) ? reply : asBuffer(encodeObject(reply))),
     responseDeserialize: (bytes) => bytes,
   });
   const server = new grpc.Server();
   server.addService({ Dispatch: unary('Dispatch', decodeObject), DispatchEvent: unary('DispatchEvent', decodeEvent) }, {
-    Dispatch(call, callback) {
+    Dispatch(call: grpc.ServerUnaryCall<CoprocessObject, CoprocessObject>, callback: grpc.sendUnaryData<CoprocessObject>) {
       const object = call.request;
-      const p = object.request.params || {};
-      if (p.code !== undefined) {
-        object.request.return_overrides = { response_code: Number(p.code), headers: p.name !== undefined ? { [p.name]: p.value || '' } : {}, response_body: p.body || '', override_error: true, response_error: '' };
+      const p = object.request?.params ?? {};
+      if (p.code !== undefined && object.request) {
+        object.request.return_overrides = { response_code: Number(p.code), headers: p.name !== undefined ? { [p.name]: p.value ?? '' } : {}, response_body: p.body ?? '', override_error: true, response_error: '' };
       }
       callback(null, object);
     },
-    DispatchEvent(_call, callback) {
+    DispatchEvent(_call: grpc.ServerUnaryCall<unknown, Buffer>, callback: grpc.sendUnaryData<Buffer>) {
       callback(null, Buffer.alloc(0));
     },
   });
@@ -85,28 +86,28 @@ function startEvilGrpcServer() {
 }
 
 /** Raw GET(s); resolves with the parsed responses (strictly framed) and the rest of the bytes. */
-async function get(port, targets, extraHeaders = []) {
+async function get(port: number, targets: string | string[], extraHeaders: string[] = []) {
   const list = Array.isArray(targets) ? targets : [targets];
   const bytes = list.map((t) => `GET ${t} HTTP/1.1\r\nHost: gw\r\n${extraHeaders.map((h) => `${h}\r\n`).join('')}\r\n`).join('');
   const result = await rawExchange(port, bytes, { until: responsesComplete(list.length) });
   return parseResponses(result.data, { closed: result.closed });
 }
 
-const q = (params) => `?${new URLSearchParams(params).toString()}`;
+const q = (params: Record<string, string>): string => `?${new URLSearchParams(params).toString()}`;
 
-function logLines(gw) {
-  return gw.logs.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+function logLines(gw: RunningGateway): LogLine[] {
+  return gw.logs.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
 }
 
 describe('hostile plugin output: one guarded response path, the worker keeps serving', function () {
   this.timeout(60000);
-  let upstream;
-  let grpcServer;
-  let gw;
-  let workerPid;
+  let upstream: RawUpstream;
+  let grpcServer: { port: number; stop(): void };
+  let gw: RunningGateway;
+  let workerPid: number;
 
   before(async () => {
-    upstream = await startRawUpstream((request, socket) => {
+    upstream = await startRawUpstream((request: Request, socket: Socket) => {
       if (!request.target.startsWith('/slow')) return undefined;
       setTimeout(() => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nslow'), 300);
       return 'hold';
@@ -125,7 +126,7 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
     gw = await startGateway({ dir, config: { coprocess_options: { enable_coprocess: true, coprocess_grpc_server: `tcp://127.0.0.1:${grpcServer.port}` } } });
     const listening = logLines(gw).filter((l) => /^isogate listening/.test(l.msg));
     expect(listening).to.have.length(1);
-    workerPid = listening[0].pid;
+    workerPid = listening[0]!.pid as number;
     expect(workerPid).to.be.a('number').and.not.equal(gw.child.pid);
   });
 
@@ -145,12 +146,12 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
     expect(lines.filter((l) => /uncaught|unhandled/i.test(l.msg))).to.deep.equal([]);
   }
 
-  afterEach(async function () {
-    if (gw && this.currentTest.state === 'passed') await sameWorkerServing();
+  afterEach(async function (this: Mocha.Context) {
+    if (gw && this.currentTest?.state === 'passed') await sameWorkerServing();
   });
 
   describe('the crash repros of issue 12 answer 500 Middleware error, and name the API and the header', () => {
-    const repros = [
+    const repros: [string, Record<string, string>, string][] = [
       ['a query parameter "%0d%0a" copied into an override header (code 400)', { code: '400', name: 'X-Echo', value: '\r\n' }, 'return_overrides.headers["X-Echo"]'],
       ['CR/LF smuggling a Set-Cookie', { code: '200', name: 'X-Echo', value: 'a\r\nSet-Cookie: admin=1' }, 'return_overrides.headers["X-Echo"]'],
       ['a NUL in a value', { code: '200', name: 'X-Echo', value: 'a\u0000b' }, 'return_overrides.headers["X-Echo"]'],
@@ -174,12 +175,7 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
         expect(responses[0].headers.map(([n]) => n)).to.not.include('set-cookie');
         expect(upstream.requests).to.deep.equal([]);
         // The MiddlewareError event (through the API's eh_log_handler) names the API and the field.
-        let seen;
-        for (let i = 0; i < 50 && !seen; i++) {
-          seen = logLines(gw).slice(before).find((l) => l.msg === 'seen:MiddlewareError');
-          if (!seen) await new Promise((r) => setTimeout(r, 20));
-        }
-        expect(seen, 'MiddlewareError event').to.not.equal(undefined);
+        const seen = await until(() => logLines(gw).slice(before).find((l) => l.msg === 'seen:MiddlewareError'), { timeoutMs: 3000, what: 'the MiddlewareError event' });
         expect(seen.api_id).to.equal('ovr');
         expect(seen.meta.APIID).to.equal('ovr');
         expect(seen.meta.Reason).to.equal('bad_result');
@@ -235,7 +231,8 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
   });
 
   describe('set_headers towards the upstream', () => {
-    for (const [what, params] of [['CR/LF in a value', { sname: 'X-Up', svalue: 'a\r\nX-Injected: 1' }], ['an invalid name', { sname: 'X Up', svalue: 'a' }], ['a NUL in a value', { sname: 'X-Up', svalue: '\u0000' }]]) {
+    const cases: [string, Record<string, string>][] = [['CR/LF in a value', { sname: 'X-Up', svalue: 'a\r\nX-Injected: 1' }], ['an invalid name', { sname: 'X Up', svalue: 'a' }], ['a NUL in a value', { sname: 'X-Up', svalue: '\u0000' }]];
+    for (const [what, params] of cases) {
       it(`${what}: 500 Middleware error, nothing forwarded`, async () => {
         upstream.reset();
         const { responses } = await get(gw.port, `/seth/x${q(params)}`);
@@ -261,7 +258,8 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
   });
 
   describe('response hooks', () => {
-    for (const [what, params] of [['status_code 1000', { rcode: '1000' }], ['status_code 0', { rcode: '0' }], ['status_code 101', { rcode: '101' }], ['CR/LF in a header', { rname: 'X-R', rvalue: 'a\r\nSet-Cookie: x=1' }], ['an invalid header name', { rname: 'X R', rvalue: 'a' }]]) {
+    const cases: [string, Record<string, string>][] = [['status_code 1000', { rcode: '1000' }], ['status_code 0', { rcode: '0' }], ['status_code 101', { rcode: '101' }], ['CR/LF in a header', { rname: 'X-R', rvalue: 'a\r\nSet-Cookie: x=1' }], ['an invalid header name', { rname: 'X R', rvalue: 'a' }]];
+    for (const [what, params] of cases) {
       it(`${what}: 500 Middleware error`, async () => {
         const { responses, rest } = await get(gw.port, [`/resp/x${q(params)}`, '/other/after']);
         expect(rest.length).to.equal(0);
@@ -303,17 +301,17 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
 describe('process guards (src/cli/process-guards.ts)', function () {
   it('an uncaught exception and an unhandled rejection are each logged once, and the process lives', async () => {
     const script = `
-      const { installProcessGuards } = require(${JSON.stringify(`${ROOT}/dist/src/cli/process-guards.js`)});
+      const { installProcessGuards } = require(${JSON.stringify(fromRoot('dist', 'src', 'cli', 'process-guards.js'))});
       installProcessGuards();
       installProcessGuards();
       setTimeout(() => { throw new Error('stray callback threw'); }, 10);
       Promise.reject(new Error('stray promise rejected'));
       setTimeout(() => { process.stdout.write('still alive\\n'); process.exit(0); }, 300);
     `;
-    const { code, out } = await runNode(['-e', script], ROOT);
+    const { code, out: output } = await runToEnd(process.execPath, ['-e', script], { cwd: repoRoot, timeoutMs: 20_000 });
     expect(code).to.equal(0);
-    expect(out).to.include('still alive');
-    const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(output).to.include('still alive');
+    const lines = output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
     expect(lines.filter((l) => l.msg.includes('stray callback threw'))).to.have.length(1);
     expect(lines.filter((l) => l.msg.includes('stray promise rejected'))).to.have.length(1);
     expect(lines.every((l) => l.level === 50)).to.equal(true);

@@ -1,21 +1,22 @@
-'use strict';
 // Hostile request framing against a real gateway process, with raw bytes on real sockets and an
 // upstream that parses what it receives itself (test/helpers/raw-http.js), so that a smuggled
 // request, a body without framing or an oversized body shows up as what the upstream saw.
-const { expect } = require('chai');
-const net = require('node:net');
-const { startGateway, makeWorkspace, writeApi, writeMiddleware, keylessApi } = require('./helpers/gateway');
-const { parseResponses, rawExchange, responsesComplete, startRawUpstream } = require('./helpers/raw-http');
+import { expect } from 'chai';
+import net, { type AddressInfo, type Server, type Socket } from 'node:net';
+import { startGateway, makeWorkspace, writeApi, writeMiddleware, keylessApi, type RunningGateway } from './helpers/gateway';
+import { parseResponses, rawExchange, responsesComplete, startRawUpstream, type ExchangeOptions, type RawUpstream } from './helpers/raw-http';
+import type { LogLine } from './helpers/log';
+import { sleep, until } from './helpers/poll';
 
 const LIMIT = 1024;
 
 /** One request's raw bytes, CRLF line ends. */
-function raw(lines, body = '') {
+function raw(lines: string[], body = ''): string {
   return `${lines.join('\r\n')}\r\n\r\n${body}`;
 }
 
 /** Send, read until `n` responses or the close, and parse strictly. */
-async function exchange(port, data, options = {}) {
+async function exchange(port: number, data: string | (string | Buffer)[], options: ExchangeOptions & { n?: number; method?: string } = {}) {
   const { n = 1, method = 'GET', ...rest } = options;
   const result = await rawExchange(port, data, { until: responsesComplete(n, method), ...rest });
   const parsed = parseResponses(result.data, { closed: result.closed, method });
@@ -23,7 +24,7 @@ async function exchange(port, data, options = {}) {
 }
 
 /** Resolve once the socket has closed (or after `ms`). */
-function closedWithin(socket, ms) {
+function closedWithin(socket: Socket, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     if (socket.destroyed) return resolve(true);
     const timer = setTimeout(() => resolve(false), ms);
@@ -39,10 +40,10 @@ function closedWithin(socket, ms) {
  * `maxBytes`), while reading its answer. Resolves with the bytes the socket accepted and what
  * came back.
  */
-function floodChunked(port, head, { chunkSize = 64 * 1024, maxBytes = 300 * 1024 * 1024 } = {}) {
+function floodChunked(port: number, head: string, { chunkSize = 64 * 1024, maxBytes = 300 * 1024 * 1024 } = {}): Promise<{ written: number; data: Buffer }> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
-    const received = [];
+    const received: Buffer[] = [];
     let written = 0;
     let done = false;
     const finish = () => {
@@ -54,15 +55,18 @@ function floodChunked(port, head, { chunkSize = 64 * 1024, maxBytes = 300 * 1024
     };
     const timer = setTimeout(finish, 20000);
     const chunk = Buffer.concat([Buffer.from(`${chunkSize.toString(16)}\r\n`), Buffer.alloc(chunkSize, 0x61), Buffer.from('\r\n')]);
-    socket.on('data', (d) => received.push(d));
+    socket.on('data', (d: Buffer) => received.push(d));
     socket.on('error', finish);
     socket.on('close', finish);
     socket.on('connect', () => {
       socket.write(head);
-      const pump = () => {
+      const pump = (): void => {
         while (!done && written < maxBytes) {
           written += chunk.length;
-          if (!socket.write(chunk)) return socket.once('drain', pump);
+          if (!socket.write(chunk)) {
+            socket.once('drain', pump);
+            return;
+          }
         }
       };
       pump();
@@ -72,22 +76,23 @@ function floodChunked(port, head, { chunkSize = 64 * 1024, maxBytes = 300 * 1024
 
 describe('hostile request framing (raw sockets, real gateway, upstream parses the bytes itself)', function () {
   this.timeout(60000);
-  let upstream;
-  let early;
-  let gw;
+  let upstream: RawUpstream;
+  let early: { received: number; server: Server };
+  let gw: RunningGateway;
 
   before(async () => {
     // Answers as soon as a request's head arrives, then keeps counting what it is sent.
     early = { received: 0, server: net.createServer((socket) => {
       let answered = false;
-      socket.on('data', (d) => {
+      socket.on('data', (d: Buffer) => {
         early.received += d.length;
         if (!answered) socket.write('HTTP/1.1 200 OK\r\ncontent-length: 12\r\n\r\nearly answer');
         answered = true;
       });
       socket.on('error', () => {});
     }) };
-    await new Promise((r) => early.server.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => early.server.listen(0, '127.0.0.1', r));
+    const earlyUrl = `http://127.0.0.1:${(early.server.address() as AddressInfo).port}`;
     upstream = await startRawUpstream((request) => {
       if (request.target.startsWith('/chunked-answer')) return { raw: 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n' };
       if (request.target.startsWith('/close-answer')) return { raw: 'HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nuntil-close', close: true };
@@ -98,7 +103,8 @@ describe('hostile request framing (raw sockets, real gateway, upstream parses th
     writeMiddleware(dir, 'noop.js', 'function noop(request) { request.set_headers["X-Hooked"] = "yes"; }');
     writeApi(dir, keylessApi('open', '/k/', upstream.url));
     writeApi(dir, keylessApi('lim', '/lim/', upstream.url, { proxy: { listen_path: '/lim/', target_url: upstream.url, strip_listen_path: true, max_body_bytes: LIMIT } }));
-    writeApi(dir, keylessApi('early', '/early/', `http://127.0.0.1:${early.server.address().port}`, { proxy: { listen_path: '/early/', target_url: `http://127.0.0.1:${early.server.address().port}`, strip_listen_path: true, max_body_bytes: LIMIT } }));
+    writeApi(dir, keylessApi('early', '/early/', earlyUrl, { proxy: { listen_path: '/early/', target_url: earlyUrl, strip_listen_path: true, max_body_bytes: LIMIT } }));
+    writeApi(dir, { api_id: 'keyed', org_id: 'org1', use_keyless: false, auth: { auth_header_name: 'Authorization' }, proxy: { listen_path: '/keyed/', target_url: upstream.url, strip_listen_path: true } });
     writeApi(dir, keylessApi('tyklim', '/tyklim/', upstream.url, { version_data: { not_versioned: true, versions: { Default: { name: 'Default', global_size_limit: LIMIT } } } }));
     writeApi(dir, keylessApi('hooked', '/h/', upstream.url, {
       proxy: { listen_path: '/h/', target_url: upstream.url, strip_listen_path: true, max_body_bytes: LIMIT },
@@ -176,7 +182,7 @@ describe('hostile request framing (raw sockets, real gateway, upstream parses th
 
   describe('ambiguous framing is refused with 400 and the connection closed; nothing reaches the upstream', () => {
     // What Node's own parser refuses (the gateway never sets insecureHTTPParser) ...
-    const nodeRefuses = {
+    const nodeRefuses: Record<string, string> = {
       'Content-Length with Transfer-Encoding': raw(['POST /k/x HTTP/1.1', 'Host: gw', 'Content-Length: 5', 'Transfer-Encoding: chunked'], '0\r\n\r\n'),
       'two Content-Length fields': raw(['POST /k/x HTTP/1.1', 'Host: gw', 'Content-Length: 3', 'Content-Length: 3'], 'abc'),
       'a Content-Length list': raw(['POST /k/x HTTP/1.1', 'Host: gw', 'Content-Length: 3, 3'], 'abc'),
@@ -193,7 +199,7 @@ describe('hostile request framing (raw sockets, real gateway, upstream parses th
       'a space in the request target': raw(['GET /k/a b HTTP/1.1', 'Host: gw']),
     };
     // ... and what it lets through, which the gateway refuses itself (src/pipeline/framing.ts).
-    const gatewayRefuses = {
+    const gatewayRefuses: Record<string, [number, string]> = {
       'Transfer-Encoding on HTTP/1.0': [400, raw(['POST /k/x HTTP/1.0', 'Host: gw', 'Transfer-Encoding: chunked'], '3\r\nabc\r\n0\r\n\r\n')],
       'an empty Transfer-Encoding': [400, raw(['POST /k/x HTTP/1.1', 'Host: gw', 'Transfer-Encoding: '], '3\r\nabc\r\n0\r\n\r\n')],
       'Transfer-Encoding ",chunked"': [400, raw(['POST /k/x HTTP/1.1', 'Host: gw', 'Transfer-Encoding: ,chunked'], '3\r\nabc\r\n0\r\n\r\n')],
@@ -230,13 +236,13 @@ describe('hostile request framing (raw sockets, real gateway, upstream parses th
     it('a chunked body that is cut short never reaches the upstream as a complete request', async () => {
       const result = await rawExchange(gw.port, raw(['POST /k/cut HTTP/1.1', 'Host: gw', 'Transfer-Encoding: chunked'], '5\r\nhel'), { timeoutMs: 500 });
       expect(result.closed).to.equal(false);
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       expect(upstream.requests.map((r) => r.start)).to.deep.equal([]);
     });
   });
 
   describe('the answer is framed by the gateway, whatever the upstream did', () => {
-    for (const [what, target, framing] of [['Content-Length', '/k/plain', 'content-length'], ['chunked', '/k/chunked-answer', 'chunked'], ['close-delimited', '/k/close-answer', 'chunked']]) {
+    for (const [what, target, framing] of [['Content-Length', '/k/plain', 'content-length'], ['chunked', '/k/chunked-answer', 'chunked'], ['close-delimited', '/k/close-answer', 'chunked']] as const) {
       it(`an upstream answer framed ${what} reaches the client framed ${framing}, on a connection that stays usable`, async () => {
         const { responses, closed } = await exchange(gw.port, raw([`GET ${target} HTTP/1.1`, 'Host: gw']) + raw(['GET /k/second HTTP/1.1', 'Host: gw']), { n: 2 });
         expect(responses.map((r) => r.status)).to.deep.equal([200, 200]);
@@ -247,7 +253,7 @@ describe('hostile request framing (raw sockets, real gateway, upstream parses th
   });
 
   describe('max_body_bytes on every API', () => {
-    for (const [api, prefix] of [['proxy.max_body_bytes, no hooks', '/lim'], ['version_data global_size_limit (Tyk), no hooks', '/tyklim'], ['a hooked API', '/h']]) {
+    for (const [api, prefix] of [['proxy.max_body_bytes, no hooks', '/lim'], ['version_data global_size_limit (Tyk), no hooks', '/tyklim'], ['a hooked API', '/h']] as const) {
       it(`${api}: a declared Content-Length over the limit gets 413 before any body byte is sent`, async () => {
         // Only the head is written: the answer cannot depend on reading the body.
         const result = await rawExchange(gw.port, raw([`POST ${prefix}/up HTTP/1.1`, 'Host: gw', `Content-Length: ${LIMIT + 1}`]), { until: responsesComplete(1) });
@@ -281,15 +287,15 @@ describe('hostile request framing (raw sockets, real gateway, upstream parses th
 
     it('a chunked body past the limit after the upstream has already answered: the answer arrives, then the connection is cut', async () => {
       const socket = net.connect(gw.port, '127.0.0.1');
-      const got = [];
-      socket.on('data', (d) => got.push(d));
+      const got: Buffer[] = [];
+      socket.on('data', (d: Buffer) => got.push(d));
       socket.on('error', () => {});
       await new Promise((r) => socket.once('connect', r));
       socket.write(raw(['POST /early/flood HTTP/1.1', 'Host: gw', 'Transfer-Encoding: chunked'], '5\r\nhello\r\n'));
-      const deadline = Date.now() + 5000;
-      while (parseResponses(Buffer.concat(got), { closed: false }).responses.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await until(() => parseResponses(Buffer.concat(got), { closed: false }).responses.length >= 1, { timeoutMs: 5000, what: 'the early answer' });
       // The answer is complete; now the body goes past the limit.
       let written = 0;
+      const deadline = Date.now() + 5000;
       const chunk = Buffer.concat([Buffer.from('4000\r\n'), Buffer.alloc(0x4000, 0x61), Buffer.from('\r\n')]);
       while (!socket.destroyed && written < 64 * 1024 * 1024 && Date.now() < deadline) {
         written += chunk.length;
@@ -302,6 +308,17 @@ describe('hostile request framing (raw sockets, real gateway, upstream parses th
       expect(early.received).to.be.below(LIMIT + 4096);
     });
 
+    for (const [what, target, status] of [['an unknown path (404)', '/nowhere/up', 404], ['a keyed API without a key (401)', '/keyed/up', 401], ['the health check', '/hello', 200]] as const) {
+      it(`a chunked upload answered early, by ${what}: the connection is closed, not drained`, async () => {
+        const { written, data } = await floodChunked(gw.port, raw([`POST ${target} HTTP/1.1`, 'Host: gw', 'Transfer-Encoding: chunked']));
+        const { responses } = parseResponses(data, { closed: true });
+        expect(responses.map((r) => r.status)).to.deep.equal([status]);
+        expect(responses[0]!.header('connection')).to.equal('close');
+        expect(written).to.be.below(32 * 1024 * 1024);
+        expect(upstream.requests.map((r) => r.start)).to.deep.equal([]);
+      });
+    }
+
     it('the gateway-wide default (isolate_options.max_body_bytes) applies to a plain API too', async () => {
       const result = await rawExchange(gw.port, raw(['POST /k/big HTTP/1.1', 'Host: gw', `Content-Length: ${10 * 1024 * 1024 + 1}`]), { until: responsesComplete(1) });
       expect(parseResponses(result.data, { closed: result.closed }).responses.map((r) => r.status)).to.deep.equal([413]);
@@ -312,33 +329,31 @@ describe('hostile request framing (raw sockets, real gateway, upstream parses th
       const over = await rawExchange(gw.port, raw(['POST /lim/e HTTP/1.1', 'Host: gw', 'Expect: 100-continue', `Content-Length: ${LIMIT + 1}`]), { until: responsesComplete(1) });
       expect(parseResponses(over.data, { closed: over.closed }).responses.map((r) => r.status)).to.deep.equal([413]);
       const socket = net.connect(gw.port, '127.0.0.1');
-      const got = [];
-      socket.on('data', (d) => got.push(d));
+      const got: Buffer[] = [];
+      socket.on('data', (d: Buffer) => got.push(d));
       await new Promise((r) => socket.once('connect', r));
       socket.write(raw(['POST /lim/e HTTP/1.1', 'Host: gw', 'Expect: 100-continue', 'Content-Length: 4']));
-      const deadline = Date.now() + 5000;
-      while (!Buffer.concat(got).toString().includes('100 Continue') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await until(() => Buffer.concat(got).toString().includes('100 Continue'), { timeoutMs: 5000, what: '100 Continue' });
       expect(Buffer.concat(got).toString()).to.match(/^HTTP\/1\.1 100 Continue\r\n\r\n$/);
       socket.write('body');
-      while (parseResponses(Buffer.concat(got), { closed: false }).responses.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      socket.destroy();
+      await until(() => parseResponses(Buffer.concat(got), { closed: false }).responses.length >= 2, { timeoutMs: 5000, what: 'the answer after 100' }).finally(() => socket.destroy());
       expect(parseResponses(Buffer.concat(got), { closed: false }).responses.map((r) => r.status)).to.deep.equal([100, 200]);
       expect(upstream.requests.map((r) => r.body.toString())).to.deep.equal(['body']);
     });
   });
 
   describe('client aborts', () => {
-    for (const [what, prefix] of [['a plain API (streamed)', '/k'], ['a hooked API (buffered)', '/h']]) {
+    for (const [what, prefix] of [['a plain API (streamed)', '/k'], ['a hooked API (buffered)', '/h']] as const) {
       it(`${what}: a client that disconnects mid-body is one debug line, no stack, no error`, async () => {
         const before = gw.logs.join('').length;
         const socket = net.connect(gw.port, '127.0.0.1');
         await new Promise((r) => socket.once('connect', r));
         socket.write(raw([`POST ${prefix}/abort HTTP/1.1`, 'Host: gw', 'Content-Length: 100'], 'only part of it'));
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
         socket.destroy();
         expect(await closedWithin(socket, 1000)).to.equal(true);
-        await new Promise((r) => setTimeout(r, 500));
-        const lines = gw.logs.join('').slice(before).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+        await sleep(500);
+        const lines: LogLine[] = gw.logs.join('').slice(before).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
         const aborts = lines.filter((l) => /client closed the connection/.test(l.msg));
         expect(aborts, JSON.stringify(lines)).to.have.length(1);
         expect(aborts[0].level).to.equal(20); // pino debug

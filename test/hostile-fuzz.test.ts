@@ -1,12 +1,12 @@
-'use strict';
 // A fixed-seed fuzz of plugin output through a real gateway: thousands of random statuses,
 // header names and values, and body types, returned by a real isolate hook as return_overrides
 // and as a response hook's response. Every reply is parsed off the raw bytes, strictly, with a
 // pipelined sentinel behind each batch: no crash, no desync, every reply well framed.
-const { expect } = require('chai');
-const net = require('node:net');
-const { startGateway, makeWorkspace, writeApi, writeMiddleware, keylessApi } = require('./helpers/gateway');
-const { parseResponses, startRawUpstream } = require('./helpers/raw-http');
+import { expect } from 'chai';
+import net from 'node:net';
+import { startGateway, makeWorkspace, writeApi, writeMiddleware, keylessApi, type RunningGateway } from './helpers/gateway';
+import type { LogLine } from './helpers/log';
+import { parseResponses, startRawUpstream, type RawUpstream, type Response } from './helpers/raw-http';
 
 const SEED = 0x15060;
 const OVERRIDE_CASES = 2000;
@@ -14,7 +14,7 @@ const RESPONSE_CASES = 1000;
 const BATCH = 3;
 
 /** mulberry32: small, fast, reproducible. */
-function prng(seed) {
+function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -26,18 +26,19 @@ function prng(seed) {
 }
 
 // Values are sent to the plugin as tagged JSON, so it can hand back non-strings too.
-const str = (v) => ({ t: 'str', v });
+type Tagged = { t: 'str'; v: string } | { t: 'num'; v: number } | { t: 'null' | 'undef' | 'obj' | 'arr' };
+const str = (v: string): Tagged => ({ t: 'str', v });
 const GOOD_NAMES = ['X-Fuzz', 'x-fuzz', 'X-FUZZ', 'Content-Type', 'Set-Cookie', 'Location', 'Cache-Control', 'X-A.b_c~d', "X-!#$%&'*+^`|"];
 const FRAMING_NAMES = ['Content-Length', 'content-length', 'Transfer-Encoding', 'Connection', 'Keep-Alive', 'TE', 'Trailer', 'Upgrade', 'Proxy-Connection', 'Proxy-Authenticate'];
 const BAD_NAMES = ['', ' ', 'X Fuzz', 'X:Fuzz', 'X-Fuzz\r\n', '\r\nX-Injected', 'X\u0000', 'Ä', 'X-€', '(x)', 'X"y', 'X,y', 'a\tb', 'X/Y', '@', '{}'];
 const VALUE_PARTS = ['', 'plain', ' ', '\t', '\r', '\n', '\r\n', '\u0000', '\u0001', '\u007f', 'é', 'ÿ', '€', '😀', 'HTTP/1.1 200 OK\r\nX-Spoofed: 1\r\n\r\n', '0\r\n\r\n', 'chunked', '1', '-1', ';', '"quoted"', 'a'.repeat(300)];
 const STATUSES = [0, -1, 1, 99, 100, 101, 103, 199, 200, 201, 204, 206, 301, 302, 304, 399, 400, 401, 404, 418, 499, 500, 503, 599, 600, 999, 1000, 65536, 2147483647, -2147483648, 1.5, 200.9];
 
-function pick(rand, list) {
-  return list[Math.floor(rand() * list.length)];
+function pick<T>(rand: () => number, list: readonly T[]): T {
+  return list[Math.floor(rand() * list.length)]!;
 }
 
-function randomValue(rand) {
+function randomValue(rand: () => number): Tagged {
   const r = rand();
   if (r < 0.04) return { t: 'num', v: Math.floor(rand() * 1000) };
   if (r < 0.06) return { t: 'null' };
@@ -51,14 +52,14 @@ function randomValue(rand) {
   return str(s);
 }
 
-function randomName(rand) {
+function randomName(rand: () => number): string {
   const r = rand();
   if (r < 0.5) return pick(rand, GOOD_NAMES);
   if (r < 0.75) return pick(rand, FRAMING_NAMES);
   return pick(rand, BAD_NAMES);
 }
 
-function randomBody(rand) {
+function randomBody(rand: () => number): Tagged {
   const r = rand();
   if (r < 0.1) return str('');
   if (r < 0.15) return { t: 'num', v: 42 };
@@ -72,11 +73,20 @@ function randomBody(rand) {
   return str(s);
 }
 
-function randomCase(rand) {
-  const headers = [];
+interface FuzzCase {
+  status: Tagged;
+  headers: [string, Tagged][];
+  body: Tagged;
+  override_error: boolean;
+  error: Tagged;
+}
+
+function randomCase(rand: () => number): FuzzCase {
+  const headers: [string, Tagged][] = [];
   const count = Math.floor(rand() * 5);
   for (let i = 0; i < count; i++) headers.push([randomName(rand), randomValue(rand)]);
-  const status = rand() < 0.1 ? pick(rand, [{ t: 'str', v: '200' }, { t: 'null' }, { t: 'undef' }, { t: 'obj' }]) : { t: 'num', v: pick(rand, STATUSES) };
+  const odd: Tagged[] = [{ t: 'str', v: '200' }, { t: 'null' }, { t: 'undef' }, { t: 'obj' }];
+  const status: Tagged = rand() < 0.1 ? pick(rand, odd) : { t: 'num', v: pick(rand, STATUSES) };
   return { status, headers, body: randomBody(rand), override_error: rand() < 0.5, error: rand() < 0.2 ? randomBody(rand) : str('') };
 }
 
@@ -118,16 +128,22 @@ function fuzzResponse(request, response) {
 }
 `;
 
-function request(target, body) {
+function request(target: string, body: string): Buffer {
   const bytes = Buffer.from(body, 'utf8');
   return Buffer.concat([Buffer.from(`POST ${target} HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: ${bytes.length}\r\n\r\n`), bytes]);
 }
 
 /** One keep-alive connection; `send(buf, n)` writes and resolves once `n` responses are complete. */
-function connection(port) {
+interface Batch {
+  responses: Response[];
+  rest: Buffer;
+  closed: boolean;
+}
+
+function connection(port: number): { send(bytes: Buffer, n: number): Promise<Batch>; close(): void } {
   const socket = net.connect(port, '127.0.0.1');
   let buffer = Buffer.alloc(0);
-  let waiter;
+  let waiter: { n: number; resolve(batch: Batch): void; reject(err: unknown): void } | undefined;
   let closed = false;
   const check = () => {
     if (!waiter) return;
@@ -137,7 +153,8 @@ function connection(port) {
     } catch (err) {
       const w = waiter;
       waiter = undefined;
-      return w.reject(err);
+      w.reject(err);
+      return;
     }
     if (parsed.responses.length >= waiter.n || closed) {
       const w = waiter;
@@ -146,7 +163,7 @@ function connection(port) {
       w.resolve({ ...parsed, closed });
     }
   };
-  socket.on('data', (d) => {
+  socket.on('data', (d: Buffer) => {
     buffer = Buffer.concat([buffer, d]);
     check();
   });
@@ -159,17 +176,23 @@ function connection(port) {
   return {
     async send(bytes, n) {
       await ready;
-      return new Promise((resolve, reject) => {
+      return new Promise<Batch>((resolve, reject) => {
         // A reply that never completes (a desync, a lost response) fails the batch, not the suite timeout.
         const timer = setTimeout(() => {
           waiter = undefined;
           reject(new Error(`no complete answer within 10 s; got ${JSON.stringify(buffer.toString('latin1').slice(0, 600))}`));
         }, 10000);
-        const settle = (fn) => (value) => {
-          clearTimeout(timer);
-          fn(value);
+        waiter = {
+          n,
+          resolve: (batch) => {
+            clearTimeout(timer);
+            resolve(batch);
+          },
+          reject: (err) => {
+            clearTimeout(timer);
+            reject(err);
+          },
         };
-        waiter = { n, resolve: settle(resolve), reject: settle(reject) };
         socket.write(bytes);
       });
     },
@@ -179,8 +202,8 @@ function connection(port) {
 
 describe('fuzz: random plugin output through the override and response-hook paths (fixed seed)', function () {
   this.timeout(300000);
-  let upstream;
-  let gw;
+  let upstream: RawUpstream;
+  let gw: RunningGateway;
 
   before(async () => {
     upstream = await startRawUpstream();
@@ -197,23 +220,23 @@ describe('fuzz: random plugin output through the override and response-hook path
     if (upstream) await upstream.close();
   });
 
-  for (const [path, cases, seedOffset] of [['/fz/', OVERRIDE_CASES, 0], ['/fzr/', RESPONSE_CASES, 1]]) {
+  for (const [path, cases, seedOffset] of [['/fz/', OVERRIDE_CASES, 0], ['/fzr/', RESPONSE_CASES, 1]] as const) {
     it(`${cases} random outputs through ${path === '/fz/' ? 'return_overrides' : 'a response hook'}: every reply well framed, the worker never restarts`, async () => {
       const rand = prng(SEED + seedOffset);
       const conn = connection(gw.port);
-      const statuses = new Map();
+      const statuses = new Map<number, number>();
       try {
         for (let i = 0; i < cases; i += BATCH) {
-          const batch = [];
+          const batch: FuzzCase[] = [];
           for (let j = i; j < Math.min(cases, i + BATCH); j++) batch.push(randomCase(rand));
           // Each batch is pipelined, with a sentinel behind it that must get the upstream's own answer.
           const bytes = Buffer.concat([...batch.map((c) => request(`${path}case-${i}`, JSON.stringify(c))), Buffer.from('GET /other/sentinel HTTP/1.1\r\nHost: gw\r\n\r\n')]);
           const where = `seed ${SEED + seedOffset}, cases ${i}..${i + batch.length - 1}: ${JSON.stringify(batch).slice(0, 400)}`;
-          let result;
+          let result: Batch;
           try {
             result = await conn.send(bytes, batch.length + 1);
           } catch (err) {
-            throw new Error(`malformed reply (${err.message}) at ${where}`);
+            throw new Error(`malformed reply (${(err as Error).message}) at ${where}`);
           }
           expect(result.closed, where).to.equal(false);
           expect(result.rest.length, where).to.equal(0);
@@ -224,7 +247,7 @@ describe('fuzz: random plugin output through the override and response-hook path
             expect(reply.framing, where).to.equal(reply.status === 204 || reply.status === 304 ? 'none' : 'content-length');
             statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
           }
-          const sentinel = result.responses.at(-1);
+          const sentinel = result.responses[result.responses.length - 1]!;
           expect([sentinel.status, sentinel.body.toString(), sentinel.header('x-spoofed')], where).to.deep.equal([200, 'ok', undefined]);
         }
       } finally {
@@ -233,7 +256,7 @@ describe('fuzz: random plugin output through the override and response-hook path
       // Both outcomes occurred: plugin replies that passed the checks and ones that were refused.
       expect(statuses.get(500)).to.be.above(cases / 10);
       expect([...statuses.keys()].filter((s) => s !== 500).length).to.be.above(5);
-      const lines = gw.logs.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+      const lines = gw.logs.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
       expect(lines.filter((l) => /unexpectedly|uncaught|unhandled|worker died/i.test(l.msg)).map((l) => l.msg)).to.deep.equal([]);
       expect(lines.filter((l) => /^isogate listening/.test(l.msg))).to.have.length(1);
     });

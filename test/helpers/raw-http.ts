@@ -1,28 +1,54 @@
-'use strict';
 // Raw HTTP/1.1 over real sockets, for the hostile-input tests: a strict message parser (used on
 // both sides), a client that writes exact bytes (optionally one byte at a time) and reads the
 // raw answer, and an upstream that records every request exactly as it was framed on the wire,
 // so that a smuggled second request shows up as a second request.
-const net = require('node:net');
+import net, { type AddressInfo, type Socket } from 'node:net';
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-class FramingError extends Error {}
+export class FramingError extends Error {}
+
+/** How a message's body was delimited on the wire. */
+export type Framing = 'none' | 'content-length' | 'chunked' | 'close';
+
+export interface Message {
+  start: string;
+  /** Lower-case names, in order. */
+  headers: [string, string][];
+  /** The first value of a header, or undefined. */
+  header(name: string): string | undefined;
+  framing: Framing;
+  body: Buffer;
+  /** Responses. */
+  status?: number;
+  /** Requests. */
+  method?: string;
+  target?: string;
+}
+
+export interface Response extends Message {
+  status: number;
+}
+
+export interface Request extends Message {
+  method: string;
+  target: string;
+}
 
 /**
  * Parse one message head + body from `buf` at `offset`, strictly (RFC 9112): CRLF line ends,
  * token field names, no CR/LF/NUL inside values, Content-Length or chunked framing, never both.
- * `kind` is 'request' or 'response'; `noBody(head)` says a response to HEAD / a 204 / 304 / 1xx.
- * Returns undefined when more bytes are needed, else { message, end }.
+ * `noBody(message)` says a response to HEAD / a 204 / 304 / 1xx. Returns undefined when more
+ * bytes are needed; `end` is -1 for a close-delimited response body.
  */
-function parseMessage(buf, offset, kind, noBody = () => false) {
+export function parseMessage(buf: Buffer, offset: number, kind: 'request' | 'response', noBody: (m: Message) => boolean = () => false): { message: Message; end: number } | undefined {
   const headEnd = buf.indexOf('\r\n\r\n', offset, 'latin1');
   if (headEnd < 0) return undefined;
-  const headText = buf.toString('latin1', offset, headEnd);
-  const lines = headText.split('\r\n');
-  const start = lines.shift();
+  const lines = buf.toString('latin1', offset, headEnd).split('\r\n');
+  const start = lines.shift()!;
   if (/[\r\n\0]/.test(start)) throw new FramingError(`bad start line ${JSON.stringify(start)}`);
-  const message = { start, headers: [], framing: 'none', body: Buffer.alloc(0) };
+  const headers: [string, string][] = [];
+  const message: Message = { start, headers, framing: 'none', body: Buffer.alloc(0), header: (name) => headers.find(([n]) => n === name)?.[1] };
   if (kind === 'response') {
     const m = /^HTTP\/1\.[01] (\d{3}) [^\r\n]*$/.exec(start);
     if (!m) throw new FramingError(`bad status line ${JSON.stringify(start)}`);
@@ -40,10 +66,9 @@ function parseMessage(buf, offset, kind, noBody = () => false) {
     const value = line.slice(colon + 1).trim();
     if (!TOKEN.test(name)) throw new FramingError(`bad header name ${JSON.stringify(name)}`);
     if (/[\r\n\0]/.test(value)) throw new FramingError(`bad header value ${JSON.stringify(value)}`);
-    message.headers.push([name.toLowerCase(), value]);
+    headers.push([name.toLowerCase(), value]);
   }
-  const all = (name) => message.headers.filter(([n]) => n === name).map(([, v]) => v);
-  message.header = (name) => all(name)[0];
+  const all = (name: string) => headers.filter(([n]) => n === name).map(([, v]) => v);
   const lengths = all('content-length');
   const te = all('transfer-encoding');
   if (lengths.length > 0 && te.length > 0) throw new FramingError('both Content-Length and Transfer-Encoding');
@@ -54,13 +79,13 @@ function parseMessage(buf, offset, kind, noBody = () => false) {
     return { message, end: pos };
   }
   if (te.length > 0) {
-    if (te.length > 1 || te[0].toLowerCase() !== 'chunked') throw new FramingError(`Transfer-Encoding ${JSON.stringify(te)}`);
+    if (te.length > 1 || te[0]!.toLowerCase() !== 'chunked') throw new FramingError(`Transfer-Encoding ${JSON.stringify(te)}`);
     message.framing = 'chunked';
-    const parts = [];
+    const parts: Buffer[] = [];
     for (;;) {
       const lineEnd = buf.indexOf('\r\n', pos, 'latin1');
       if (lineEnd < 0) return undefined;
-      const sizeText = buf.toString('latin1', pos, lineEnd).split(';')[0];
+      const sizeText = buf.toString('latin1', pos, lineEnd).split(';')[0]!;
       if (!/^[0-9a-fA-F]+$/.test(sizeText)) throw new FramingError(`bad chunk size ${JSON.stringify(sizeText)}`);
       const size = parseInt(sizeText, 16);
       pos = lineEnd + 2;
@@ -84,7 +109,7 @@ function parseMessage(buf, offset, kind, noBody = () => false) {
     return { message, end: pos };
   }
   if (lengths.length === 1) {
-    if (!/^\d+$/.test(lengths[0])) throw new FramingError(`bad Content-Length ${lengths[0]}`);
+    if (!/^\d+$/.test(lengths[0]!)) throw new FramingError(`bad Content-Length ${lengths[0]}`);
     const n = Number(lengths[0]);
     message.framing = 'content-length';
     if (buf.length < pos + n) return undefined;
@@ -100,16 +125,16 @@ function parseMessage(buf, offset, kind, noBody = () => false) {
 }
 
 /** A response to HEAD, or a 1xx / 204 / 304, has no body whatever its headers say (RFC 9112 §6.3). */
-function responseHasNoBody(method) {
-  return (m) => method === 'HEAD' || (m.status >= 100 && m.status < 200) || m.status === 204 || m.status === 304;
+function responseHasNoBody(method: string): (m: Message) => boolean {
+  return (m) => method === 'HEAD' || (m.status! >= 100 && m.status! < 200) || m.status === 204 || m.status === 304;
 }
 
 /**
  * Parse every complete response in `buf`. Throws FramingError on anything malformed. `closed`:
  * the connection has ended, so a close-delimited body is complete and leftovers are an error.
  */
-function parseResponses(buf, { closed = true, method = 'GET' } = {}) {
-  const out = [];
+export function parseResponses(buf: Buffer, { closed = true, method = 'GET' }: { closed?: boolean; method?: string } = {}): { responses: Response[]; rest: Buffer } {
+  const out: Response[] = [];
   let offset = 0;
   while (offset < buf.length) {
     const parsed = parseMessage(buf, offset, 'response', responseHasNoBody(method));
@@ -119,28 +144,41 @@ function parseResponses(buf, { closed = true, method = 'GET' } = {}) {
     }
     if (parsed.end === -1) {
       parsed.message.body = buf.subarray(buf.indexOf('\r\n\r\n', offset, 'latin1') + 4);
-      out.push(parsed.message);
+      out.push(parsed.message as Response);
       offset = buf.length;
       break;
     }
-    out.push(parsed.message);
+    out.push(parsed.message as Response);
     offset = parsed.end;
   }
   return { responses: out, rest: buf.subarray(offset) };
 }
 
-/**
- * Write `data` (a string/Buffer, or a list of them written one after another) to host:port and
- * collect everything the peer sends until it closes the connection or `until(buffer)` is true,
- * or `timeoutMs` passes. `byteByByte` writes one byte per write, with a pause in between.
- * Resolves with { data: Buffer, closed: boolean, error?: string }.
- */
-function rawExchange(port, data, { byteByByte = false, until, timeoutMs = 5000, host = '127.0.0.1', halfClose = false } = {}) {
+export interface ExchangeOptions {
+  /** One byte per write, with a pause in between. */
+  byteByByte?: boolean;
+  /** Stop reading once this holds for what has arrived (else read until the peer closes). */
+  until?: (received: Buffer) => boolean;
+  timeoutMs?: number;
+  /** Half-close after writing. */
+  halfClose?: boolean;
+}
+
+export interface Exchange {
+  data: Buffer;
+  /** The peer closed the connection (rather than `until` or the timeout ending the read). */
+  closed: boolean;
+  error?: string;
+}
+
+/** Write `data` (or each of a list, one after another) to 127.0.0.1:port and collect the answer. */
+export function rawExchange(port: number, data: string | Buffer | (string | Buffer)[], options: ExchangeOptions = {}): Promise<Exchange> {
+  const { byteByByte = false, until, timeoutMs = 5000, halfClose = false } = options;
   return new Promise((resolve) => {
-    const socket = net.connect(port, host);
-    const chunks = [];
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
     let done = false;
-    const finish = (closed, error) => {
+    const finish = (closed: boolean, error?: string) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -148,12 +186,12 @@ function rawExchange(port, data, { byteByByte = false, until, timeoutMs = 5000, 
       resolve({ data: Buffer.concat(chunks), closed, error });
     };
     const timer = setTimeout(() => finish(false), timeoutMs);
-    socket.on('data', (d) => {
+    socket.on('data', (d: Buffer) => {
       chunks.push(d);
       if (until && until(Buffer.concat(chunks))) finish(false);
     });
     socket.on('close', () => finish(true));
-    socket.on('error', (err) => finish(true, err.code || err.message));
+    socket.on('error', (err: NodeJS.ErrnoException) => finish(true, err.code ?? err.message));
     socket.on('connect', async () => {
       const parts = (Array.isArray(data) ? data : [data]).map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p, 'latin1')));
       for (const part of parts) {
@@ -169,8 +207,8 @@ function rawExchange(port, data, { byteByByte = false, until, timeoutMs = 5000, 
   });
 }
 
-/** Wait until `buf` holds `n` complete responses (for rawExchange's `until`). */
-function responsesComplete(n, method = 'GET') {
+/** rawExchange's `until`: `n` complete responses have arrived (or what arrived is malformed). */
+export function responsesComplete(n: number, method = 'GET'): (received: Buffer) => boolean {
   return (buf) => {
     try {
       return parseResponses(buf, { closed: false, method }).responses.length >= n;
@@ -180,47 +218,59 @@ function responsesComplete(n, method = 'GET') {
   };
 }
 
+/** What a raw upstream answers: a reply, exact bytes (then maybe close), or nothing yet. */
+export type RawAnswer = { status?: number; headers?: Record<string, string>; body?: string } | { raw: string; close?: boolean } | 'hold' | undefined;
+
+export interface RawUpstream {
+  url: string;
+  port: number;
+  /** Every complete request, as parsed off the wire. */
+  requests: Request[];
+  /** Every connection's raw bytes. */
+  connections: { raw: Buffer }[];
+  /** Bytes it could not parse as HTTP/1.1. */
+  errors: string[];
+  reset(): void;
+  close(): Promise<void>;
+}
+
 /**
- * An upstream that parses requests itself, strictly, off the raw bytes, and records each one:
- * { method, target, headers: [[lowercase name, value]], header(name), framing, body }. Every
- * connection's raw bytes are kept in `connections`; bytes it cannot parse go to `errors`.
- * `respond(request, socket)` may return { status, headers, body } (default: 200 "ok"),
- * { raw, close } (exact bytes to write, then maybe close), or 'hold' (no answer).
+ * An upstream that parses requests itself, strictly, off the raw bytes, and records each one.
+ * `respond(request, socket)` may return a reply (default: 200 "ok"), exact bytes, or 'hold'.
  */
-async function startRawUpstream(respond) {
-  const requests = [];
-  const connections = [];
-  const errors = [];
-  const sockets = new Set();
+export async function startRawUpstream(respond?: (request: Request, socket: Socket) => RawAnswer): Promise<RawUpstream> {
+  const requests: Request[] = [];
+  const connections: { raw: Buffer }[] = [];
+  const errors: string[] = [];
+  const sockets = new Set<Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     const conn = { raw: Buffer.alloc(0) };
     connections.push(conn);
     let offset = 0;
-    socket.on('data', (d) => {
+    socket.on('data', (d: Buffer) => {
       conn.raw = Buffer.concat([conn.raw, d]);
       for (;;) {
         let parsed;
         try {
           parsed = parseMessage(conn.raw, offset, 'request');
         } catch (err) {
-          errors.push(err.message);
+          errors.push((err as Error).message);
           socket.destroy();
           return;
         }
         if (!parsed) return;
         offset = parsed.end;
-        const request = parsed.message;
+        const request = parsed.message as Request;
         requests.push(request);
         const answer = respond ? respond(request, socket) : undefined;
         if (answer === 'hold') continue;
-        if (answer && answer.raw !== undefined) {
-          // Exact bytes, for response-framing tests; `close` ends the connection after them.
+        if (answer && 'raw' in answer) {
           socket.write(Buffer.from(answer.raw, 'latin1'));
           if (answer.close) socket.end();
           continue;
         }
-        const { status = 200, headers = {}, body = 'ok' } = answer || {};
+        const { status = 200, headers = {}, body = 'ok' } = answer ?? {};
         const bytes = Buffer.from(body);
         let head = `HTTP/1.1 ${status} X\r\ncontent-length: ${bytes.length}\r\n`;
         for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
@@ -230,8 +280,8 @@ async function startRawUpstream(respond) {
     socket.on('error', () => {});
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -243,11 +293,10 @@ async function startRawUpstream(respond) {
       connections.length = 0;
       errors.length = 0;
     },
-    close: () => new Promise((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(resolve);
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
-
-module.exports = { parseMessage, parseResponses, rawExchange, responsesComplete, startRawUpstream, FramingError };

@@ -1,12 +1,25 @@
-'use strict';
 // Loading fails closed and says why: an API whose middleware cannot run is never proxied
 // unchecked; /tyk/reload and /tyk/apis/{id}/runtime report what failed; a duplicate listen path
 // is refused for the newcomer while the API serving it keeps it.
-const { expect } = require('chai');
-const fs = require('node:fs');
-const path = require('node:path');
-const { startGateway, makeWorkspace, writeApi, writeMiddleware, keylessApi } = require('./helpers/gateway');
-const { startRawUpstream } = require('./helpers/raw-http');
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startGateway, makeWorkspace, writeApi, writeMiddleware, keylessApi, type ApiDef, type ReloadReply, type RunningGateway } from './helpers/gateway';
+import { readJson } from './helpers/http';
+import { startRawUpstream, type RawUpstream } from './helpers/raw-http';
+
+/** /tyk/apis/{id}/runtime's answer, the fields these tests read. */
+interface Runtime {
+  status: 'serving' | 'failed';
+  error?: string;
+}
+
+/** The reply's failure for `apiId` (the test fails if there is none). */
+function failureOf(reply: ReloadReply, apiId: string): { file: string; api_id?: string; error: string } {
+  const entry = (reply.failed ?? []).find((f) => f.api_id === apiId);
+  expect(entry, `a failure for ${apiId} in ${JSON.stringify(reply)}`).to.not.equal(undefined);
+  return entry!;
+}
 
 const REJECT_ALL = `function reject(request) {
   request.return_overrides.response_code = 403;
@@ -21,14 +34,14 @@ rejectAll.NewProcessRequest(function (request) {
   return rejectAll.ReturnData(request, {});
 });`;
 
-function writeFile(dir, name, def) {
+function writeFile(dir: string, name: string, def: ApiDef): void {
   fs.writeFileSync(path.join(dir, 'apps', name), JSON.stringify(def, null, 2));
 }
 
 describe('fail closed: an API whose middleware cannot run is not served', function () {
   this.timeout(30000);
-  let upstream;
-  let gw;
+  let upstream: RawUpstream;
+  let gw: RunningGateway;
 
   before(async () => {
     upstream = await startRawUpstream();
@@ -68,14 +81,13 @@ describe('fail closed: an API whose middleware cannot run is not served', functi
 
       const runtime = await gw.admin(`/tyk/apis/${apiId}/runtime`);
       expect(runtime.status).to.equal(200);
-      const body = await runtime.json();
+      const body = await readJson<Runtime>(runtime);
       expect(body.status).to.equal('failed');
       expect(body.error).to.include(key).and.include(`api ${apiId}`).and.include('not served');
 
-      for (const reply of [await gw.reload(), await (await gw.admin('/tyk/reload')).json()]) {
+      for (const reply of [await gw.reload(), await readJson<ReloadReply>(await gw.admin('/tyk/reload'))]) {
         expect(reply.status).to.equal('error');
-        const entry = reply.failed.find((f) => f.api_id === apiId);
-        expect(entry, JSON.stringify(reply)).to.not.equal(undefined);
+        const entry = failureOf(reply, apiId);
         expect(entry.error).to.include(key);
         expect(reply.message).to.include(entry.error);
       }
@@ -87,7 +99,7 @@ describe('fail closed: an API whose middleware cannot run is not served', functi
     upstream.reset();
     expect((await fetch(`${gw.url}/plain/x`)).status).to.equal(200);
     expect(upstream.requests.map((r) => r.target)).to.deep.equal(['/x']);
-    const runtime = await (await gw.admin('/tyk/apis/plain/runtime')).json();
+    const runtime = await readJson<Runtime>(await gw.admin('/tyk/apis/plain/runtime'));
     expect(runtime.status).to.equal('serving');
     expect(runtime).to.not.have.property('error');
   });
@@ -95,19 +107,19 @@ describe('fail closed: an API whose middleware cannot run is not served', functi
 
 describe('duplicate listen paths and /tyk/reload reports', function () {
   this.timeout(30000);
-  let upstream;
-  let gw;
-  let dir;
+  let upstream: RawUpstream;
+  let gw: RunningGateway;
+  let dir: string;
 
   /** Which API answered: each proxies to its own target path. */
-  async function servedBy(listenPath) {
+  async function servedBy(listenPath: string): Promise<string | number> {
     upstream.reset();
     const res = await fetch(`${gw.url}${listenPath}x`);
     if (res.status !== 200) return res.status;
-    return upstream.requests[0].target.split('/')[1];
+    return upstream.requests[0]!.target.split('/')[1]!;
   }
 
-  const api = (id, listenPath) => keylessApi(id, listenPath, `${upstream.url}/${id}`);
+  const api = (id: string, listenPath: string): ApiDef => keylessApi(id, listenPath, `${upstream.url}/${id}`);
 
   before(async () => {
     upstream = await startRawUpstream();
@@ -126,17 +138,17 @@ describe('duplicate listen paths and /tyk/reload reports', function () {
   it('at startup the earlier file keeps the path; the later one is refused naming both files', async () => {
     expect(await servedBy('/same/')).to.equal('b');
     const reply = await gw.reload();
-    const entry = reply.failed.find((f) => f.api_id === 'c');
+    const entry = failureOf(reply, 'c');
     expect(entry.file).to.match(/c\.json$/);
     expect(entry.error).to.match(/c\.json: proxy\.listen_path: "\/same\/" is already used by .*b\.json \(api b\)/);
-    expect((await (await gw.admin('/tyk/apis/c/runtime')).json()).status).to.equal('failed');
+    expect((await readJson<Runtime>(await gw.admin('/tyk/apis/c/runtime'))).status).to.equal('failed');
   });
 
   it('a new file claiming a served path is refused even when its name sorts first; the serving API keeps it', async () => {
     writeFile(dir, '0-newcomer.json', api('newcomer', '/taken/'));
     const reply = await gw.reload();
     expect(reply.status).to.equal('error');
-    const entry = reply.failed.find((f) => f.api_id === 'newcomer');
+    const entry = failureOf(reply, 'newcomer');
     expect(entry.error).to.match(/0-newcomer\.json: proxy\.listen_path: "\/taken\/" is already used by .*serving\.json \(api serving\)/);
     expect(await servedBy('/taken/')).to.equal('serving');
     fs.unlinkSync(path.join(dir, 'apps', '0-newcomer.json'));
@@ -148,10 +160,10 @@ describe('duplicate listen paths and /tyk/reload reports', function () {
     expect(await servedBy('/mover/')).to.equal('mover');
     writeFile(dir, 'mover.json', api('mover', '/taken/'));
     const reply = await gw.reload();
-    expect(reply.failed.find((f) => f.api_id === 'mover').error).to.include('serving.json (api serving)');
+    expect(failureOf(reply, 'mover').error).to.include('serving.json (api serving)');
     expect(await servedBy('/taken/')).to.equal('serving');
     expect(await servedBy('/mover/')).to.equal('mover');
-    const runtime = await (await gw.admin('/tyk/apis/mover/runtime')).json();
+    const runtime = await readJson<Runtime>(await gw.admin('/tyk/apis/mover/runtime'));
     expect(runtime.status).to.equal('serving');
     expect(runtime.error).to.include('/taken/');
     fs.unlinkSync(path.join(dir, 'apps', 'mover.json'));
@@ -162,10 +174,10 @@ describe('duplicate listen paths and /tyk/reload reports', function () {
     fs.writeFileSync(path.join(dir, 'apps', 'serving.json'), '{ "api_id": "serving", ');
     writeFile(dir, 'claimant.json', api('claimant', '/taken/'));
     const reply = await gw.reload();
-    const broken = reply.failed.find((f) => f.file.endsWith('serving.json'));
-    expect(broken.api_id).to.equal(undefined);
-    expect(broken.error).to.include('invalid JSON');
-    expect(reply.failed.find((f) => f.api_id === 'claimant').error).to.include('serving.json (api serving), which keeps serving it');
+    const broken = (reply.failed ?? []).find((f) => f.file.endsWith('serving.json'));
+    expect(broken?.api_id).to.equal(undefined);
+    expect(broken?.error).to.include('invalid JSON');
+    expect(failureOf(reply, 'claimant').error).to.include('serving.json (api serving), which keeps serving it');
     expect(await servedBy('/taken/')).to.equal('serving');
     writeFile(dir, 'serving.json', api('serving', '/taken/'));
     fs.unlinkSync(path.join(dir, 'apps', 'claimant.json'));
@@ -176,7 +188,7 @@ describe('duplicate listen paths and /tyk/reload reports', function () {
     const reply = await gw.reload();
     // Tyk's reply, exactly, when nothing failed.
     expect(reply).to.deep.equal({ status: 'ok', message: '' });
-    expect(await (await gw.admin('/tyk/reload')).json()).to.deep.equal({ status: 'ok', message: '' });
+    expect(await readJson<ReloadReply>(await gw.admin('/tyk/reload'))).to.deep.equal({ status: 'ok', message: '' });
     expect((await gw.admin('/tyk/apis/c/runtime')).status).to.equal(404);
   });
 });
