@@ -1,8 +1,11 @@
 // The functions the host calls. They never throw for anything user code does: failures come
 // back as GuestFailure records, so whatever the host sees thrown is an engine condition.
-import type { GuestEntries, GuestFailure, GuestFailureReason } from '../src/protocol/isolate';
+import { CALL_KIND, type GuestEntries, type GuestFailure, type GuestFailureReason } from '../src/protocol/isolate';
 import type { EventPayload, HookAdapter, HookAdapterContext, ObjectLike } from './adapters/types';
+import { createBatchRunner, type CallResult } from './batch';
 import { BadResultError } from './errors';
+import { isThenable } from './promise';
+import { decodeUtf8 } from './text/utf8';
 import { decodeObject, encodeObject, type DecodedObject } from './wire/codec';
 
 function reasonOf(error: unknown, fallback: GuestFailureReason): GuestFailureReason {
@@ -28,16 +31,17 @@ function failure(error: unknown, fallback: GuestFailureReason, context: string):
   return { failure: fallback, message: `${context}: ${text}` };
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
-}
-
 function isEventPayload(value: unknown): value is EventPayload {
   const v = value as EventPayload;
   return typeof v === 'object' && v !== null && typeof v.handler_name === 'string' && typeof v.message === 'object' && v.message !== null;
 }
 
-export function createEntries(adapter: HookAdapter, context: HookAdapterContext, registerModule: (ns: object) => void): GuestEntries {
+export function createEntries(
+  adapter: HookAdapter,
+  context: HookAdapterContext,
+  registerModule: (ns: object) => void,
+  startWindowMs: number,
+): GuestEntries {
   function encodeResult(object: DecodedObject, result: ObjectLike): Uint8Array | GuestFailure {
     try {
       return encodeObject(result);
@@ -46,10 +50,10 @@ export function createEntries(adapter: HookAdapter, context: HookAdapterContext,
     }
   }
 
-  function dispatch(input: Uint8Array | ArrayBuffer): Uint8Array | GuestFailure | Promise<Uint8Array | GuestFailure> {
+  function dispatch(input: Uint8Array): Uint8Array | GuestFailure | Promise<Uint8Array | GuestFailure> {
     let object: DecodedObject;
     try {
-      object = decodeObject(input instanceof Uint8Array ? input : new Uint8Array(input));
+      object = decodeObject(input);
     } catch (error) {
       return failure(error, 'exception', 'cannot decode the coprocess Object');
     }
@@ -103,5 +107,12 @@ export function createEntries(adapter: HookAdapter, context: HookAdapterContext,
     });
   }
 
-  return { dispatch, event, registerModule, checkHooks };
+  function runCall(kind: number, payload: Uint8Array): CallResult | Promise<CallResult> {
+    if (kind === CALL_KIND.dispatch) return dispatch(payload);
+    if (kind === CALL_KIND.event) return event(decodeUtf8(payload));
+    return { failure: 'exception', message: `unknown call kind ${kind}` };
+  }
+
+  const batches = createBatchRunner(runCall, startWindowMs);
+  return { run: batches.run, collect: batches.collect, registerModule, checkHooks };
 }

@@ -2,9 +2,12 @@
 // Callbacks: reaching one would be a path back into the host process (isolated-vm README,
 // Security), so they live only in this module's closure.
 import { BOOT_GLOBALS, type BootConfig, type GuestLogLevel } from '../src/protocol/isolate';
+import { formatLogArgs, stringifyOrString } from './globals/format';
+import { createOutputBudget } from './globals/output-budget';
 
 type HostLog = (level: GuestLogLevel, message: string) => void;
 type HostEmit = (name: string, payload: string) => void;
+type HostWake = () => void;
 /** The ivm Reference to the host's call table (see src/coprocess/drivers/isolate/host-calls.ts). */
 interface HostCallRef {
   applySyncPromise(receiver: undefined, args: [string, unknown[]], options: { arguments: { copy: true } }): unknown;
@@ -21,18 +24,39 @@ const hostLog = take<HostLog>(BOOT_GLOBALS.log);
 const hostEmit = take<HostEmit>(BOOT_GLOBALS.emit);
 const bootConfig = take<BootConfig>(BOOT_GLOBALS.config);
 const hostCall = take<HostCallRef>(BOOT_GLOBALS.call);
+const hostWake = take<HostWake>(BOOT_GLOBALS.wake);
+const meter = take<SharedArrayBuffer>(BOOT_GLOBALS.meter);
+const clock = take<SharedArrayBuffer>(BOOT_GLOBALS.clock);
 
-/** The adapter chosen by the host for this isolate. */
-export const boot: BootConfig = { adapter: bootConfig?.adapter ?? 'coprocess' };
+/** What the host chose for this isolate (defaults: the gateway's, for a host that sends none). */
+export const boot: BootConfig = {
+  adapter: bootConfig?.adapter ?? 'coprocess',
+  startWindowMs: bootConfig?.startWindowMs ?? 10,
+  wasmBudgetBytes: bootConfig?.wasmBudgetBytes,
+  logLinesPerS: bootConfig?.logLinesPerS ?? 1000,
+  eventsPerS: bootConfig?.eventsPerS ?? 10000,
+};
 
-/** Send a log line to the host logger (fire-and-forget: the guest never waits on the host). */
-export function sendLog(level: GuestLogLevel, message: string): void {
-  if (hostLog) hostLog(level, message);
+const budget = createOutputBudget(meter, clock, boot.logLinesPerS, boot.eventsPerS);
+
+/**
+ * Send a log line to the host logger (fire-and-forget: the guest never waits on the host).
+ * Over the API's budget the line is only counted: it is not even formatted.
+ */
+export function sendLog(level: GuestLogLevel, args: readonly unknown[]): void {
+  if (hostLog && budget.log()) hostLog(level, formatLogArgs(args));
 }
 
-/** Fire a gateway event (fire-and-forget). */
-export function sendEvent(name: string, payload: string): void {
-  if (hostEmit) hostEmit(name, payload);
+/** Fire a gateway event (fire-and-forget), within the API's event budget. */
+export function sendEvent(name: unknown, payload: unknown): void {
+  if (!hostEmit || !budget.event()) return;
+  const text = typeof payload === 'string' ? payload : payload === undefined ? '' : stringifyOrString(payload);
+  hostEmit(String(name), text);
+}
+
+/** Ask the host for an entry, to collect results that settled outside one (sandbox/batch.ts). */
+export function sendWake(): void {
+  if (hostWake) hostWake();
 }
 
 /**

@@ -10,6 +10,7 @@ import { getHookAdapter } from './adapters/registry';
 import type { HookAdapterContext } from './adapters/types';
 import { createEntries } from './entries';
 import { installGlobals } from './globals/install';
+import { installWasmPolicy } from './globals/wasm';
 import { boot } from './host';
 import { lookup, registerModule, resolveFunction } from './hooks/lookup';
 
@@ -17,13 +18,14 @@ import { lookup, registerModule, resolveFunction } from './hooks/lookup';
 // cache; each registers itself with registerHookAdapter().
 
 installGlobals();
+installWasmPolicy(boot.wasmBudgetBytes);
 
 const context: HookAdapterContext = { lookup, resolveFunction };
 const adapter = getHookAdapter(boot.adapter);
 adapter.install?.(context);
 
 Object.defineProperty(globalThis, ENTRIES_GLOBAL, {
-  value: createEntries(adapter, context, registerModule),
+  value: createEntries(adapter, context, registerModule, boot.startWindowMs),
   configurable: true,
   enumerable: false,
   writable: false,

@@ -8,7 +8,7 @@ import { loadGatewayConfig } from './config/gateway-config';
 import { logger } from './log/logger';
 import { startEchoUpstream } from './cli/echo-upstream';
 import { superviseWorker } from './cli/supervisor';
-import { runGateway } from './cli/worker';
+import { runGateway, runStandby } from './cli/worker';
 
 const USAGE = `isogate — a Tyk-compatible API gateway with plugins in V8 isolates
 
@@ -61,7 +61,7 @@ function parseArgs(argv: string[]): { conf?: string; supervise: boolean } {
 
 async function main(): Promise<void> {
   if (cluster.isWorker) {
-    await runGateway(process.env.ISOGATE_CONF!);
+    await runStandby(process.env.ISOGATE_CONF!);
     return;
   }
   if (!ensureNodeFlags()) return;

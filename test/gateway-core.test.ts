@@ -154,7 +154,7 @@ describe('gateway core (real gateway process, real upstream)', function () {
       // broken.json and badkey.json are still in app_path: reported, while the new API loads.
       const report = await gw.reload();
       expect(report.status).to.equal('error');
-      expect((report.failed ?? []).map((f) => path.basename(f.file)).sort()).to.deep.equal(['badkey.json', 'broken.json']);
+      expect((report.failed ?? []).map((f) => f.file.split('/').pop()).sort()).to.deep.equal(['badkey.json', 'broken.json']);
       expect((await fetch(`${gw.url}/made/x`)).status).to.equal(200);
 
       const updated = await gw.admin('/tyk/apis/made', { method: 'PUT', body: JSON.stringify(keylessApi('made', '/made2/', upstream.url)) });

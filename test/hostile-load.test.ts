@@ -4,20 +4,19 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startGateway, makeWorkspace, writeApi, writeMiddleware, keylessApi, type ApiDef, type ReloadReply, type RunningGateway } from './helpers/gateway';
-import { readJson } from './helpers/http';
-import { startRawUpstream, type RawUpstream } from './helpers/raw-http';
+import { keylessApi, makeWorkspace, startGateway, writeApi, writeMiddleware, type ApiDef, type ReloadAnswer, type RunningGateway } from './helpers/gateway';
+import { readJson, startRecordingServer, type RecordingServer } from './helpers/http';
 
-/** /tyk/apis/{id}/runtime's answer, the fields these tests read. */
+/** What /tyk/apis/{id}/runtime answers. */
 interface Runtime {
-  status: 'serving' | 'failed';
+  status: string;
   error?: string;
 }
 
-/** The reply's failure for `apiId` (the test fails if there is none). */
-function failureOf(reply: ReloadReply, apiId: string): { file: string; api_id?: string; error: string } {
-  const entry = (reply.failed ?? []).find((f) => f.api_id === apiId);
-  expect(entry, `a failure for ${apiId} in ${JSON.stringify(reply)}`).to.not.equal(undefined);
+/** The failure /tyk/reload reports for `match`; fails the test when there is none. */
+function failure(reply: ReloadAnswer, match: (f: NonNullable<ReloadAnswer['failed']>[number]) => boolean): NonNullable<ReloadAnswer['failed']>[number] {
+  const entry = (reply.failed ?? []).find(match);
+  expect(entry, JSON.stringify(reply)).to.not.equal(undefined);
   return entry!;
 }
 
@@ -40,11 +39,11 @@ function writeFile(dir: string, name: string, def: ApiDef): void {
 
 describe('fail closed: an API whose middleware cannot run is not served', function () {
   this.timeout(30000);
-  let upstream: RawUpstream;
+  let upstream: RecordingServer;
   let gw: RunningGateway;
 
   before(async () => {
-    upstream = await startRawUpstream();
+    upstream = await startRecordingServer();
     const dir = makeWorkspace();
     writeMiddleware(dir, 'reject.js', REJECT_ALL);
     writeMiddleware(dir, 'jsvm-reject.js', JSVM_REJECT);
@@ -65,7 +64,7 @@ describe('fail closed: an API whose middleware cannot run is not served', functi
     if (upstream) await upstream.close();
   });
 
-  const refused = [
+  const refused: [string, string][] = [
     ['iso', 'coprocess_options.enable_coprocess'],
     ['grpcapi', 'coprocess_options.enable_coprocess'],
     ['js', 'enable_jsvm'],
@@ -74,7 +73,7 @@ describe('fail closed: an API whose middleware cannot run is not served', functi
 
   for (const [apiId, key] of refused) {
     it(`${apiId}: never proxied unchecked; the reason (${key}) is in /tyk/reload, the runtime endpoint and the log`, async () => {
-      upstream.reset();
+      upstream.requests.length = 0;
       const res = await fetch(`${gw.url}/${apiId}/anything`);
       expect(res.status).to.equal(404);
       expect(upstream.requests).to.deep.equal([]);
@@ -85,9 +84,9 @@ describe('fail closed: an API whose middleware cannot run is not served', functi
       expect(body.status).to.equal('failed');
       expect(body.error).to.include(key).and.include(`api ${apiId}`).and.include('not served');
 
-      for (const reply of [await gw.reload(), await readJson<ReloadReply>(await gw.admin('/tyk/reload'))]) {
+      for (const reply of [await gw.reload(), await readJson<ReloadAnswer>(await gw.admin('/tyk/reload'))]) {
         expect(reply.status).to.equal('error');
-        const entry = failureOf(reply, apiId);
+        const entry = failure(reply, (f) => f.api_id === apiId);
         expect(entry.error).to.include(key);
         expect(reply.message).to.include(entry.error);
       }
@@ -96,9 +95,9 @@ describe('fail closed: an API whose middleware cannot run is not served', functi
   }
 
   it('the other APIs serve', async () => {
-    upstream.reset();
+    upstream.requests.length = 0;
     expect((await fetch(`${gw.url}/plain/x`)).status).to.equal(200);
-    expect(upstream.requests.map((r) => r.target)).to.deep.equal(['/x']);
+    expect(upstream.requests.map((r) => r.url)).to.deep.equal(['/x']);
     const runtime = await readJson<Runtime>(await gw.admin('/tyk/apis/plain/runtime'));
     expect(runtime.status).to.equal('serving');
     expect(runtime).to.not.have.property('error');
@@ -107,22 +106,22 @@ describe('fail closed: an API whose middleware cannot run is not served', functi
 
 describe('duplicate listen paths and /tyk/reload reports', function () {
   this.timeout(30000);
-  let upstream: RawUpstream;
+  let upstream: RecordingServer;
   let gw: RunningGateway;
   let dir: string;
 
   /** Which API answered: each proxies to its own target path. */
   async function servedBy(listenPath: string): Promise<string | number> {
-    upstream.reset();
+    upstream.requests.length = 0;
     const res = await fetch(`${gw.url}${listenPath}x`);
     if (res.status !== 200) return res.status;
-    return upstream.requests[0]!.target.split('/')[1]!;
+    return upstream.requests[0].url.split('/')[1];
   }
 
   const api = (id: string, listenPath: string): ApiDef => keylessApi(id, listenPath, `${upstream.url}/${id}`);
 
   before(async () => {
-    upstream = await startRawUpstream();
+    upstream = await startRecordingServer();
     dir = makeWorkspace();
     writeFile(dir, 'b.json', api('b', '/same/'));
     writeFile(dir, 'c.json', api('c', '/same/'));
@@ -138,7 +137,7 @@ describe('duplicate listen paths and /tyk/reload reports', function () {
   it('at startup the earlier file keeps the path; the later one is refused naming both files', async () => {
     expect(await servedBy('/same/')).to.equal('b');
     const reply = await gw.reload();
-    const entry = failureOf(reply, 'c');
+    const entry = failure(reply, (f) => f.api_id === 'c');
     expect(entry.file).to.match(/c\.json$/);
     expect(entry.error).to.match(/c\.json: proxy\.listen_path: "\/same\/" is already used by .*b\.json \(api b\)/);
     expect((await readJson<Runtime>(await gw.admin('/tyk/apis/c/runtime'))).status).to.equal('failed');
@@ -148,7 +147,7 @@ describe('duplicate listen paths and /tyk/reload reports', function () {
     writeFile(dir, '0-newcomer.json', api('newcomer', '/taken/'));
     const reply = await gw.reload();
     expect(reply.status).to.equal('error');
-    const entry = failureOf(reply, 'newcomer');
+    const entry = failure(reply, (f) => f.api_id === 'newcomer');
     expect(entry.error).to.match(/0-newcomer\.json: proxy\.listen_path: "\/taken\/" is already used by .*serving\.json \(api serving\)/);
     expect(await servedBy('/taken/')).to.equal('serving');
     fs.unlinkSync(path.join(dir, 'apps', '0-newcomer.json'));
@@ -160,7 +159,7 @@ describe('duplicate listen paths and /tyk/reload reports', function () {
     expect(await servedBy('/mover/')).to.equal('mover');
     writeFile(dir, 'mover.json', api('mover', '/taken/'));
     const reply = await gw.reload();
-    expect(failureOf(reply, 'mover').error).to.include('serving.json (api serving)');
+    expect(failure(reply, (f) => f.api_id === 'mover').error).to.include('serving.json (api serving)');
     expect(await servedBy('/taken/')).to.equal('serving');
     expect(await servedBy('/mover/')).to.equal('mover');
     const runtime = await readJson<Runtime>(await gw.admin('/tyk/apis/mover/runtime'));
@@ -174,10 +173,10 @@ describe('duplicate listen paths and /tyk/reload reports', function () {
     fs.writeFileSync(path.join(dir, 'apps', 'serving.json'), '{ "api_id": "serving", ');
     writeFile(dir, 'claimant.json', api('claimant', '/taken/'));
     const reply = await gw.reload();
-    const broken = (reply.failed ?? []).find((f) => f.file.endsWith('serving.json'));
-    expect(broken?.api_id).to.equal(undefined);
-    expect(broken?.error).to.include('invalid JSON');
-    expect(failureOf(reply, 'claimant').error).to.include('serving.json (api serving), which keeps serving it');
+    const broken = failure(reply, (f) => f.file.endsWith('serving.json'));
+    expect(broken.api_id).to.equal(undefined);
+    expect(broken.error).to.include('invalid JSON');
+    expect(failure(reply, (f) => f.api_id === 'claimant').error).to.include('serving.json (api serving), which keeps serving it');
     expect(await servedBy('/taken/')).to.equal('serving');
     writeFile(dir, 'serving.json', api('serving', '/taken/'));
     fs.unlinkSync(path.join(dir, 'apps', 'claimant.json'));
@@ -188,7 +187,7 @@ describe('duplicate listen paths and /tyk/reload reports', function () {
     const reply = await gw.reload();
     // Tyk's reply, exactly, when nothing failed.
     expect(reply).to.deep.equal({ status: 'ok', message: '' });
-    expect(await readJson<ReloadReply>(await gw.admin('/tyk/reload'))).to.deep.equal({ status: 'ok', message: '' });
+    expect(await readJson<ReloadAnswer>(await gw.admin('/tyk/reload'))).to.deep.equal({ status: 'ok', message: '' });
     expect((await gw.admin('/tyk/apis/c/runtime')).status).to.equal(404);
   });
 });

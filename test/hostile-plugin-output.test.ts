@@ -1,14 +1,15 @@
+// Hostile plugin output through a real gateway under its supervisor: every status, header and
+// body a plugin hands back (return_overrides, set_headers, response hooks, JSVM ReturnData, gRPC
+// replies) goes through one guarded response path. The crash repros of issue 12 must leave the
+// same worker process serving, and every reply must be well framed on the wire.
 import { expect } from 'chai';
-import * as grpc from '@grpc/grpc-js';
-import type { Socket } from 'node:net';
-import { decodeObject, decodeEvent, encodeObject } from '../src/coprocess/codec';
-import type { CoprocessObject } from '../src/coprocess/dispatcher';
-import { startGateway, makeWorkspace, writeApi, writeMiddleware, keylessApi, type RunningGateway } from './helpers/gateway';
+import { startNodePluginServer, type NodePluginServer } from './fixtures/grpc/node-plugin-server';
+import { keylessApi, makeWorkspace, startGateway, writeApi, writeMiddleware, type RunningGateway } from './helpers/gateway';
 import type { LogLine } from './helpers/log';
-import { fromRoot, repoRoot } from './helpers/paths';
-import { sleep, until } from './helpers/poll';
+import { repoRoot } from './helpers/paths';
+import { sleep } from './helpers/poll';
 import { runToEnd } from './helpers/processes';
-import { parseResponses, rawExchange, responsesComplete, startRawUpstream, type RawUpstream, type Request } from './helpers/raw-http';
+import { parseResponses, rawExchange, responsesComplete, startRawUpstream, type ParsedResponses, type RawUpstream } from './helpers/raw-http';
 
 const ISOLATE_PLUGIN = `
 // Copies query parameters into its output, as an innocent-looking plugin might.
@@ -48,45 +49,8 @@ evil.NewProcessRequest(function (request) {
 });
 `;
 
-/**
- * A coprocess.Dispatcher plugin server whose replies copy the request's params into
- * return_overrides (gRPC plugins are written in any language; this one is Node).
- */
-function startEvilGrpcServer(): Promise<{ port: number; stop(): void }> {
-  const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const unary = <T>(name: string, decode: (bytes: Buffer) => T): grpc.MethodDefinition<T, CoprocessObject | Buffer> => ({
-    path: `/coprocess.Dispatcher/${name}`,
-    requestStream: false,
-    responseStream: false,
-    requestDeserialize: decode,
-    requestSerialize: () => Buffer.alloc(0), // only the client side serialises requests
-    responseSerialize: (reply) => (Buffer.isBuffer(reply) ? reply : asBuffer(encodeObject(reply))),
-    responseDeserialize: (bytes) => bytes,
-  });
-  const server = new grpc.Server();
-  server.addService({ Dispatch: unary('Dispatch', decodeObject), DispatchEvent: unary('DispatchEvent', decodeEvent) }, {
-    Dispatch(call: grpc.ServerUnaryCall<CoprocessObject, CoprocessObject>, callback: grpc.sendUnaryData<CoprocessObject>) {
-      const object = call.request;
-      const p = object.request?.params ?? {};
-      if (p.code !== undefined && object.request) {
-        object.request.return_overrides = { response_code: Number(p.code), headers: p.name !== undefined ? { [p.name]: p.value ?? '' } : {}, response_body: p.body ?? '', override_error: true, response_error: '' };
-      }
-      callback(null, object);
-    },
-    DispatchEvent(_call: grpc.ServerUnaryCall<unknown, Buffer>, callback: grpc.sendUnaryData<Buffer>) {
-      callback(null, Buffer.alloc(0));
-    },
-  });
-  return new Promise((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => {
-      if (err) return reject(err);
-      resolve({ port, stop: () => server.forceShutdown() });
-    });
-  });
-}
-
 /** Raw GET(s); resolves with the parsed responses (strictly framed) and the rest of the bytes. */
-async function get(port: number, targets: string | string[], extraHeaders: string[] = []) {
+async function get(port: number, targets: string | string[], extraHeaders: string[] = []): Promise<ParsedResponses> {
   const list = Array.isArray(targets) ? targets : [targets];
   const bytes = list.map((t) => `GET ${t} HTTP/1.1\r\nHost: gw\r\n${extraHeaders.map((h) => `${h}\r\n`).join('')}\r\n`).join('');
   const result = await rawExchange(port, bytes, { until: responsesComplete(list.length) });
@@ -102,17 +66,17 @@ function logLines(gw: RunningGateway): LogLine[] {
 describe('hostile plugin output: one guarded response path, the worker keeps serving', function () {
   this.timeout(60000);
   let upstream: RawUpstream;
-  let grpcServer: { port: number; stop(): void };
+  let grpcServer: NodePluginServer;
   let gw: RunningGateway;
   let workerPid: number;
 
   before(async () => {
-    upstream = await startRawUpstream((request: Request, socket: Socket) => {
+    upstream = await startRawUpstream((request, socket) => {
       if (!request.target.startsWith('/slow')) return undefined;
       setTimeout(() => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nslow'), 300);
       return 'hold';
     });
-    grpcServer = await startEvilGrpcServer();
+    grpcServer = await startNodePluginServer();
     const dir = makeWorkspace();
     writeMiddleware(dir, 'evil.js', ISOLATE_PLUGIN);
     writeMiddleware(dir, 'jsvm-evil.js', JSVM_PLUGIN);
@@ -126,7 +90,7 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
     gw = await startGateway({ dir, config: { coprocess_options: { enable_coprocess: true, coprocess_grpc_server: `tcp://127.0.0.1:${grpcServer.port}` } } });
     const listening = logLines(gw).filter((l) => /^isogate listening/.test(l.msg));
     expect(listening).to.have.length(1);
-    workerPid = listening[0]!.pid as number;
+    workerPid = listening[0].pid as number;
     expect(workerPid).to.be.a('number').and.not.equal(gw.child.pid);
   });
 
@@ -137,7 +101,7 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
   });
 
   /** The same worker still serves /hello and another API, and never restarted. */
-  async function sameWorkerServing() {
+  async function sameWorkerServing(): Promise<void> {
     const { responses } = await get(gw.port, ['/hello', '/other/x']);
     expect(responses.map((r) => r.status)).to.deep.equal([200, 200]);
     const lines = logLines(gw);
@@ -146,7 +110,7 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
     expect(lines.filter((l) => /uncaught|unhandled/i.test(l.msg))).to.deep.equal([]);
   }
 
-  afterEach(async function (this: Mocha.Context) {
+  afterEach(async function () {
     if (gw && this.currentTest?.state === 'passed') await sameWorkerServing();
   });
 
@@ -175,11 +139,16 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
         expect(responses[0].headers.map(([n]) => n)).to.not.include('set-cookie');
         expect(upstream.requests).to.deep.equal([]);
         // The MiddlewareError event (through the API's eh_log_handler) names the API and the field.
-        const seen = await until(() => logLines(gw).slice(before).find((l) => l.msg === 'seen:MiddlewareError'), { timeoutMs: 3000, what: 'the MiddlewareError event' });
-        expect(seen.api_id).to.equal('ovr');
-        expect(seen.meta.APIID).to.equal('ovr');
-        expect(seen.meta.Reason).to.equal('bad_result');
-        expect(seen.meta.Message).to.include(field);
+        let seen: LogLine | undefined;
+        for (let i = 0; i < 50 && !seen; i++) {
+          seen = logLines(gw).slice(before).find((l) => l.msg === 'seen:MiddlewareError');
+          if (!seen) await sleep(20);
+        }
+        expect(seen, 'MiddlewareError event').to.not.equal(undefined);
+        expect(seen!.api_id).to.equal('ovr');
+        expect(seen!.meta.APIID).to.equal('ovr');
+        expect(seen!.meta.Reason).to.equal('bad_result');
+        expect(seen!.meta.Message).to.include(field);
       });
     }
   });
@@ -231,8 +200,7 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
   });
 
   describe('set_headers towards the upstream', () => {
-    const cases: [string, Record<string, string>][] = [['CR/LF in a value', { sname: 'X-Up', svalue: 'a\r\nX-Injected: 1' }], ['an invalid name', { sname: 'X Up', svalue: 'a' }], ['a NUL in a value', { sname: 'X-Up', svalue: '\u0000' }]];
-    for (const [what, params] of cases) {
+    for (const [what, params] of <[string, Record<string, string>][]>[['CR/LF in a value', { sname: 'X-Up', svalue: 'a\r\nX-Injected: 1' }], ['an invalid name', { sname: 'X Up', svalue: 'a' }], ['a NUL in a value', { sname: 'X-Up', svalue: '\u0000' }]]) {
       it(`${what}: 500 Middleware error, nothing forwarded`, async () => {
         upstream.reset();
         const { responses } = await get(gw.port, `/seth/x${q(params)}`);
@@ -258,8 +226,7 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
   });
 
   describe('response hooks', () => {
-    const cases: [string, Record<string, string>][] = [['status_code 1000', { rcode: '1000' }], ['status_code 0', { rcode: '0' }], ['status_code 101', { rcode: '101' }], ['CR/LF in a header', { rname: 'X-R', rvalue: 'a\r\nSet-Cookie: x=1' }], ['an invalid header name', { rname: 'X R', rvalue: 'a' }]];
-    for (const [what, params] of cases) {
+    for (const [what, params] of <[string, Record<string, string>][]>[['status_code 1000', { rcode: '1000' }], ['status_code 0', { rcode: '0' }], ['status_code 101', { rcode: '101' }], ['CR/LF in a header', { rname: 'X-R', rvalue: 'a\r\nSet-Cookie: x=1' }], ['an invalid header name', { rname: 'X R', rvalue: 'a' }]]) {
       it(`${what}: 500 Middleware error`, async () => {
         const { responses, rest } = await get(gw.port, [`/resp/x${q(params)}`, '/other/after']);
         expect(rest.length).to.equal(0);
@@ -301,17 +268,17 @@ describe('hostile plugin output: one guarded response path, the worker keeps ser
 describe('process guards (src/cli/process-guards.ts)', function () {
   it('an uncaught exception and an unhandled rejection are each logged once, and the process lives', async () => {
     const script = `
-      const { installProcessGuards } = require(${JSON.stringify(fromRoot('dist', 'src', 'cli', 'process-guards.js'))});
+      const { installProcessGuards } = require(${JSON.stringify(`${repoRoot}/dist/src/cli/process-guards.js`)});
       installProcessGuards();
       installProcessGuards();
       setTimeout(() => { throw new Error('stray callback threw'); }, 10);
       Promise.reject(new Error('stray promise rejected'));
       setTimeout(() => { process.stdout.write('still alive\\n'); process.exit(0); }, 300);
     `;
-    const { code, out: output } = await runToEnd(process.execPath, ['-e', script], { cwd: repoRoot, timeoutMs: 20_000 });
+    const { code, out } = await runToEnd(process.execPath, ['-e', script], { cwd: repoRoot });
     expect(code).to.equal(0);
-    expect(output).to.include('still alive');
-    const lines = output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
+    expect(out).to.include('still alive');
+    const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine);
     expect(lines.filter((l) => l.msg.includes('stray callback threw'))).to.have.length(1);
     expect(lines.filter((l) => l.msg.includes('stray promise rejected'))).to.have.length(1);
     expect(lines.every((l) => l.level === 50)).to.equal(true);

@@ -1,64 +1,21 @@
 // The isolate engine end to end: real isolates, real runtime bundle (dist/sandbox/runtime.js),
 // Objects built the way the gateway builds them (plain proto-named objects through the codec).
 import { expect } from 'chai';
-import { decodeObject, encodeObject } from '../src/coprocess/codec';
 import { DispatchError, HookType, type CoprocessObject } from '../src/coprocess/dispatcher';
-import { IsolateDispatcher, MiddlewareSourceError, type IsolateDispatcherOptions, type IsolateSource } from '../src/coprocess/drivers/isolate';
+import { IsolateDispatcher, MiddlewareSourceError, type IsolateSource } from '../src/coprocess/drivers/isolate';
 import { present } from './helpers/coprocess';
 import { rejectionOf } from './helpers/errors';
+import { SPEC, dispatcherFactory, requestObject } from './helpers/isolate';
 import { captureLogger } from './helpers/log';
 import { runToEnd } from './helpers/processes';
 import { sleep } from './helpers/poll';
 
-const SPEC = { OrgID: 'org1', APIID: 'api1', bundle_hash: 'd41d8cd98f00b204e9800998ecf8427e', config_data: '{"greeting":"hi"}' };
-
-type Request = NonNullable<CoprocessObject['request']>;
-
-/** A request Object as the gateway sends it, round-tripped through the wire codec. */
-function requestObject(hookName: string, request: Request = {}, extra: CoprocessObject = {}): CoprocessObject {
-  return decodeObject(
-    encodeObject({
-      hook_type: HookType.Pre,
-      hook_name: hookName,
-      request: {
-        headers: { Host: 'example.com', 'Content-Type': 'application/json' },
-        url: '/api1/things?a=1',
-        request_uri: '/api1/things?a=1',
-        method: 'POST',
-        scheme: 'http',
-        params: { a: '1' },
-        return_overrides: { response_code: -1 },
-        raw_body: Buffer.from('{"x":1}'),
-        body: '{"x":1}',
-        ...request,
-      },
-      spec: SPEC,
-      ...extra,
-    }),
-  );
-}
-
-const created: IsolateDispatcher[] = [];
-function dispatcher(code: string | IsolateSource[], options: Partial<IsolateDispatcherOptions> = {}) {
-  const d = new IsolateDispatcher({
-    apiId: 'api1',
-    orgId: 'org1',
-    sources: typeof code === 'string' ? [{ filename: 'middleware.js', code }] : code,
-    hookTimeoutMs: 500,
-    memoryLimitMb: 32,
-    logger: captureLogger().logger,
-    ...options,
-  });
-  created.push(d);
-  return d;
-}
+const { dispatcher, disposeAll } = dispatcherFactory();
 
 describe('isolate engine', function () {
   this.timeout(20000);
 
-  after(async () => {
-    await Promise.all(created.map((d) => d.dispose()));
-  });
+  after(disposeAll);
 
   describe('request hooks', () => {
     it('round-trips header, param, url, method and body edits', async () => {
@@ -284,7 +241,7 @@ describe('isolate engine', function () {
       expect(err.message).to.include('Flaky').and.include('TypeError: boom');
       expect((err.cause as Error).stack).to.include('middleware.js');
       expect(present(await d.dispatch(requestObject('Flaky'))).request.set_headers['X-Calls']).to.equal('2');
-      expect(d.stats().generation).to.equal(1);
+      expect(d.stats().isolatesBuilt).to.equal(1);
     });
 
     it('names a missing hook function', async () => {
@@ -307,7 +264,7 @@ describe('isolate engine', function () {
       expect(Date.now() - started).to.be.within(150, 2000);
       expect(present(await d.dispatch(requestObject('State'))).request.set_headers['X-State']).to.equal('fresh');
       const stats = d.stats();
-      expect(stats.generation).to.equal(2);
+      expect(stats.isolatesBuilt).to.equal(2);
       expect(stats.replacements).to.equal(1);
       expect(stats.failures.timeout).to.equal(1);
     });
@@ -332,7 +289,7 @@ describe('isolate engine', function () {
       expect(err).to.be.instanceOf(DispatchError);
       expect(err.reason).to.equal('memory');
       expect(present(await d.dispatch(requestObject('Size'))).request.set_headers['X-Hog']).to.equal('0');
-      expect(d.stats().generation).to.equal(2);
+      expect(d.stats().isolatesBuilt).to.equal(2);
     });
 
     it('treats an ArrayBuffer over the limit as "memory" and replaces the isolate', async () => {
@@ -356,7 +313,7 @@ describe('isolate engine', function () {
       expect(Date.now() - started).to.be.below(50);
       await sleep(350);
       expect(await rejectionOf(d.dispatch(requestObject('H')))).to.not.equal(first);
-      expect(d.stats().generation).to.equal(2);
+      expect(d.stats().isolatesBuilt).to.equal(2);
     });
 
     it('drops a waiting call whose request was aborted, without running it', async () => {
@@ -444,7 +401,7 @@ describe('isolate engine', function () {
     it('builds the isolate lazily and on warm()', async () => {
       const d = dispatcher(`function H() {}`);
       expect(d.stats().alive).to.equal(false);
-      expect(d.stats().generation).to.equal(0);
+      expect(d.stats().isolatesBuilt).to.equal(0);
       await d.warm();
       const stats = d.stats();
       expect(stats.alive).to.equal(true);

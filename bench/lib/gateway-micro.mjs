@@ -139,3 +139,107 @@ export async function baselineRss(upstreamUrl, settleMs) {
     ws.dispose();
   }
 }
+
+/** Sequential requests to `url` for `ms`: p50 / p99 latency in ms. */
+async function latencyFor(url, ms) {
+  const samples = [];
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    const t0 = performance.now();
+    const res = await fetch(url);
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`${url}: status ${res.status}`);
+    samples.push(performance.now() - t0);
+  }
+  const sorted = Float64Array.from(samples).sort();
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  return { n: samples.length, p50Ms: at(0.5), p99Ms: at(0.99) };
+}
+
+const SPAM_PLUGIN = `
+function spam() {
+  for (let i = 0; i < 1e6; i++) console.log('spam line', i);
+  for (let i = 0; i < 1e6; i++) TykTriggerEvent('SpamEvent', { i });
+}
+function calm(request) { request.set_headers['X-Bench'] = '1'; }
+`;
+
+function hookedApi(apiId, upstreamUrl, name, limits = {}) {
+  return { ...apiDefinition(apiId, `/${apiId}/`, upstreamUrl), custom_middleware: { driver: 'isolate', pre: [{ name, path: 'spam.js' }], limits: { hook_timeout_ms: 60_000, ...limits } } };
+}
+
+/**
+ * Guest output budgets: another API's latency alone, then while one API's hook logs 1e6 lines
+ * and fires 1e6 events per request (two clients keep it busy). Default budgets, log level info.
+ */
+export async function spamIsolation(upstreamUrl, measureMs) {
+  const ws = makeWorkspace();
+  ws.writeMiddleware('spam.js', SPAM_PLUGIN);
+  ws.writeApi(hookedApi('spam', upstreamUrl, 'spam'));
+  ws.writeApi(hookedApi('calm', upstreamUrl, 'calm'));
+  const gw = await startGateway(ws, { logLevel: 'info' });
+  let spamming = true;
+  let spamRequests = 0;
+  const loops = [];
+  try {
+    const alone = await latencyFor(`${gw.url}/calm/x`, measureMs);
+    const rssBefore = await rssOf(gw.pid);
+    const loop = async () => {
+      while (spamming) {
+        const res = await fetch(`${gw.url}/spam/x`);
+        await res.arrayBuffer();
+        spamRequests++;
+      }
+    };
+    loops.push(loop(), loop());
+    await sleep(500);
+    const underSpam = await latencyFor(`${gw.url}/calm/x`, measureMs);
+    const rssDuring = await rssOf(gw.pid);
+    spamming = false;
+    await Promise.all(loops);
+    const out = (await (await gw.admin('/tyk/stats')).json()).guest_output;
+    return { alone, underSpam, spamRequests, rssBeforeMiB: rssBefore / 2 ** 20, rssDuringMiB: rssDuring / 2 ** 20, logLines: out.log_lines, logLinesDropped: out.log_lines_dropped, events: out.events, eventsDropped: out.events_dropped };
+  } finally {
+    spamming = false;
+    await Promise.allSettled(loops);
+    await gw.stop();
+    ws.dispose();
+  }
+}
+
+/**
+ * One catastrophic abort under the supervisor: a hook allocates Array(1e9). How long the other
+ * APIs are unavailable (from the first failed request to the first answered one, polled every
+ * 10 ms), with the warm standby worker ready as it is in steady state.
+ */
+export async function abortOutage(upstreamUrl) {
+  const ws = makeWorkspace();
+  ws.writeMiddleware('bomb.js', 'function bomb(request) { if (request.headers["X-Boom"]) { const a = Array(1e9).fill(0); } }');
+  ws.writeApi({ ...apiDefinition('bomb', '/bomb/', upstreamUrl), custom_middleware: { driver: 'isolate', pre: [{ name: 'bomb', path: 'bomb.js' }], limits: { memory_limit_mb: 32, hook_timeout_ms: 60_000 } } });
+  ws.writeApi(apiDefinition('plain', '/plain/', upstreamUrl));
+  const gw = await startGateway(ws, { logLevel: 'info', supervise: true });
+  const ok = (url, init) => fetch(url, init).then(async (r) => (await r.arrayBuffer(), r.status === 200), () => false);
+  try {
+    const ready = performance.now() + 60_000;
+    while (!gw.log.text().includes('standby worker ready')) {
+      if (performance.now() > ready) throw new Error('no standby worker became ready');
+      await sleep(50);
+    }
+    const fired = performance.now();
+    void ok(`${gw.url}/bomb/x`, { headers: { 'X-Boom': '1' } });
+    let downAt;
+    while (performance.now() - fired < 120_000) {
+      const up = await ok(`${gw.url}/plain/x`);
+      if (!up && downAt === undefined) downAt = performance.now();
+      if (up && downAt !== undefined) {
+        const quarantined = (await fetch(`${gw.url}/bomb/x`)).status === 503;
+        return { abortAfterMs: downAt - fired, outageMs: performance.now() - downAt, quarantined };
+      }
+      await sleep(10);
+    }
+    throw new Error('the other API did not come back within 120 s');
+  } finally {
+    await gw.stop();
+    ws.dispose();
+  }
+}

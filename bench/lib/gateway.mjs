@@ -83,7 +83,8 @@ export async function startGateway(workspace, options = {}) {
   const confFile = join(workspace.dir, 'gateway.json');
   writeFileSync(confFile, JSON.stringify(config, null, 2));
   const started = performance.now();
-  const proc = spawnNode(['--no-node-snapshot', ...(options.nodeArgs ?? [])], cliPath(), ['--conf', confFile, '--no-supervisor'], {
+  // `supervise`: run under the supervisor (quarantine, standby worker); `pid` is then the supervisor's.
+  const proc = spawnNode(['--no-node-snapshot', ...(options.nodeArgs ?? [])], cliPath(), ['--conf', confFile, ...(options.supervise ? [] : ['--no-supervisor'])], {
     cwd: workspace.dir,
     env: { ISOGATE_LOG_LEVEL: options.logLevel ?? 'info' },
   });

@@ -99,3 +99,15 @@ export function jsvmApi(apiId, listenPath, target, pluginFile = 'bench-jsvm.js')
     custom_middleware: { driver: 'otto', pre: [entry('benchJsvmPre', pluginFile)] },
   });
 }
+
+/** The noisy neighbour's hook: every `every`-th call spins until the hook's timeout. */
+export function noisyPlugin(every) {
+  return `
+let noisyCalls = 0;
+function noisyPre(request) {
+  // The counter restarts with each rebuilt isolate, so every ${every}th call after it spins again.
+  if (++noisyCalls % ${every} === 0) for (;;) {}
+  request.set_headers['X-Noisy'] = '1';
+}
+`;
+}

@@ -46,7 +46,25 @@ export function microTable(micro) {
   add('  of which host build + encode + decode + apply', `${fmt(d.hostOnly.build.medianUs + d.hostOnly.encode.medianUs + d.hostOnly.decode.medianUs + d.hostOnly.apply.medianUs, 1)} µs`);
   add('  engine floor: bare isolate echo, async apply / applySync', `${fmt(d.engineFloor.applyAsync.medianUs, 1)} µs${cpu(d.engineFloor.applyAsync)} / ${fmt(d.engineFloor.applySync.medianUs, 1)} µs${cpu(d.engineFloor.applySync)}`);
   if (d.syncRoundTrip) add('  what-if: same runtime and hook entered with applySync', `${fmt(d.syncRoundTrip.medianUs, 1)} µs (p99 ${fmt(d.syncRoundTrip.p99Us)} µs${cpu(d.syncRoundTrip)})`);
-  add(`  ${d.concurrent.inflight} calls in flight on one API`, `${fmt(d.concurrent.callsPerSec)} calls/s (${fmt(d.concurrent.usPerCall, 1)} µs each)`);
+  if (d.byConcurrency) {
+    // Issue 15: CPU per hook at 32 in flight ≤ 20 µs, and a lone call no slower than 85 µs.
+    for (const c of d.byConcurrency) {
+      const target = c.inflight === 1 ? ['≤ 85 µs', c.usPerHook <= 85] : c.inflight === 32 ? ['CPU ≤ 20 µs', c.cpuUsPerHook <= 20] : [];
+      add(`  ${c.inflight} concurrent call${c.inflight > 1 ? 's' : ''} on one API, per hook`, `${fmt(c.usPerHook, 1)} µs, CPU ${fmt(c.cpuUsPerHook, 1)} µs (${fmt(c.callsPerSec)} calls/s, mean batch ${fmt(c.meanBatch, 1)})`, ...target);
+    }
+  } else {
+    add(`  ${d.concurrent.inflight} calls in flight on one API`, `${fmt(d.concurrent.callsPerSec)} calls/s (${fmt(d.concurrent.usPerCall, 1)} µs each)`);
+  }
+  const n = micro.noisy;
+  if (n) {
+    add(
+      `noisy neighbour: hooked API B under load while API A spins to its ${n.noisyTimeoutMs} ms timeout on every ${n.spinEvery}th request; B's req/s vs B alone`,
+      `${fmt(n.ratio, 2)} (${n.ratios.map((r) => r.toFixed(2)).join(', ')}; ${fmt(n.noisy.reqPerSec)} vs ${fmt(n.solo.reqPerSec)} req/s)`,
+      '≥ 0.80',
+      n.ratio >= 0.8,
+    );
+    add(`  B's p99 beside A (alone: ${fmt(n.solo.p99Ms, 1)} ms); A served ${fmt(n.neighbour.reqPerSec)} req/s, ${fmt(n.neighbour.non2xx)} failed`, `${fmt(n.noisy.p99Ms, 1)} ms${n.noisy.failed ? `, ${n.noisy.failed} of B's failed` : ''}`, '< 150 ms', n.noisy.p99Ms < 150 && n.noisy.failed === 0);
+  }
   const c = micro.coldViaAdmin;
   add(`cold start: POST /tyk/apis + reload?block=true + first hooked request, median of ${c.samples}`, `${fmt(c.medianTotalMs, 1)} ms (post ${fmt(c.medianPostMs, 1)}, reload ${fmt(c.medianReloadMs, 1)}, first request ${fmt(c.medianFirstRequestMs, 1)})`, '≤ 20 ms', c.medianTotalMs <= 20);
   add(`  a reload in which nothing changed, ${c.apisAtEnd} APIs`, `${fmt(c.noopReloadMs, 1)} ms`);
@@ -66,5 +84,19 @@ export function microTable(micro) {
   const e = micro.events;
   add(`TykTriggerEvent → EventBus → log handler, flat out (${e.perCall} per call)`, `${fmt(e.flatOut.reachedHostPerSec)} /s reach the host, ${fmt(e.flatOut.deliveredPerSec)} /s delivered, ${fmt(e.flatOut.dropped)} dropped`);
   add('  sustained without drops', e.sustainablePerSec ? `${fmt(e.sustainablePerSec)} events/s (paced at ${Math.round(e.paced.share * 100)}% of flat-out delivery)` : 'drops even at 30% of flat-out delivery');
+  const k = micro.containment;
+  if (k) {
+    add('entry record per isolate entry: pwrite in + out / back to back', `${fmt(k.record.pairUs, 2)} µs / ${fmt(k.record.backToBackUs, 2)} µs; round trip ${fmt(k.record.withoutRecordUs, 1)} → ${fmt(k.record.withRecordUs, 1)} µs with it`);
+    add('log line / event over the budget (counted in the isolate)', `${fmt(k.budget.droppedLogNs)} ns / ${fmt(k.budget.droppedEventNs)} ns per call`);
+    add('upload validation in the child: first / later', `${fmt(k.validation.coldMs)} ms / ${fmt(k.validation.warmMs, 1)} ms`);
+  }
+  const s = micro.spam;
+  if (s) {
+    add('another API while one spams 1e6 logs + 1e6 events per request', `p99 ${fmt(s.alone.p99Ms, 1)} → ${fmt(s.underSpam.p99Ms, 1)} ms (p50 ${fmt(s.alone.p50Ms, 1)} → ${fmt(s.underSpam.p50Ms, 1)}), RSS ${fmt(s.rssBeforeMiB)} → ${fmt(s.rssDuringMiB)} MiB; sent ${fmt(s.logLines)} lines / ${fmt(s.events)} events, dropped ${fmt(s.logLinesDropped)} / ${fmt(s.eventsDropped)}`, 'p99 < 150 ms', s.underSpam.p99Ms < 150);
+  }
+  const o = micro.outage;
+  if (o) {
+    add('other APIs unavailable after one catastrophic abort (standby ready)', `${fmt(o.outageMs)} ms (abort ${fmt(o.abortAfterMs / 1000, 1)} s after the call; offender quarantined: ${o.quarantined ? 'yes' : 'no'})`, '≤ 3 s', o.outageMs <= 3000 && o.quarantined);
+  }
   return { text: table(['micro figure', 'value', 'target', ''], rows, ['l', 'l', 'r', 'l']), targets };
 }

@@ -10,6 +10,9 @@ import { emitResult } from './emit.mjs';
 const samples = Number(process.argv[2] ?? 20);
 const { createApiIsolate } = distModule('coprocess/drivers/isolate/plugin.js');
 const { buildHookObject, applyHookResult } = distModule('coprocess/message.js');
+const { parseGatewayConfig } = distModule('config/gateway-config.js');
+// The gateway config's defaults, as a gateway with an empty config file has them.
+const config = parseGatewayConfig({}, '<bench>', process.cwd());
 
 const hook = { name: 'benchPre', path: 'bench-plugin.js', kind: 'pre' };
 const events = { fire() {} };
@@ -30,7 +33,7 @@ const ms = (t0) => performance.now() - t0;
 
 async function one(i) {
   const t0 = performance.now();
-  const dispatcher = await createApiIsolate(specFor(i), { events }, 1);
+  const dispatcher = await createApiIsolate(specFor(i), { events, config }, 1);
   const loadMs = ms(t0);
   const state = fakeRequestState();
   applyHookResult(state, await dispatcher.dispatch(buildHookObject(state, hook, { OrgID: 'bench', APIID: `cold-${i}` })));

@@ -17,6 +17,13 @@ const warmup = Math.max(200, Math.floor(iterations / 10));
 const { IsolateDispatcher } = distModule('coprocess/drivers/isolate/index.js');
 const { buildHookObject, applyHookResult } = distModule('coprocess/message.js');
 const { encodeObject, decodeObject } = distModule('coprocess/codec.js');
+// The isolate driver's own encoder (no copy out of protobufjs's pool) where the build has one.
+let encodeForIsolate = encodeObject;
+try {
+  encodeForIsolate = distModule('coprocess/drivers/isolate/batch-wire.js').encodeCall;
+} catch {
+  // an older build: the codec's copying encoder is what its driver used
+}
 
 const hook = { name: 'benchPre', path: 'bench-plugin.js', kind: 'pre' };
 const specMap = { OrgID: 'bench', APIID: 'bench-micro', bundle_hash: '' };
@@ -68,7 +75,7 @@ const bytes = encodeObject(sample);
 const resultObject = await dispatcher.dispatch(sample);
 const hostOnly = {
   build: await timeEach(iterations, () => buildHookObject(fakeRequestState(), hook, specMap)),
-  encode: await timeEach(iterations, () => encodeObject(sample)),
+  encode: await timeEach(iterations, () => encodeForIsolate(sample)),
   decode: await timeEach(iterations, () => decodeObject(bytes)),
   apply: await timeEach(iterations, () => applyHookResult(fakeRequestState(), resultObject)),
 };
@@ -96,15 +103,20 @@ bare.dispose();
 async function syncWhatIf() {
   const { IsolateSlot } = distModule('coprocess/drivers/isolate/isolate-slot.js');
   const { resolveOptions } = distModule('coprocess/drivers/isolate/options.js');
+  const { encodeCall, packBatch, ReportReader } = distModule('coprocess/drivers/isolate/batch-wire.js');
+  const { CALL_KIND } = distModule('protocol/isolate.js');
   const { logger } = distModule('log/logger.js');
   const slot = await IsolateSlot.create(resolveOptions({ apiId: 'bench-sync', sources: [{ filename: 'bench-plugin.js', code: ISOLATE_PLUGIN }] }, logger), 1);
+  let id = 1;
   try {
-    const entry = slot.entries?.dispatch;
+    const entry = slot.entries?.run;
     if (typeof entry?.applySync !== 'function') return null;
     return await timeEach(iterations, () => {
       const state = fakeRequestState();
-      const out = entry.applySync(undefined, [encodeObject(buildHookObject(state, hook, specMap))], { arguments: { copy: true }, result: { copy: true }, timeout: 1000 });
-      applyHookResult(state, decodeObject(out));
+      const batch = packBatch([{ kind: CALL_KIND.dispatch, payload: encodeCall(buildHookObject(state, hook, specMap)) }]);
+      const answer = entry.applySync(undefined, [new ivm.ExternalCopy(batch, { transferOut: true }).copyInto({ release: true, transferIn: true }), id++], { result: { copy: true }, timeout: 1000 });
+      const report = new ReportReader(answer instanceof Uint8Array ? answer : answer.report, 1);
+      applyHookResult(state, decodeObject(report.report.subarray(report.starts[0], report.ends[0])));
       if (state.headers['x-bench'] !== '1') throw new Error('the sync hook did not set X-Bench');
     });
   } finally {
@@ -113,18 +125,35 @@ async function syncWhatIf() {
 }
 const syncRoundTrip = await syncWhatIf().catch(() => null);
 
-// Calls in flight at once on one API (what 32 connections produce): throughput of the queue.
-const inflight = 32;
-const total = iterations;
-const t0 = ns();
-let next = 0;
-await Promise.all(Array.from({ length: inflight }, async () => {
-  while (next++ < total) {
-    const state = fakeRequestState();
-    applyHookResult(state, await dispatcher.dispatch(buildHookObject(state, hook, specMap)));
-  }
-}));
-const concurrentPerSec = total / (us(t0, ns()) / 1e6);
+/**
+ * `inflight` callers at once on one API, each dispatching one hook after another (what that many
+ * connections produce): wall µs per hook (the inverse of throughput, the latency at 1) and
+ * process CPU µs per hook, all threads, so the isolate's pool thread counts too.
+ */
+async function concurrent(inflight, total) {
+  const run = async (count) => {
+    let left = count;
+    const worker = async () => {
+      while (left-- > 0) {
+        const state = fakeRequestState();
+        applyHookResult(state, await dispatcher.dispatch(buildHookObject(state, hook, specMap)));
+      }
+    };
+    await Promise.all(Array.from({ length: inflight }, worker));
+  };
+  await run(Math.max(200, total / 10)); // warm-up at this concurrency
+  const batchesBefore = dispatcher.stats().batches;
+  const cpu0 = process.cpuUsage();
+  const t0 = ns();
+  await run(total);
+  const wallUs = us(t0, ns());
+  const cpu = process.cpuUsage(cpu0);
+  const batches = dispatcher.stats().batches - batchesBefore;
+  return { inflight, usPerHook: wallUs / total, cpuUsPerHook: (cpu.user + cpu.system) / total, callsPerSec: total / (wallUs / 1e6), meanBatch: total / batches };
+}
+const byConcurrency = [];
+for (const inflight of [1, 8, 32]) byConcurrency.push(await concurrent(inflight, iterations));
+const at32 = byConcurrency.find((c) => c.inflight === 32);
 
 await dispatcher.dispose();
 emitResult({
@@ -135,5 +164,6 @@ emitResult({
   hostOnly,
   engineFloor,
   syncRoundTrip,
-  concurrent: { inflight, callsPerSec: concurrentPerSec, usPerCall: 1e6 / concurrentPerSec },
+  concurrent: { inflight: 32, callsPerSec: at32.callsPerSec, usPerCall: at32.usPerHook },
+  byConcurrency,
 });

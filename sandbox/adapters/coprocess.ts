@@ -5,6 +5,7 @@
 // hooks, a response object or `{ response }`) replaces the corresponding parts.
 import { BadResultError } from '../errors';
 import { functionProblem } from '../hooks/lookup';
+import { isThenable } from '../promise';
 import { coprocess, type DecodedObject } from '../wire/codec';
 import { releaseUntouchedBody } from '../wire/lazy-body';
 import { isEmptyMessage, normaliseMessage } from '../wire/normalise';
@@ -28,10 +29,6 @@ interface CallState {
 
 function isObject(value: unknown): value is Plain {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function has(value: Plain, key: string): boolean {

@@ -5,7 +5,6 @@ import type { GuestLogLevel } from '../../src/protocol/isolate';
 import { sendEvent, sendLog } from '../host';
 import { decodeBase64, encodeBase64 } from '../text/base64';
 import { decodeUtf8, encodeUtf8 } from '../text/utf8';
-import { formatLogArgs, stringifyOrString } from './format';
 
 function bytesOf(input: unknown): Uint8Array {
   if (input instanceof Uint8Array) return input;
@@ -26,11 +25,15 @@ function define(name: string, value: unknown): void {
 }
 
 function consoleMethod(level: GuestLogLevel) {
-  return (...args: unknown[]): void => sendLog(level, formatLogArgs(args));
+  return (...args: unknown[]): void => sendLog(level, args);
 }
 
 export function installGlobals(): void {
-  define('log', (message: unknown) => sendLog('info', formatLogArgs([message])));
+  // Atomics.waitAsync with a timeout aborts the whole Node process under isolated-vm 5.0.4
+  // ("terminate called without an active exception", test/isolate-batching.test.js), and
+  // nothing a hook does needs it.
+  delete (Atomics as { waitAsync?: unknown }).waitAsync;
+  define('log', (message: unknown) => sendLog('info', [message]));
   define('console', {
     log: consoleMethod('info'),
     info: consoleMethod('info'),
@@ -43,8 +46,5 @@ export function installGlobals(): void {
   define('b64dec', (text: unknown, as?: unknown) => decode(text, as));
   define('rawb64enc', (input: unknown) => encodeBase64(bytesOf(input), false));
   define('rawb64dec', (text: unknown, as?: unknown) => decode(text, as));
-  define('TykTriggerEvent', (name: unknown, payload?: unknown) => {
-    const text = typeof payload === 'string' ? payload : payload === undefined ? '' : stringifyOrString(payload);
-    sendEvent(String(name), text);
-  });
+  define('TykTriggerEvent', (name: unknown, payload?: unknown) => sendEvent(name, payload));
 }

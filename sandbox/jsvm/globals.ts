@@ -3,7 +3,6 @@
 // why; these do the same. Network and key-store access are host functions (host-calls.ts): the
 // script waits for the answer, the gateway does not.
 import { JSVM_HOST_FUNCTIONS } from '../../src/protocol/jsvm';
-import { formatLogArgs } from '../globals/format';
 import { callHost, sendLog } from '../host';
 import { decodeBase64, encodeBase64 } from '../text/base64';
 import { decodeUtf8, encodeUtf8 } from '../text/utf8';
@@ -17,7 +16,7 @@ function define(name: string, value: unknown): void {
 function decode(name: string, input: unknown): string | undefined {
   const bytes = decodeBase64(String(input));
   if (bytes === undefined) {
-    sendLog('error', `${name}: failed to base64 decode`);
+    sendLog('error', [`${name}: failed to base64 decode`]);
     return undefined;
   }
   return decodeUtf8(bytes);
@@ -33,15 +32,15 @@ function hostOrUndefined(name: string, args: unknown[]): unknown {
   try {
     return callHost(name, args);
   } catch (error) {
-    sendLog('error', `${name}: ${error instanceof Error ? error.message : String(error)}`);
+    sendLog('error', [`${name}: ${error instanceof Error ? error.message : String(error)}`]);
     return undefined;
   }
 }
 
 export function installJsvmGlobals(): void {
   define('TykJS', createTykJS());
-  define('log', (message: unknown) => sendLog('info', formatLogArgs([message])));
-  define('rawlog', (message: unknown) => sendLog('info', formatLogArgs([message])));
+  define('log', (message: unknown) => sendLog('info', [message]));
+  define('rawlog', (message: unknown) => sendLog('info', [message]));
   define('b64enc', (input: unknown) => encodeBase64(encodeUtf8(String(input))));
   define('b64dec', (input: unknown) => decode('b64dec', input));
   define('rawb64enc', (input: unknown) => encodeBase64(encodeUtf8(String(input)), false));

@@ -8,6 +8,7 @@ import { JSVM_METADATA } from '../../src/protocol/jsvm';
 import { registerHookAdapter } from '../adapters/registry';
 import type { EventPayload, HookAdapter, HookAdapterContext, ObjectLike } from '../adapters/types';
 import { BadResultError } from '../errors';
+import { isThenable } from '../promise';
 import { coprocess, type DecodedObject } from '../wire/codec';
 import { entryPoint } from './core';
 import { installJsvmGlobals } from './globals';
@@ -17,10 +18,6 @@ import { changedSessionMeta, returnedSession, sessionIn } from './session';
 import { isPlain, text, type Plain } from './values';
 
 const { HookType } = coprocess;
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
-}
 
 /** Tyk's `config` argument: `{OrgID, APIID, config_data}`, config_data decoded. */
 function configOf(spec: Record<string, string> | null | undefined): Plain {

@@ -3,6 +3,7 @@ import type { Gateway } from '../gateway/gateway';
 import { createApisRouter } from './apis';
 import { createKeysRouter } from './keys';
 import { createMiddlewareRouter } from './middleware-files';
+import { createQuarantineRouter } from './quarantine';
 import { createReloadRouter } from './reload';
 import { secretGuard } from './secret-guard';
 import { createStatsRouter } from './stats';
@@ -18,6 +19,7 @@ export function createAdminApp(gateway: Gateway, secret: string): Express {
   app.use('/tyk', secretGuard(secret));
   // Uploads carry JS source, not JSON: mounted before the JSON parser.
   app.use('/tyk/apis/:apiId/middleware', createMiddlewareRouter(gateway));
+  app.use('/tyk/apis/:apiId/quarantine', createQuarantineRouter(gateway));
   app.use('/tyk', express.json({ limit: '5mb', strict: false, type: () => true }));
   app.use('/tyk/apis', createApisRouter(gateway));
   app.use('/tyk/reload', createReloadRouter(gateway));

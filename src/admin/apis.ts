@@ -3,6 +3,8 @@ import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Request, type Response, Router } from 'express';
 import { checkDefinition } from '../config/api-spec';
+import { quarantine } from '../containment/quarantine';
+import { outputCounts } from '../coprocess/drivers/isolate';
 import { ConfigError } from '../config/config-error';
 import { readDefinitionFile } from '../config/load-apps';
 import { apiIdProblem } from '../config/safe-names';
@@ -97,8 +99,8 @@ export function createApisRouter(gateway: Gateway): Router {
   });
 
   /** Our extension: the loaded version of an API and its dispatcher's state. */
-  // `status`: "serving", or "failed" (not served) with `error`; a serving API whose newer
-  // definition failed also carries `error`.
+  // `status`: "serving", "quarantined", or "failed" (not served) with `error`; a serving API
+  // whose newer definition failed also carries `error`.
   router.get('/:apiId/runtime', (req, res) => {
     const api = gateway.getApi(req.params.apiId);
     const failure = gateway.failureOf(req.params.apiId);
@@ -106,15 +108,19 @@ export function createApisRouter(gateway: Gateway): Router {
       if (!failure) return status(res, 404, 'API not found');
       return res.json({ api_id: req.params.apiId, status: 'failed', file: failure.file, error: failure.error });
     }
+    const held = quarantine.find(api.spec.apiId);
     res.json({
       api_id: api.spec.apiId,
-      status: 'serving',
+      // Quarantined: its middleware aborted a worker; it answers 503 (src/containment).
+      status: held ? 'quarantined' : 'serving',
+      quarantine: held,
       ...(failure ? { error: failure.error } : {}),
       generation: api.generation,
       content_hash: api.spec.contentHash,
       driver: api.spec.driver,
       inflight: api.inflight,
       dispatcher: api.dispatcher?.stats?.(),
+      output: outputCounts(api.spec.apiId),
     });
   });
 

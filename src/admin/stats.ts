@@ -1,10 +1,12 @@
 import { Router } from 'express';
-import { isolateCounts } from '../coprocess/drivers/isolate';
+import { isolateCounts, outputSummary } from '../coprocess/drivers/isolate';
+import { quarantine } from '../containment/quarantine';
 import type { Gateway } from '../gateway/gateway';
 
 /**
  * `GET /tyk/stats` (our extension): what an operator checks at 3 a.m. — memory, live isolates
- * (must equal the hooked APIs that have served traffic), the auth cache and the event queue.
+ * (must equal the hooked APIs that have served traffic), the auth cache, the event queue and
+ * the middleware output dropped over its budget.
  */
 export function createStatsRouter(gateway: Gateway): Router {
   const router = Router();
@@ -18,6 +20,10 @@ export function createStatsRouter(gateway: Gateway): Router {
       apis: gateway.listApis().length,
       auth_cache: gateway.authCache.stats(),
       events: gateway.events.stats(),
+      // Middleware log lines and TykTriggerEvent calls: sent, and dropped over the per-API budget.
+      guest_output: outputSummary(),
+      // APIs whose middleware aborted a worker (503 until changed or released).
+      quarantined: quarantine.list(),
     });
   });
   return router;

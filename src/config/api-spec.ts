@@ -37,6 +37,11 @@ export interface ApiSpec {
   readonly idExtractor?: IdExtractorConfig;
   readonly memoryLimitMb: number;
   readonly hookTimeoutMs: number;
+  /** `limits.allow_wasm`, else `isolate_options.allow_wasm`. */
+  readonly allowWasm: boolean;
+  /** Guest output budgets: `limits.*`, else `isolate_options.*`. */
+  readonly logLinesPerS: number;
+  readonly eventsPerS: number;
   /** JSON of config_data as Tyk puts it in the spec map, or undefined when disabled or empty. */
   readonly configDataJson?: string;
   readonly bundleHash: string;
@@ -163,7 +168,10 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
   const jsvm = driver === 'otto' || driver === 'javascript';
   const memoryLimitMb = limits.memory_limit_mb ?? config.isolate_options.memory_limit_mb;
   const hookTimeoutMs = limits.hook_timeout_ms ?? (jsvm ? (config.jsvm_timeout > 0 ? config.jsvm_timeout : 5) * 1000 : config.isolate_options.hook_timeout_ms);
-  const hash = createHash('sha256').update(JSON.stringify(def)).update(`\0${memoryLimitMb}\0${hookTimeoutMs}`);
+  const allowWasm = limits.allow_wasm ?? config.isolate_options.allow_wasm;
+  const logLinesPerS = limits.log_lines_per_s ?? config.isolate_options.log_lines_per_s;
+  const eventsPerS = limits.events_per_s ?? config.isolate_options.events_per_s;
+  const hash = createHash('sha256').update(JSON.stringify(def)).update(`\0${memoryLimitMb}\0${hookTimeoutMs}\0${allowWasm}\0${logLinesPerS}\0${eventsPerS}`);
   for (const s of sources) hash.update(`\0${s.filename}\0`).update(s.code);
   return {
     definition: def,
@@ -184,6 +192,9 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     idExtractor: cm.id_extractor,
     memoryLimitMb,
     hookTimeoutMs,
+    allowWasm,
+    logLinesPerS,
+    eventsPerS,
     configDataJson,
     bundleHash: createHash('md5').update(def.custom_middleware_bundle ?? '').digest('hex'),
     ignoredPaths: ignoredPaths(def),

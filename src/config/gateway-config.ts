@@ -55,6 +55,13 @@ export const GatewayConfigSchema = Type.Object({
     hook_timeout_ms: Type.Integer({ minimum: 1, default: 1000 }),
     max_body_bytes: Type.Integer({ minimum: 0, default: 10 * MiB }),
     max_upload_bytes: Type.Integer({ minimum: 1, default: 1 * MiB }),
+    /** WebAssembly inside isolates (per API: `limits.allow_wasm`). */
+    allow_wasm: Type.Boolean({ default: false }),
+    /** Guest output budgets per API, token buckets inside the isolate (per API: `limits.*`). */
+    log_lines_per_s: Type.Number({ minimum: 0, default: 1000 }),
+    events_per_s: Type.Number({ minimum: 0, default: 10000 }),
+    /** How often an API whose output was dropped gets its one summary warning. */
+    output_report_interval_s: Type.Number({ exclusiveMinimum: 0, default: 10 }),
   }, { default: {} }),
   auth_cache: Type.Object({
     max_entries: Type.Integer({ minimum: 1, default: 10000 }),

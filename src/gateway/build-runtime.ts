@@ -10,6 +10,8 @@ import type { Drivers } from '../coprocess/drivers';
 import { type HookStepContext, requestHookStep, responseHookStep } from '../coprocess/hook-step';
 import { type CompiledApiHandlers, type EventBus, EventConfigError } from '../events';
 import { ConfigError } from '../config/config-error';
+import { quarantine } from '../containment/quarantine';
+import { quarantinedRuntime } from '../containment/quarantine-runtime';
 import type { SessionLimiter } from '../auth/limits';
 import type { SessionStore } from '../storage/session-store';
 import { ApiRuntime } from './api-runtime';
@@ -42,6 +44,9 @@ function specMap(spec: ApiSpec): Record<string, string> {
  */
 export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, generation: number): Promise<ApiRuntime> {
   const { config, events } = services;
+  // Middleware that aborted a worker is not run again: the API answers 503 (src/containment).
+  const held = quarantine.holds(spec.apiId, spec.sources);
+  if (held) return quarantinedRuntime(spec, generation, held, events);
   const extractor = spec.coprocessAuth
     ? compileIdExtractor(spec.idExtractor, {
       apiId: spec.apiId,

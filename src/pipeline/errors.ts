@@ -18,6 +18,8 @@ export const Messages = {
   serviceUnavailable: 'Service Unavailable',
   upstreamDown: 'There was a problem proxying the request',
   upstreamTimeout: 'Upstream service reached hard timeout.',
+  /** Our extension (src/containment): the API's middleware aborted a gateway worker. */
+  quarantined: 'This API is quarantined: its middleware crashed the gateway',
 } as const;
 
 /** A failure that ends the request with Tyk's error template. */

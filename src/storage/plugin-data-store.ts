@@ -1,6 +1,6 @@
-import { type Redis, ReplyError } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { StoreUnavailableError } from './redis-connection';
+import { redisCommand } from './redis-connection';
 import { RedisSessionStore } from './redis-store';
 import type { SessionStore } from './session-store';
 
@@ -70,13 +70,8 @@ export class RedisPluginDataStore implements PluginDataStore {
     await this.run(() => (ttlSeconds > 0 ? this.client.set(name, value, 'EX', Math.ceil(ttlSeconds)) : this.client.set(name, value)));
   }
 
-  private async run<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return await op();
-    } catch (err) {
-      if (err instanceof ReplyError) throw err;
-      throw new StoreUnavailableError(err);
-    }
+  private run<T>(op: () => Promise<T>): Promise<T> {
+    return redisCommand(op);
   }
 }
 

@@ -1,4 +1,4 @@
-import Redis, { type RedisOptions } from 'ioredis';
+import Redis, { type RedisOptions, ReplyError } from 'ioredis';
 import { ConfigError } from '../config/config-error';
 import { logger } from '../log/logger';
 
@@ -27,6 +27,19 @@ export class StoreUnavailableError extends Error {
     super('the session store is unreachable');
     this.name = 'StoreUnavailableError';
     this.cause = cause;
+  }
+}
+
+/**
+ * Run one Redis command. A reply error is Redis answering (a bug or foreign data) and is thrown
+ * as is; anything else means Redis is out of reach: StoreUnavailableError.
+ */
+export async function redisCommand<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (err instanceof ReplyError) throw err;
+    throw new StoreUnavailableError(err);
   }
 }
 

@@ -1,13 +1,13 @@
-import { type Redis, ReplyError } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { SessionState } from '../pipeline/session';
 import { logger } from '../log/logger';
 import {
   type RedisTarget,
-  StoreUnavailableError,
   closeRedis,
   connectAtStartup,
   createRedisClient,
   describeTarget,
+  redisCommand,
 } from './redis-connection';
 import type { SessionStore } from './session-store';
 
@@ -90,14 +90,8 @@ export class RedisSessionStore implements SessionStore {
     return `Redis ${describeTarget(this.target)}`;
   }
 
-  /** A reply error is Redis answering (a bug or foreign data); anything else means Redis is out of reach. */
-  private async run<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return await op();
-    } catch (err) {
-      if (err instanceof ReplyError) throw err;
-      throw new StoreUnavailableError(err);
-    }
+  private run<T>(op: () => Promise<T>): Promise<T> {
+    return redisCommand(op);
   }
 }
 

@@ -56,8 +56,8 @@ export interface GatewayOptions {
   env?: Record<string, string>;
 }
 
-/** /tyk/reload's answer: Tyk's `{status, message}`, plus `failed` when an API or file failed. */
-export interface ReloadReply {
+/** What /tyk/reload answers: Tyk's status and message, plus the APIs or files that failed. */
+export interface ReloadAnswer {
   status: string;
   message?: string;
   failed?: { file: string; api_id?: string; error: string }[];
@@ -75,7 +75,7 @@ export interface RunningGateway {
   /** fetch a management API path with the secret. */
   admin(p: string, init?: RequestInit): Promise<Response>;
   /** A blocking /tyk/reload, answered JSON. */
-  reload(): Promise<ReloadReply>;
+  reload(): Promise<ReloadAnswer>;
   /** Resolves once the logs hold `text`: log lines travel worker → supervisor → here and may trail a response. */
   waitForLog(text: string, timeoutMs?: number): Promise<void>;
   /** SIGTERM (graceful), SIGKILL after a grace; resolves with the exit code once all its processes are gone. */
@@ -111,7 +111,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
     child: proc.child,
     process: proc,
     admin,
-    reload: async () => (await admin('/tyk/reload?block=true')).json() as Promise<ReloadReply>,
+    reload: async () => (await admin('/tyk/reload?block=true')).json() as Promise<ReloadAnswer>,
     waitForLog: async (text, timeoutMs = 5000) => {
       await until(() => proc.output.join('').includes(text), { timeoutMs, stepMs: 50 }).catch(() => {
         throw new Error(`the gateway log did not show ${JSON.stringify(text)} within ${timeoutMs} ms:\n${proc.output.join('')}`);

@@ -2,53 +2,49 @@
 // both sides), a client that writes exact bytes (optionally one byte at a time) and reads the
 // raw answer, and an upstream that records every request exactly as it was framed on the wire,
 // so that a smuggled second request shows up as a second request.
-import net, { type AddressInfo, type Socket } from 'node:net';
+import net from 'node:net';
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 export class FramingError extends Error {}
 
-/** How a message's body was delimited on the wire. */
 export type Framing = 'none' | 'content-length' | 'chunked' | 'close';
 
-export interface Message {
+/** One parsed message: a request (method, target) or a response (status). */
+export interface RawMessage {
   start: string;
-  /** Lower-case names, in order. */
+  /** [lowercase name, value], in wire order. */
   headers: [string, string][];
-  /** The first value of a header, or undefined. */
-  header(name: string): string | undefined;
   framing: Framing;
   body: Buffer;
-  /** Responses. */
-  status?: number;
-  /** Requests. */
-  method?: string;
-  target?: string;
-}
-
-export interface Response extends Message {
   status: number;
-}
-
-export interface Request extends Message {
   method: string;
   target: string;
+  /** The first value of header `name` (lowercase). */
+  header(name: string): string | undefined;
 }
 
 /**
  * Parse one message head + body from `buf` at `offset`, strictly (RFC 9112): CRLF line ends,
  * token field names, no CR/LF/NUL inside values, Content-Length or chunked framing, never both.
- * `noBody(message)` says a response to HEAD / a 204 / 304 / 1xx. Returns undefined when more
- * bytes are needed; `end` is -1 for a close-delimited response body.
+ * `kind` is 'request' or 'response'; `noBody(head)` says a response to HEAD / a 204 / 304 / 1xx.
+ * Returns undefined when more bytes are needed, else { message, end } (end -1: read until close).
  */
-export function parseMessage(buf: Buffer, offset: number, kind: 'request' | 'response', noBody: (m: Message) => boolean = () => false): { message: Message; end: number } | undefined {
+export function parseMessage(
+  buf: Buffer,
+  offset: number,
+  kind: 'request' | 'response',
+  noBody: (m: RawMessage) => boolean = () => false,
+): { message: RawMessage; end: number } | undefined {
   const headEnd = buf.indexOf('\r\n\r\n', offset, 'latin1');
   if (headEnd < 0) return undefined;
-  const lines = buf.toString('latin1', offset, headEnd).split('\r\n');
-  const start = lines.shift()!;
+  const headText = buf.toString('latin1', offset, headEnd);
+  const lines = headText.split('\r\n');
+  const start = lines.shift() ?? '';
   if (/[\r\n\0]/.test(start)) throw new FramingError(`bad start line ${JSON.stringify(start)}`);
   const headers: [string, string][] = [];
-  const message: Message = { start, headers, framing: 'none', body: Buffer.alloc(0), header: (name) => headers.find(([n]) => n === name)?.[1] };
+  const all = (name: string): string[] => headers.filter(([n]) => n === name).map(([, v]) => v);
+  const message: RawMessage = { start, headers, framing: 'none', body: Buffer.alloc(0), status: 0, method: '', target: '', header: (name) => all(name)[0] };
   if (kind === 'response') {
     const m = /^HTTP\/1\.[01] (\d{3}) [^\r\n]*$/.exec(start);
     if (!m) throw new FramingError(`bad status line ${JSON.stringify(start)}`);
@@ -68,7 +64,6 @@ export function parseMessage(buf: Buffer, offset: number, kind: 'request' | 'res
     if (/[\r\n\0]/.test(value)) throw new FramingError(`bad header value ${JSON.stringify(value)}`);
     headers.push([name.toLowerCase(), value]);
   }
-  const all = (name: string) => headers.filter(([n]) => n === name).map(([, v]) => v);
   const lengths = all('content-length');
   const te = all('transfer-encoding');
   if (lengths.length > 0 && te.length > 0) throw new FramingError('both Content-Length and Transfer-Encoding');
@@ -79,13 +74,13 @@ export function parseMessage(buf: Buffer, offset: number, kind: 'request' | 'res
     return { message, end: pos };
   }
   if (te.length > 0) {
-    if (te.length > 1 || te[0]!.toLowerCase() !== 'chunked') throw new FramingError(`Transfer-Encoding ${JSON.stringify(te)}`);
+    if (te.length > 1 || te[0].toLowerCase() !== 'chunked') throw new FramingError(`Transfer-Encoding ${JSON.stringify(te)}`);
     message.framing = 'chunked';
     const parts: Buffer[] = [];
     for (;;) {
       const lineEnd = buf.indexOf('\r\n', pos, 'latin1');
       if (lineEnd < 0) return undefined;
-      const sizeText = buf.toString('latin1', pos, lineEnd).split(';')[0]!;
+      const sizeText = buf.toString('latin1', pos, lineEnd).split(';')[0];
       if (!/^[0-9a-fA-F]+$/.test(sizeText)) throw new FramingError(`bad chunk size ${JSON.stringify(sizeText)}`);
       const size = parseInt(sizeText, 16);
       pos = lineEnd + 2;
@@ -109,7 +104,7 @@ export function parseMessage(buf: Buffer, offset: number, kind: 'request' | 'res
     return { message, end: pos };
   }
   if (lengths.length === 1) {
-    if (!/^\d+$/.test(lengths[0]!)) throw new FramingError(`bad Content-Length ${lengths[0]}`);
+    if (!/^\d+$/.test(lengths[0])) throw new FramingError(`bad Content-Length ${lengths[0]}`);
     const n = Number(lengths[0]);
     message.framing = 'content-length';
     if (buf.length < pos + n) return undefined;
@@ -125,16 +120,21 @@ export function parseMessage(buf: Buffer, offset: number, kind: 'request' | 'res
 }
 
 /** A response to HEAD, or a 1xx / 204 / 304, has no body whatever its headers say (RFC 9112 §6.3). */
-function responseHasNoBody(method: string): (m: Message) => boolean {
-  return (m) => method === 'HEAD' || (m.status! >= 100 && m.status! < 200) || m.status === 204 || m.status === 304;
+function responseHasNoBody(method: string): (m: RawMessage) => boolean {
+  return (m) => method === 'HEAD' || (m.status >= 100 && m.status < 200) || m.status === 204 || m.status === 304;
+}
+
+export interface ParsedResponses {
+  responses: RawMessage[];
+  rest: Buffer;
 }
 
 /**
  * Parse every complete response in `buf`. Throws FramingError on anything malformed. `closed`:
  * the connection has ended, so a close-delimited body is complete and leftovers are an error.
  */
-export function parseResponses(buf: Buffer, { closed = true, method = 'GET' }: { closed?: boolean; method?: string } = {}): { responses: Response[]; rest: Buffer } {
-  const out: Response[] = [];
+export function parseResponses(buf: Buffer, { closed = true, method = 'GET' }: { closed?: boolean; method?: string } = {}): ParsedResponses {
+  const out: RawMessage[] = [];
   let offset = 0;
   while (offset < buf.length) {
     const parsed = parseMessage(buf, offset, 'response', responseHasNoBody(method));
@@ -144,11 +144,11 @@ export function parseResponses(buf: Buffer, { closed = true, method = 'GET' }: {
     }
     if (parsed.end === -1) {
       parsed.message.body = buf.subarray(buf.indexOf('\r\n\r\n', offset, 'latin1') + 4);
-      out.push(parsed.message as Response);
+      out.push(parsed.message);
       offset = buf.length;
       break;
     }
-    out.push(parsed.message as Response);
+    out.push(parsed.message);
     offset = parsed.end;
   }
   return { responses: out, rest: buf.subarray(offset) };
@@ -157,28 +157,32 @@ export function parseResponses(buf: Buffer, { closed = true, method = 'GET' }: {
 export interface ExchangeOptions {
   /** One byte per write, with a pause in between. */
   byteByByte?: boolean;
-  /** Stop reading once this holds for what has arrived (else read until the peer closes). */
-  until?: (received: Buffer) => boolean;
+  /** Stop reading once this holds for what arrived so far. */
+  until?: (buf: Buffer) => boolean;
   timeoutMs?: number;
-  /** Half-close after writing. */
+  host?: string;
+  /** End our side once everything is written. */
   halfClose?: boolean;
 }
 
-export interface Exchange {
+export interface ExchangeResult {
   data: Buffer;
-  /** The peer closed the connection (rather than `until` or the timeout ending the read). */
   closed: boolean;
   error?: string;
 }
 
-/** Write `data` (or each of a list, one after another) to 127.0.0.1:port and collect the answer. */
-export function rawExchange(port: number, data: string | Buffer | (string | Buffer)[], options: ExchangeOptions = {}): Promise<Exchange> {
-  const { byteByByte = false, until, timeoutMs = 5000, halfClose = false } = options;
+/**
+ * Write `data` (a string/Buffer, or a list of them written one after another) to host:port and
+ * collect everything the peer sends until it closes the connection or `until(buffer)` is true,
+ * or `timeoutMs` passes.
+ */
+export function rawExchange(port: number, data: string | Buffer | (string | Buffer)[], options: ExchangeOptions = {}): Promise<ExchangeResult> {
+  const { byteByByte = false, until, timeoutMs = 5000, host = '127.0.0.1', halfClose = false } = options;
   return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = net.connect(port, host);
     const chunks: Buffer[] = [];
     let done = false;
-    const finish = (closed: boolean, error?: string) => {
+    const finish = (closed: boolean, error?: string): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -191,14 +195,14 @@ export function rawExchange(port: number, data: string | Buffer | (string | Buff
       if (until && until(Buffer.concat(chunks))) finish(false);
     });
     socket.on('close', () => finish(true));
-    socket.on('error', (err: NodeJS.ErrnoException) => finish(true, err.code ?? err.message));
+    socket.on('error', (err: NodeJS.ErrnoException) => finish(true, err.code || err.message));
     socket.on('connect', async () => {
       const parts = (Array.isArray(data) ? data : [data]).map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p, 'latin1')));
       for (const part of parts) {
         if (byteByByte) {
           for (let i = 0; i < part.length && !done; i++) {
             socket.write(part.subarray(i, i + 1));
-            await new Promise((r) => setImmediate(r));
+            await new Promise<void>((r) => setImmediate(r));
           }
         } else if (!done) socket.write(part);
       }
@@ -207,8 +211,8 @@ export function rawExchange(port: number, data: string | Buffer | (string | Buff
   });
 }
 
-/** rawExchange's `until`: `n` complete responses have arrived (or what arrived is malformed). */
-export function responsesComplete(n: number, method = 'GET'): (received: Buffer) => boolean {
+/** Wait until `buf` holds `n` complete responses (for rawExchange's `until`). */
+export function responsesComplete(n: number, method = 'GET'): (buf: Buffer) => boolean {
   return (buf) => {
     try {
       return parseResponses(buf, { closed: false, method }).responses.length >= n;
@@ -218,17 +222,20 @@ export function responsesComplete(n: number, method = 'GET'): (received: Buffer)
   };
 }
 
-/** What a raw upstream answers: a reply, exact bytes (then maybe close), or nothing yet. */
-export type RawAnswer = { status?: number; headers?: Record<string, string>; body?: string } | { raw: string; close?: boolean } | 'hold' | undefined;
+/** What a raw upstream's responder may answer: a reply, exact bytes, or 'hold' (no answer). */
+export type RawAnswer =
+  | { status?: number; headers?: Record<string, string>; body?: string }
+  | { raw: string; close?: boolean }
+  | 'hold'
+  | undefined;
 
 export interface RawUpstream {
   url: string;
   port: number;
-  /** Every complete request, as parsed off the wire. */
-  requests: Request[];
+  requests: RawMessage[];
   /** Every connection's raw bytes. */
   connections: { raw: Buffer }[];
-  /** Bytes it could not parse as HTTP/1.1. */
+  /** What it could not parse. */
   errors: string[];
   reset(): void;
   close(): Promise<void>;
@@ -236,13 +243,15 @@ export interface RawUpstream {
 
 /**
  * An upstream that parses requests itself, strictly, off the raw bytes, and records each one.
- * `respond(request, socket)` may return a reply (default: 200 "ok"), exact bytes, or 'hold'.
+ * Every connection's raw bytes are kept in `connections`; bytes it cannot parse go to `errors`.
+ * `respond(request, socket)` may return { status, headers, body } (default: 200 "ok"),
+ * { raw, close } (exact bytes to write, then maybe close), or 'hold' (no answer).
  */
-export async function startRawUpstream(respond?: (request: Request, socket: Socket) => RawAnswer): Promise<RawUpstream> {
-  const requests: Request[] = [];
+export async function startRawUpstream(respond?: (request: RawMessage, socket: net.Socket) => RawAnswer): Promise<RawUpstream> {
+  const requests: RawMessage[] = [];
   const connections: { raw: Buffer }[] = [];
   const errors: string[] = [];
-  const sockets = new Set<Socket>();
+  const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     const conn = { raw: Buffer.alloc(0) };
@@ -261,11 +270,12 @@ export async function startRawUpstream(respond?: (request: Request, socket: Sock
         }
         if (!parsed) return;
         offset = parsed.end;
-        const request = parsed.message as Request;
+        const request = parsed.message;
         requests.push(request);
         const answer = respond ? respond(request, socket) : undefined;
         if (answer === 'hold') continue;
         if (answer && 'raw' in answer) {
+          // Exact bytes, for response-framing tests; `close` ends the connection after them.
           socket.write(Buffer.from(answer.raw, 'latin1'));
           if (answer.close) socket.end();
           continue;
@@ -281,7 +291,7 @@ export async function startRawUpstream(respond?: (request: Request, socket: Sock
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port } = server.address() as net.AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     port,

@@ -1,110 +1,104 @@
-/** Raised for calls the queue refuses or abandons; the dispatcher maps it to `unavailable`. */
-export class QueueRejection extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'QueueRejection';
-  }
+import { Fifo } from '../../../util/fifo';
+import type { CallKind } from '../../../protocol/isolate';
+
+export { QueueRejection } from '../../../util/serial-queue';
+
+/** A hook or event call waiting for the API's isolate, or sent to it and not yet answered. */
+export interface Call {
+  kind: CallKind;
+  /** Encoded once at submission; may be a view into a shared pool: it is only ever copied. */
+  payload: Uint8Array;
+  signal: AbortSignal | undefined;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
 }
 
-interface Task<T = unknown> {
-  run: () => Promise<T>;
-  resolve: (value: T) => void;
+/** Work that needs the isolate to itself, between two entries (warm-up, a reload's swap). */
+export interface Control {
+  kind: 0;
+  run: () => Promise<unknown>;
+  resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
-  signal?: AbortSignal;
-  onAbort?: () => void;
-  cancelled: boolean;
 }
+
+export type Queued = Call | Control;
+
+/** Limits of one batch (isolate-dispatcher.ts BATCH_LIMITS). */
+export interface BatchLimits {
+  maxCalls: number;
+  maxBytes: number;
+}
+
+export const ABANDONED = 'call abandoned: the request was aborted';
 
 /**
- * Strict FIFO with one task running at a time. One call in flight per isolate is what keeps
- * ivm's external-memory accounting honest (ISOLATED-VM-NOTES §B2: two or more queued async
- * calls with large payloads trip false "memory limit" disposals); it also gives hooks the
- * single-threaded semantics their global state assumes.
+ * The calls waiting for one isolate, in arrival order. The dispatcher takes them in batches: all
+ * that wait (up to the limits) go into one entry, because the isolate runs one entry at a time
+ * and an entry's fixed cost is most of a small hook's (ISOLATED-VM-NOTES §0).
+ *
+ * A call whose request was aborted is dropped when its turn comes, without running: this costs
+ * no listener per call, and its caller, gone with the client, waits for nothing.
  */
 export class CallQueue {
-  private tasks: (Task | undefined)[] = [];
-  private head = 0;
-  private running = false;
-  private idleWaiters: (() => void)[] = [];
+  private readonly waiting = new Fifo<Queued>();
 
-  constructor(private readonly maxLength: number) {}
+  constructor(
+    private readonly maxLength: number,
+    /** Told of every call dropped because its request was aborted. */
+    private readonly abandon: (call: Call) => void,
+  ) {}
 
-  /** Waiting tasks (not counting the running one). */
+  /** Waiting calls and control tasks. */
   get length(): number {
-    return this.tasks.length - this.head;
+    return this.waiting.size;
   }
 
-  get busy(): boolean {
-    return this.running;
+  get full(): boolean {
+    return this.waiting.size >= this.maxLength;
   }
 
-  push<T>(run: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (this.length >= this.maxLength) return Promise.reject(new QueueRejection(`call queue is full (${this.maxLength} waiting)`));
-    if (signal?.aborted) return Promise.reject(new QueueRejection('call abandoned: the request was aborted'));
-    return new Promise<T>((resolve, reject) => {
-      const task: Task<T> = { run, resolve, reject, signal, cancelled: false };
-      if (signal) {
-        // Only a waiting call can be dropped; a running one must finish (or time out) in the isolate.
-        task.onAbort = () => {
-          if (task.cancelled) return;
-          task.cancelled = true;
-          reject(new QueueRejection('call abandoned: the request was aborted'));
-        };
-        signal.addEventListener('abort', task.onAbort, { once: true });
-      }
-      this.tasks.push(task as Task);
-      if (!this.running) void this.pump();
-    });
+  push(item: Queued): void {
+    this.waiting.push(item);
   }
 
-  /** Resolves true once nothing is queued or running, false if `ms` passes first. */
-  idle(ms: number): Promise<boolean> {
-    if (!this.running && this.length === 0) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), ms);
-      this.idleWaiters.push(() => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
+  /** Calls taken but not started go back to the head, in their order. */
+  putBack(calls: readonly Call[]): void {
+    this.waiting.unshift(calls);
   }
 
-  /** Reject every waiting task (the running one is left to finish). */
+  /**
+   * The next unit of work: a control task alone, or the longest run of calls at the head that
+   * fits `limits` (at least one call, however large). Undefined when nothing waits.
+   */
+  take(limits: BatchLimits): Control | Call[] | undefined {
+    let head = this.dropAbandoned();
+    if (head === undefined) return undefined;
+    if (head.kind === 0) return this.waiting.shift() as Control;
+    const calls: Call[] = [];
+    let bytes = 0;
+    while (head !== undefined && head.kind !== 0 && calls.length < limits.maxCalls) {
+      if (calls.length > 0 && bytes + head.payload.length > limits.maxBytes) break;
+      this.waiting.shift();
+      calls.push(head);
+      bytes += head.payload.length;
+      head = this.dropAbandoned();
+    }
+    return calls;
+  }
+
+  /** Reject every waiting item. */
   rejectWaiting(reason: Error): void {
-    while (this.length > 0) {
-      const task = this.shift();
-      if (task && !task.cancelled) {
-        task.cancelled = true;
-        task.reject(reason);
-      }
-    }
+    for (let item = this.waiting.shift(); item !== undefined; item = this.waiting.shift()) item.reject(reason);
   }
 
-  private shift(): Task | undefined {
-    const task = this.tasks[this.head];
-    this.tasks[this.head++] = undefined;
-    if (this.head > 1024 && this.head * 2 > this.tasks.length) {
-      this.tasks = this.tasks.slice(this.head);
-      this.head = 0;
+  /** Drop aborted calls off the head; the head left, if any. */
+  private dropAbandoned(): Queued | undefined {
+    let head = this.waiting.peek();
+    while (head !== undefined && head.kind !== 0 && head.signal?.aborted) {
+      this.waiting.shift();
+      this.abandon(head);
+      head = this.waiting.peek();
     }
-    if (task?.signal && task.onAbort) task.signal.removeEventListener('abort', task.onAbort);
-    return task;
-  }
-
-  private async pump(): Promise<void> {
-    this.running = true;
-    while (this.length > 0) {
-      const task = this.shift();
-      if (!task || task.cancelled) continue;
-      try {
-        task.resolve(await task.run());
-      } catch (err) {
-        task.reject(err);
-      }
-    }
-    this.running = false;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const wake of waiters) wake();
+    return head;
   }
 }

@@ -34,3 +34,20 @@ export function withDeadline<T>(promise: Promise<T>, timeoutMs: number, what: st
     );
   });
 }
+
+/**
+ * In a batch, calls after the first start only within this window of the entry's start
+ * (BootConfig.startWindowMs); later ones go back to the queue for the next entry.
+ */
+export function startWindowMs(hookTimeoutMs: number): number {
+  return Math.min(10, hookTimeoutMs);
+}
+
+/**
+ * ivm timeout of an entry running `calls` calls: every call that starts does so within the start
+ * window, so each has at least `hookTimeoutMs` of its own, and a hook that spins is interrupted
+ * after at most `hookTimeoutMs` plus the window.
+ */
+export function entryTimeoutMs(hookTimeoutMs: number, calls: number): number {
+  return calls > 1 ? hookTimeoutMs + startWindowMs(hookTimeoutMs) : hookTimeoutMs;
+}

@@ -51,3 +51,16 @@ export function fromEngine(apiId: string, err: unknown, isolateGone: boolean): C
   }
   return { error: new DispatchError(`api ${apiId}: ${message}`, reason, { cause: err }), replaceIsolate };
 }
+
+/** Failed calls by reason, and the last one: what stats() reports. Every failed call counts once. */
+export class FailureCounts {
+  readonly byReason: Record<DispatchFailure, number> = { exception: 0, timeout: 0, memory: 0, bad_result: 0, unavailable: 0, too_large: 0 };
+  last: { reason: DispatchFailure; message: string; at: string } | undefined;
+
+  /** Count `error` and hand it back, to reject a call with. */
+  note(error: DispatchError): DispatchError {
+    this.byReason[error.reason]++;
+    this.last = { reason: error.reason, message: error.message, at: new Date().toISOString() };
+    return error;
+  }
+}

@@ -5,3 +5,5 @@ export { MiddlewareSourceError } from './source-error';
 export type { HeapSample } from './isolate-slot';
 export { HostCalls, type HostCallContext, type HostFunction, type HostFunctions } from './host-calls';
 export { isolateCounts } from './live-isolates';
+export { outputCounts, outputSummary, type OutputCounts } from './output-meter';
+export { warmIsolateEngine } from './runtime-script';

@@ -1,10 +1,13 @@
 import ivm from 'isolated-vm';
+import { entryTag, type RecordSlot, recordSlot } from '../../../containment/entry-record';
+import { middlewareFingerprint } from '../../../containment/fingerprint';
 import { createIsolate, releaseIsolate } from './live-isolates';
-import { BOOT_GLOBALS, ENTRIES_GLOBAL, type BootConfig, type GuestEntries, type GuestFailure, type GuestLogLevel } from '../../../protocol/isolate';
-import { withDeadline } from './deadline';
+import { BOOT_GLOBALS, ENTRIES_GLOBAL, type BatchReport, type BootConfig, type GuestEntries, type GuestLogLevel } from '../../../protocol/isolate';
+import { startWindowMs, withDeadline } from './deadline';
 import { HostCalls } from './host-calls';
 import { MiddlewareLoader } from './middleware-loader';
 import type { ResolvedOptions } from './options';
+import { outputClock } from './output-meter';
 import { compileRuntime } from './runtime-script';
 
 type EntryRef<K extends keyof GuestEntries> = ivm.Reference<GuestEntries[K]>;
@@ -19,11 +22,19 @@ export interface HeapSample {
   sampledAt: number;
 }
 
+/** Receives the guest's wake-ups; the dispatcher points it at itself while the slot is live. */
+export interface WakeSink {
+  wake: () => void;
+}
+
+const NO_WAKE = (): void => {};
+
 /**
- * Where the host's callbacks for one isolate go. A fresh object per isolate; the callbacks
- * capture only it, never the slot, so a disposed isolate holds nothing of the dispatcher.
+ * Where the host's callbacks for one isolate go. Fresh objects per isolate; the callbacks
+ * capture only them, never the slot, and dispose() unhooks the wake sink, so a disposed isolate
+ * holds nothing of the dispatcher.
  */
-function hostBindings(options: ResolvedOptions): { log: ivm.Callback; emit: ivm.Callback } {
+function hostBindings(options: ResolvedOptions, sink: WakeSink): { log: ivm.Callback; emit: ivm.Callback; wake: ivm.Callback } {
   const { logger, onEvent } = options;
   const log = (level: unknown, message: unknown): void => {
     const lvl = typeof level === 'string' && LOG_LEVELS.has(level) ? (level as GuestLogLevel) : 'info';
@@ -37,24 +48,40 @@ function hostBindings(options: ResolvedOptions): { log: ivm.Callback; emit: ivm.
       logger.error({ err }, 'TykTriggerEvent handler failed');
     }
   };
+  const wake = (): void => sink.wake();
   // `ignored`: the guest does not wait for the host (≈8 µs instead of ≈35 µs per call, notes §0).
-  return { log: new ivm.Callback(log, { ignored: true }), emit: new ivm.Callback(emit, { ignored: true }) };
+  return {
+    log: new ivm.Callback(log, { ignored: true }),
+    emit: new ivm.Callback(emit, { ignored: true }),
+    wake: new ivm.Callback(wake, { ignored: true }),
+  };
 }
 
-function onCatastrophicError(options: ResolvedOptions) {
+function bootConfig(options: ResolvedOptions): BootConfig {
+  const boot: BootConfig = { adapter: options.mode, startWindowMs: startWindowMs(options.hookTimeoutMs), logLinesPerS: options.logLinesPerS, eventsPerS: options.eventsPerS };
+  // Wasm memory is not counted by ivm's memoryLimit, so the sandbox budgets it (sandbox/globals/wasm.ts).
+  if (options.allowWasm) boot.wasmBudgetBytes = options.memoryLimitMb * 1024 * 1024;
+  return boot;
+}
+
+function onCatastrophicError(options: ResolvedOptions, entry: RecordSlot) {
   return (message: string): void => {
     // V8 has lost control of this isolate (e.g. a single huge allocation). Nothing in this
-    // process can be trusted any more; the supervisor restarts the worker (README: process model).
+    // process can be trusted any more; the supervisor restarts the worker (README: process model)
+    // and quarantines the API named here (src/containment/entry-record.ts).
+    entry.culprit(message);
     options.logger.fatal({ message }, 'isolated-vm catastrophic error: aborting the worker');
     options.logger.flush?.();
     process.abort();
   };
 }
 
+type HostEntries = { [K in 'run' | 'collect' | 'checkHooks']: EntryRef<K> };
+
 /**
  * One live isolate of an API: the runtime plus the API's middleware in one context, and the
  * References the host calls. Created with async APIs only (never blocks the event loop for
- * long). At most one call runs at a time: the dispatcher's queue guarantees it.
+ * long). At most one entry runs at a time: the dispatcher's drain loop guarantees it.
  */
 export class IsolateSlot {
   private disposedByUs = false;
@@ -64,25 +91,35 @@ export class IsolateSlot {
   private constructor(
     private readonly isolate: ivm.Isolate,
     private readonly context: ivm.Context,
-    private readonly entries: { [K in 'dispatch' | 'event' | 'checkHooks']: EntryRef<K> },
-    readonly generation: number,
+    private readonly entries: HostEntries,
+    /** Which isolate of its API this is (1 = the first built). */
+    readonly serial: number,
     private readonly hostCalls: HostCalls | undefined,
+    private readonly wakeSink: WakeSink,
+    /** This isolate's slot in the worker's entry record: written before every entry. */
+    private readonly entry: RecordSlot,
   ) {}
 
-  static async create(options: ResolvedOptions, generation: number): Promise<IsolateSlot> {
-    const isolate = createIsolate({ memoryLimit: options.memoryLimitMb, onCatastrophicError: onCatastrophicError(options) });
+  static async create(options: ResolvedOptions, serial: number): Promise<IsolateSlot> {
+    const entry = recordSlot(entryTag(options.apiId, middlewareFingerprint(options.sources)));
+    const isolate = createIsolate({ memoryLimit: options.memoryLimitMb, onCatastrophicError: onCatastrophicError(options, entry) });
+    entry.enter('start');
     const refs: ivm.Reference[] = [];
     let context: ivm.Context | undefined;
     const functions = options.hostFunctions;
     const hostCalls = functions && Object.keys(functions).length > 0 ? new HostCalls(functions) : undefined;
+    const wakeSink: WakeSink = { wake: NO_WAKE };
     try {
       context = await isolate.createContext();
       const global = context.global;
-      const bindings = hostBindings(options);
-      const boot: BootConfig = { adapter: options.mode };
-      await global.set(BOOT_GLOBALS.config, boot, { copy: true });
+      const bindings = hostBindings(options, wakeSink);
+      await global.set(BOOT_GLOBALS.config, bootConfig(options), { copy: true });
+      // A SharedArrayBuffer copied into an isolate shares its memory with the host's.
+      await global.set(BOOT_GLOBALS.meter, new ivm.ExternalCopy(options.outputMeter).copyInto({ release: true }));
+      await global.set(BOOT_GLOBALS.clock, new ivm.ExternalCopy(outputClock()).copyInto({ release: true }));
       await global.set(BOOT_GLOBALS.log, bindings.log);
       await global.set(BOOT_GLOBALS.emit, bindings.emit);
+      await global.set(BOOT_GLOBALS.wake, bindings.wake);
       if (hostCalls) await global.set(BOOT_GLOBALS.call, hostCalls.reference);
 
       const runtime = await compileRuntime(isolate);
@@ -99,19 +136,22 @@ export class IsolateSlot {
         refs.push(ref);
         return ref;
       };
-      const entries = { dispatch: await take('dispatch'), event: await take('event'), checkHooks: await take('checkHooks') };
+      const entries: HostEntries = { run: await take('run'), collect: await take('collect'), checkHooks: await take('checkHooks') };
       const registerModule = await take('registerModule');
       await global.delete(ENTRIES_GLOBAL);
 
       // Top-level middleware code may call the host too, within the startup budget.
       hostCalls?.begin(options.startupTimeoutMs);
-      await new MiddlewareLoader(isolate, context, options.sources, registerModule, options.startupTimeoutMs).loadAll();
+      await new MiddlewareLoader(isolate, context, options.sources, registerModule, options.startupTimeoutMs, options.onTopLevel).loadAll();
       registerModule.release();
       entriesRef.release();
-      const slot = new IsolateSlot(isolate, context, entries, generation, hostCalls);
+      const slot = new IsolateSlot(isolate, context, entries, serial, hostCalls, wakeSink, entry);
       await slot.sampleHeap();
+      entry.leave();
       return slot;
     } catch (err) {
+      entry.leave();
+      entry.free();
       for (const ref of refs) ref.release();
       context?.release();
       hostCalls?.release();
@@ -130,53 +170,39 @@ export class IsolateSlot {
     return Number(ns / 1000n) / 1000;
   }
 
-  /**
-   * Call the guest's dispatch entry. `bytes` must own its whole ArrayBuffer (codec.encodeObject
-   * guarantees a fresh exact-size one): it is transferred into the isolate, not copied, and is
-   * detached afterwards. Transfer measured 10–40 % faster than `{arguments: {copy: true}}`
-   * (1 KB: 50 vs 62 µs, 64 KB: 117 vs 143 µs, 1 MB: 0.93 vs 1.5 ms per round trip). A pooled
-   * Node Buffer is never transferred: detaching its shared slab would empty unrelated Buffers
-   * (ISOLATED-VM-NOTES §B1), so anything that does not own its buffer is copied instead.
-   */
-  dispatch(bytes: Uint8Array, timeoutMs: number): Promise<Uint8Array | GuestFailure> {
-    this.hostCalls?.begin(timeoutMs);
-    const owned = !Buffer.isBuffer(bytes) && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    const call = owned
-      ? this.entries.dispatch.apply(
-          undefined,
-          [new ivm.ExternalCopy(bytes.buffer as ArrayBuffer, { transferOut: true }).copyInto({ release: true, transferIn: true })],
-          { result: { copy: true, promise: true }, timeout: timeoutMs },
-        )
-      : this.entries.dispatch.apply(undefined, [bytes], {
-          arguments: { copy: true },
-          result: { copy: true, promise: true },
-          timeout: timeoutMs,
-        });
-    return this.track(call as Promise<Uint8Array | GuestFailure>, timeoutMs, 'hook');
+  /** Called when the guest has results that settled outside an entry (sandbox/batch.ts). */
+  set onWake(wake: () => void) {
+    if (!this.disposedByUs) this.wakeSink.wake = wake;
   }
 
-  event(payload: string, timeoutMs: number): Promise<GuestFailure | undefined> {
+  /**
+   * Enter the isolate with one batch (src/protocol/isolate.ts GuestEntries.run): the one path by
+   * which hook and event calls reach the guest, one entry at a time (the dispatcher's drain
+   * loop). `batch` comes from packBatch and is owned by nobody else: it is transferred in, not
+   * copied, and is detached afterwards (transfer measured 10–40 % faster than
+   * `{arguments: {copy: true}}`; a pooled Node Buffer is never transferred, ISOLATED-VM-NOTES §B1).
+   */
+  enter(batch: ArrayBuffer, firstId: number, timeoutMs: number): Promise<BatchReport | { report: BatchReport }> {
     this.hostCalls?.begin(timeoutMs);
-    return this.track(
-      this.entries.event.apply(undefined, [payload], { result: { copy: true, promise: true }, timeout: timeoutMs }) as Promise<
-        GuestFailure | undefined
-      >,
-      timeoutMs,
-      'event handler',
-    );
+    const input = new ivm.ExternalCopy(batch, { transferOut: true }).copyInto({ release: true, transferIn: true });
+    const call = this.entry.around(() => this.entries.run.apply(undefined, [input, firstId], { result: { copy: true }, timeout: timeoutMs })) as Promise<BatchReport | { report: BatchReport }>;
+    return withDeadline(call, timeoutMs, 'hook batch');
+  }
+
+  /** After an entry was interrupted by its timeout: what it had finished (the isolate stays usable). */
+  collect(timeoutMs: number): Promise<BatchReport> {
+    this.hostCalls?.begin(timeoutMs);
+    const call = this.entry.around(() => this.entries.collect.apply(undefined, [], { result: { copy: true }, timeout: timeoutMs })) as Promise<BatchReport>;
+    return withDeadline(call, timeoutMs, 'batch collection');
   }
 
   checkHooks(names: readonly string[], timeoutMs: number): Promise<string[]> {
     this.hostCalls?.begin(timeoutMs);
-    return this.track(
-      this.entries.checkHooks.apply(undefined, [[...names]], { arguments: { copy: true }, result: { copy: true }, timeout: timeoutMs }),
+    return withDeadline(
+      this.entry.around(() => this.entries.checkHooks.apply(undefined, [[...names]], { arguments: { copy: true }, result: { copy: true }, timeout: timeoutMs })),
       timeoutMs,
       'hook check',
     );
-  }
-
-  private track<T>(call: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-    return withDeadline(call, timeoutMs, what);
   }
 
   /** Refresh `heap` (async: a sync read would wait for a running call and block the event loop). */
@@ -207,7 +233,8 @@ export class IsolateSlot {
       }
     }
     this.disposedByUs = true;
-    for (const handle of [this.entries.dispatch, this.entries.event, this.entries.checkHooks, this.context]) {
+    this.wakeSink.wake = NO_WAKE;
+    for (const handle of [this.entries.run, this.entries.collect, this.entries.checkHooks, this.context]) {
       try {
         handle.release();
       } catch {
@@ -216,5 +243,6 @@ export class IsolateSlot {
     }
     this.hostCalls?.release();
     releaseIsolate(this.isolate);
+    this.entry.free();
   }
 }

@@ -1,4 +1,11 @@
+import { setFlagsFromString } from 'node:v8';
 import ivm from 'isolated-vm';
+
+// Contexts created from now on get a `gc()` global. The sandbox takes it away from user code at
+// once and uses it only to reclaim the Wasm-memory budget of garbage memories
+// (sandbox/globals/wasm.ts): V8 sees no memory pressure from memories the budget refused, so
+// without it a plugin that instantiates per call would be refused until some unrelated GC.
+setFlagsFromString('--expose-gc');
 
 /**
  * Process-wide count of isolates created and not yet released, for /tyk/stats and the leak

@@ -34,6 +34,8 @@ export class MiddlewareLoader {
     sources: readonly IsolateSource[],
     private readonly registerModule: ivm.Reference<(namespace: object) => void>,
     private readonly timeoutMs: number,
+    /** Called before each file's top-level code runs (the validation child reports it, see src/containment). */
+    private readonly onTopLevel?: (filename: string) => void,
   ) {
     for (const source of sources) {
       if (typeof source?.filename !== 'string' || typeof source.code !== 'string') {
@@ -56,6 +58,7 @@ export class MiddlewareLoader {
   private async load(loaded: Loaded): Promise<void> {
     const { filename } = loaded.source;
     const module = await this.compile(loaded);
+    this.onTopLevel?.(filename);
     if (!module) {
       try {
         await withDeadline(loaded.script!.run(this.context, { timeout: this.timeoutMs }), this.timeoutMs, `${filename}: top-level code`);

@@ -1,5 +1,6 @@
 import type { Logger } from '../../../log/logger';
 import type { HostFunctions } from './host-calls';
+import { outputMeter } from './output-meter';
 
 /** One middleware file of an API, loaded into the API's isolate in list order. */
 export interface IsolateSource {
@@ -15,8 +16,14 @@ export interface IsolateDispatcherOptions {
   sources: readonly IsolateSource[];
   /** Names the API's custom_middleware refers to; `validate` checks each resolves to a hook. */
   hookNames?: readonly string[];
-  /** V8 heap limit of the API's isolate (ivm minimum 8). Default 128. */
+  /** V8 heap limit of the API's isolate (ivm minimum 8), also its WebAssembly memory budget. Default 128. */
   memoryLimitMb?: number;
+  /** WebAssembly inside the isolate (CONTRACT §8 `allow_wasm`). Default false: no `WebAssembly` global. */
+  allowWasm?: boolean;
+  /** Log lines per second that leave the isolate; beyond it they are counted and dropped. Default 1000. */
+  logLinesPerS?: number;
+  /** `TykTriggerEvent` calls per second that leave the isolate; beyond it counted and dropped. Default 10000. */
+  eventsPerS?: number;
   /** Budget of one hook or event call. Default 1000. */
   hookTimeoutMs?: number;
   /** Budget for running the runtime and the middleware's top-level code. Default max(2000, hookTimeoutMs). */
@@ -38,6 +45,8 @@ export interface IsolateDispatcherOptions {
    * without them has no path to the host beyond logging and events.
    */
   hostFunctions?: HostFunctions;
+  /** Called before each middleware file's top-level code runs (the validation child reports progress with it). */
+  onTopLevel?: (filename: string) => void;
   /** Logger for console/log output and engine events; the process logger tagged with api_id if absent. */
   logger?: Logger;
   /** Calls waiting beyond this many are refused (`unavailable`). Default 10000. */
@@ -54,6 +63,11 @@ export interface ResolvedOptions {
   sources: readonly IsolateSource[];
   hookNames: readonly string[];
   memoryLimitMb: number;
+  allowWasm: boolean;
+  logLinesPerS: number;
+  eventsPerS: number;
+  /** The API's output meter (output-meter.ts), shared by all its isolates. */
+  outputMeter: SharedArrayBuffer;
   hookTimeoutMs: number;
   startupTimeoutMs: number;
   mode: string;
@@ -61,6 +75,7 @@ export interface ResolvedOptions {
   generation: number;
   onEvent?: (name: string, payload: string) => void;
   hostFunctions?: HostFunctions;
+  onTopLevel?: (filename: string) => void;
   logger: Logger;
   maxQueueLength: number;
   disposeGraceMs: number;
@@ -70,6 +85,14 @@ export interface ResolvedOptions {
 export const MIN_MEMORY_LIMIT_MB = 8;
 /** ivm can fail to interrupt within very short budgets and then declares the isolate lost (ivm #301). */
 export const MIN_HOOK_TIMEOUT_MS = 10;
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new RangeError(`isolate option ${name} must be a number >= 0, got ${String(value)}`);
+  }
+  return value;
+}
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -97,6 +120,10 @@ export function resolveOptions(options: IsolateDispatcherOptions, rootLogger: Lo
     sources: options.sources,
     hookNames: options.hookNames ?? [],
     memoryLimitMb,
+    allowWasm: options.allowWasm === true,
+    logLinesPerS: nonNegative('logLinesPerS', options.logLinesPerS, 1000),
+    eventsPerS: nonNegative('eventsPerS', options.eventsPerS, 10_000),
+    outputMeter: outputMeter(options.apiId),
     hookTimeoutMs,
     startupTimeoutMs: positive('startupTimeoutMs', options.startupTimeoutMs, Math.max(2000, hookTimeoutMs)),
     mode,
@@ -104,6 +131,7 @@ export function resolveOptions(options: IsolateDispatcherOptions, rootLogger: Lo
     generation: options.generation ?? 0,
     onEvent: options.onEvent,
     hostFunctions: options.hostFunctions,
+    onTopLevel: options.onTopLevel,
     logger: options.logger ?? rootLogger.child({ api_id: options.apiId, component: 'isolate' }),
     maxQueueLength: positive('maxQueueLength', options.maxQueueLength, 10_000),
     disposeGraceMs: positive('disposeGraceMs', options.disposeGraceMs, 5000),

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type ivm from 'isolated-vm';
+import ivm from 'isolated-vm';
 
 // dist/src/coprocess/drivers/isolate → dist/sandbox/runtime.js (scripts/build.mjs writes it).
 export const RUNTIME_PATH = join(__dirname, '..', '..', '..', '..', 'sandbox', 'runtime.js');
@@ -35,3 +35,18 @@ export async function compileRuntime(isolate: ivm.Isolate): Promise<ivm.Script> 
   return script;
 }
 
+/**
+ * Pay a process's first-isolate costs ahead of time (a standby worker does this while it waits,
+ * src/cli/worker.ts): isolated-vm's start-up, reading the runtime, producing its code cache.
+ * The scratch isolate is not counted among the live ones.
+ */
+export async function warmIsolateEngine(): Promise<void> {
+  const isolate = new ivm.Isolate({ memoryLimit: 16 });
+  try {
+    const context = await isolate.createContext();
+    (await compileRuntime(isolate)).release();
+    context.release();
+  } finally {
+    isolate.dispose();
+  }
+}

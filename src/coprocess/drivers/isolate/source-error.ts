@@ -48,3 +48,10 @@ export function sourceErrorFrom(err: unknown, file: string, phase: 'compile' | '
   const verb = phase === 'compile' ? 'does not compile' : 'failed while loading';
   return new MiddlewareSourceError(`${where}: ${verb}: ${name}: ${message}`, file, line, column, { cause: error });
 }
+
+/** Anything that stopped an isolate from starting with the API's sources, as a MiddlewareSourceError. */
+export function asSourceError(err: unknown): MiddlewareSourceError {
+  if (err instanceof MiddlewareSourceError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new MiddlewareSourceError(`the isolate failed to start: ${message}`, undefined, undefined, undefined, { cause: err });
+}

@@ -1,7 +1,7 @@
 import type { Logger } from '../../../log/logger';
 import { encodeEvent } from '../../codec';
 import { type CoprocessObject, DispatchError, type DispatchFailure, type Dispatcher, type DispatchOptions } from '../../dispatcher';
-import { CallQueue, QueueRejection } from '../isolate/call-queue';
+import { QueueRejection, SerialQueue } from '../../../util/serial-queue';
 import type { GatewayCalls } from './gateway-calls';
 import { type ExitInfo, type HostInit, HostProcess, type ReadyInfo } from './host-process';
 import type { PythonInterpreter } from './interpreter';
@@ -86,7 +86,7 @@ export class PythonDispatcher implements Dispatcher {
    * starts when the hook does, so `hook_timeout_ms` measures the hook and not the wait behind
    * others, and a timeout means the process itself is stuck.
    */
-  private readonly queue = new CallQueue(MAX_QUEUE);
+  private readonly queue = new SerialQueue(MAX_QUEUE);
 
   private constructor(private readonly options: PythonDispatcherOptions) {}
 
