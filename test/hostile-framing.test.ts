@@ -103,6 +103,7 @@ describe('hostile request framing (raw sockets, real gateway, upstream parses th
     writeApi(dir, keylessApi('open', '/k/', upstream.url));
     writeApi(dir, keylessApi('lim', '/lim/', upstream.url, { proxy: { listen_path: '/lim/', target_url: upstream.url, strip_listen_path: true, max_body_bytes: LIMIT } }));
     writeApi(dir, keylessApi('early', '/early/', `http://127.0.0.1:${earlyPort}`, { proxy: { listen_path: '/early/', target_url: `http://127.0.0.1:${earlyPort}`, strip_listen_path: true, max_body_bytes: LIMIT } }));
+    writeApi(dir, { api_id: 'keyed', org_id: 'org1', use_keyless: false, auth: { auth_header_name: 'Authorization' }, proxy: { listen_path: '/keyed/', target_url: upstream.url, strip_listen_path: true } });
     writeApi(dir, keylessApi('tyklim', '/tyklim/', upstream.url, { version_data: { not_versioned: true, versions: { Default: { name: 'Default', global_size_limit: LIMIT } } } }));
     writeApi(dir, keylessApi('hooked', '/h/', upstream.url, {
       proxy: { listen_path: '/h/', target_url: upstream.url, strip_listen_path: true, max_body_bytes: LIMIT },
@@ -305,6 +306,18 @@ describe('hostile request framing (raw sockets, real gateway, upstream parses th
       expect(responses.map((r) => [r.status, r.body.toString()])).to.deep.equal([[200, 'early answer']]);
       expect(early.received).to.be.below(LIMIT + 4096);
     });
+
+    for (const [what, target, status] of [['an unknown path (404)', '/nowhere/up', 404], ['a keyed API without a key (401)', '/keyed/up', 401], ['the health check', '/hello', 200]] as const) {
+      it(`a chunked upload answered early, by ${what}: the connection is closed, not drained`, async () => {
+        const { written, data } = await floodChunked(gw.port, raw([`POST ${target} HTTP/1.1`, 'Host: gw', 'Transfer-Encoding: chunked']));
+        const { responses } = parseResponses(data, { closed: true });
+        expect(responses.map((r) => r.status)).to.deep.equal([status]);
+        expect(responses[0]!.header('connection')).to.equal('close');
+        // Node would read and discard the rest of the body without limit on a kept-alive connection.
+        expect(written).to.be.below(32 * 1024 * 1024);
+        expect(upstream.requests.map((r) => r.start)).to.deep.equal([]);
+      });
+    }
 
     it('the gateway-wide default (isolate_options.max_body_bytes) applies to a plain API too', async () => {
       const result = await rawExchange(gw.port, raw(['POST /k/big HTTP/1.1', 'Host: gw', `Content-Length: ${10 * 1024 * 1024 + 1}`]), { until: responsesComplete(1) });
