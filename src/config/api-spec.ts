@@ -6,6 +6,9 @@ import type { GatewayConfig } from './gateway-config';
 import { apiIdProblem } from './safe-names';
 import { compileSchema } from './schema-validator';
 import { normalisePath } from '../pipeline/url';
+import { compilePathPattern } from './path-pattern';
+import { isJsvmDriver } from './jsvm-drivers';
+import { NO_VIRTUAL, type VirtualSpec } from './virtual-sources';
 
 /** A middleware file as loaded into an API's isolate. */
 export interface MiddlewareSource {
@@ -55,6 +58,8 @@ export interface ApiSpec {
   readonly sessionLifetime: number;
   /** Middleware files for isolate / JSVM drivers, in load order. */
   readonly sources: MiddlewareSource[];
+  /** Tyk virtual endpoints: run in the API's JSVM (src/gateway/virtual/). */
+  readonly virtual: VirtualSpec;
   /** Content hash of definition + sources + limits: a reload rebuilds only APIs whose hash changed. */
   readonly contentHash: string;
 }
@@ -96,30 +101,16 @@ export interface IgnoredPath {
   readonly methods?: ReadonlySet<string>;
 }
 
-/** A literal piece of a pattern, normalised like request paths are, then escaped for a regex. */
-function literal(piece: string): string {
-  const normal = piece === '' ? '' : (normalisePath(`/${piece}`) ?? `/${piece}`).slice(1);
-  return normal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /**
- * Tyk's `ignored` extended paths, matched the way Tyk's exact matching does
- * (`enable_path_prefix_matching` + `enable_path_suffix_matching`): the whole path after the
- * listen path, segment by segment, never as a string prefix. `{name}` is one whole segment, `*`
- * any characters within one segment (`/health*` matches `/healthz`, not `/healthz/secret`), a
- * trailing `/` is optional; other regex characters are literal.
+ * Tyk's `ignored` extended paths (patterns as config/path-pattern.ts reads them).
  */
 function ignoredPaths(def: ApiDefinition): IgnoredPath[] {
   const out: IgnoredPath[] = [];
   for (const data of Object.values(def.version_data?.versions ?? {})) {
     for (const entry of data.extended_paths?.ignored ?? []) {
-      const segments = entry.path.replace(/^\/+/, '').replace(/\/+$/, '').split('/').filter((s, j, all) => s !== '' || all.length === 1);
-      const body = segments
-        .map((segment) => (/^\{[^/{}]*\}$/.test(segment) ? '[^/]+' : segment.split('*').map(literal).join('[^/]*')))
-        .join('/');
       const listed = typeof entry.method === 'string' && entry.method ? [entry.method] : Object.keys(entry.method_actions ?? {});
       out.push({
-        pattern: new RegExp(body ? `^/${body}/?$` : '^/$'),
+        pattern: compilePathPattern(entry.path),
         methods: listed.length > 0 ? new Set(listed.map((m) => m.toUpperCase())) : undefined,
       });
     }
@@ -148,7 +139,7 @@ function maxBodyBytes(def: ApiDefinition, config: GatewayConfig): number {
   return limits.length > 0 ? Math.min(...limits) : config.isolate_options.max_body_bytes;
 }
 
-export function compileApiSpec(def: ApiDefinition, file: string, config: GatewayConfig, sources: MiddlewareSource[], bundle?: ResolvedBundle): ApiSpec {
+export function compileApiSpec(def: ApiDefinition, file: string, config: GatewayConfig, sources: MiddlewareSource[], bundle?: ResolvedBundle, virtual: VirtualSpec = NO_VIRTUAL): ApiSpec {
   const where = `${file} (api ${def.api_id})`;
   const cm = effectiveMiddleware(def, bundle);
   let target: URL;
@@ -175,7 +166,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
   const configDataJson = !def.config_data_disabled && def.config_data && Object.keys(def.config_data).length > 0
     ? JSON.stringify(def.config_data) : undefined;
   const limits = cm.limits ?? {};
-  const jsvm = driver === 'otto' || driver === 'javascript';
+  const jsvm = isJsvmDriver(driver);
   const memoryLimitMb = limits.memory_limit_mb ?? config.isolate_options.memory_limit_mb;
   const hookTimeoutMs = limits.hook_timeout_ms ?? (jsvm ? (config.jsvm_timeout > 0 ? config.jsvm_timeout : 5) * 1000 : config.isolate_options.hook_timeout_ms);
   const allowWasm = limits.allow_wasm ?? config.isolate_options.allow_wasm;
@@ -184,6 +175,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
   const hash = createHash('sha256').update(JSON.stringify(def)).update(`\0${memoryLimitMb}\0${hookTimeoutMs}\0${allowWasm}\0${logLinesPerS}\0${eventsPerS}`);
   for (const s of sources) hash.update(`\0${s.filename}\0`).update(s.code);
   if (bundle) hash.update(`\0bundle\0${bundle.info.dir}\0`).update(JSON.stringify(cm));
+  for (const s of virtual.sources) hash.update(`\0virtual\0${s.filename}\0`).update(s.code);
   return {
     definition: def,
     file,
@@ -213,6 +205,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     maxBodyBytes: maxBodyBytes(def, config),
     sessionLifetime: def.session_lifetime ?? 0,
     sources,
+    virtual,
     contentHash: hash.digest('hex'),
   };
 }

@@ -7,6 +7,8 @@ import type { BundleResolver, UploadOverride } from './bundle-resolver';
 import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config';
 import { resolveMiddlewareSources, type SourceOverlay, type SourcePolicy } from './middleware-sources';
+import { isJsvmDriver } from './jsvm-drivers';
+import { resolveVirtualSpec } from './virtual-sources';
 
 /** A definition file (or one API of it) that could not be loaded or built. */
 export interface LoadFailure {
@@ -60,7 +62,10 @@ export async function buildSpec(def: ApiDefinition, file: string, config: Gatewa
   if (bundles && (await bundles.resolver.needsDownload(def, bundles.upload))) await bundles.resolver.download(def, where);
   const bundle = bundles ? await bundles.resolver.resolve(def, where, drivers, bundles.upload) : undefined;
   const sources = bundle ? bundle.sources : await resolveMiddlewareSources(def, file, config, dirname(config.source), drivers, overlay);
-  return compileApiSpec(def, file, config, sources, bundle);
+  // Virtual endpoints share the API's isolate when its driver is a JSVM one (their files are then loaded once).
+  const driver = bundle ? bundle.customMiddleware.driver : def.custom_middleware?.driver;
+  const virtual = await resolveVirtualSpec(def, file, config, dirname(config.source), isJsvmDriver(driver) ? sources : []);
+  return compileApiSpec(def, file, config, sources, bundle, virtual);
 }
 
 /** An API a file claims: built (`spec`), or waiting for its bundle (`pending`). */

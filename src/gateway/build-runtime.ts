@@ -16,6 +16,7 @@ import type { SessionLimiter } from '../auth/limits';
 import type { SessionStore } from '../storage/session-store';
 import { ApiRuntime } from './api-runtime';
 import { Messages } from '../pipeline/errors';
+import { virtualEndpointStep } from './virtual/step';
 import type { Step } from '../pipeline/request-state';
 
 export interface GatewayServices {
@@ -66,6 +67,14 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     throw err;
   }
 
+  // The API's JSVM for virtual endpoints (its hooks' isolate, or one of its own).
+  let jsvm: Awaited<ReturnType<Drivers['apiJsvm']>>;
+  try {
+    jsvm = await services.drivers.apiJsvm(spec, generation, dispatcher);
+  } catch (err) {
+    await dispatcher?.dispose();
+    throw err;
+  }
   const variants = services.drivers.stepsFor(spec);
   const ctx: HookStepContext | undefined = dispatcher && {
     apiId: spec.apiId,
@@ -89,9 +98,12 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     steps.push(...hooks('post_key_auth'));
     steps.push(limitsStep(spec, services.limiter, events));
   }
+  if (jsvm) {
+    steps.push(virtualEndpointStep({ spec, dispatcher: jsvm.dispatcher, specMap: ctx?.specMap ?? specMap(spec), events, store: services.store, maxBodyBytes: config.isolate_options.max_body_bytes }));
+  }
   steps.push(...hooks('post'));
   const responseSteps = ctx ? spec.hooks.response.map((h) => responseHookStep(h, ctx)) : [];
   const bodyExtractor = extractor && extractor.extractFrom !== 'header';
-  const needsBody = Boolean(ctx) || Boolean(bodyExtractor);
-  return new ApiRuntime(spec, generation, steps, responseSteps, needsBody, eventHandlers, dispatcher);
+  const needsBody = Boolean(ctx) || Boolean(bodyExtractor) || Boolean(jsvm);
+  return new ApiRuntime(spec, generation, steps, responseSteps, needsBody, eventHandlers, dispatcher, jsvm?.own ? [jsvm.dispatcher] : []);
 }

@@ -3,7 +3,8 @@ import type { SourcePolicy } from '../../config/middleware-sources';
 import type { Dispatcher } from '../dispatcher';
 import { grpcDriver } from './grpc/plugin';
 import { isolateDriver } from './isolate/plugin';
-import { jsvmDriver } from './jsvm/plugin';
+import { createApiJsvm, jsvmDriver, needsApiJsvm } from './jsvm/plugin';
+import { isJsvmDriver } from '../../config/jsvm-drivers';
 import { luaDriver } from './lua/plugin';
 import { pythonDriver } from './python/plugin';
 import type { Driver, DriverHost, DriverPlugin, HookStepVariants } from './plugin';
@@ -59,6 +60,17 @@ export class Drivers implements SourcePolicy {
     const driver = this.driverFor(spec);
     driver.validate(spec);
     return driver.create(spec, generation);
+  }
+
+  /**
+   * The API's JSVM for virtual endpoints: its hooks' isolate when its driver is a JSVM one
+   * (`own: false`), else an isolate of its own, to be disposed with the API (`own: true`).
+   * Undefined when the API needs none.
+   */
+  async apiJsvm(spec: ApiSpec, generation: number, hooks: Dispatcher | undefined): Promise<{ dispatcher: Dispatcher; own: boolean } | undefined> {
+    if (!needsApiJsvm(spec)) return undefined;
+    if (hooks && isJsvmDriver(spec.driver)) return { dispatcher: hooks, own: false };
+    return { dispatcher: await createApiJsvm(spec, this.host, generation), own: true };
   }
 
   /** How the API's hooks become steps, where its driver differs from the coprocess default. */

@@ -1,29 +1,67 @@
+import type { ApiSpec } from '../../../config/api-spec';
 import { HttpAllowList } from '../../../config/host-allow-list';
+import { JSVM_DRIVERS } from '../../../config/jsvm-drivers';
 import { Messages } from '../../../pipeline/errors';
+import type { Dispatcher } from '../../dispatcher';
 import { createApiIsolate } from '../isolate/plugin';
-import type { DriverPlugin } from '../plugin';
+import type { DriverHost, DriverPlugin } from '../plugin';
 import { jsvmAuthStep } from './auth-step';
-import { jsvmHostFunctions } from './host-functions';
+import { jsvmHostFunctions, type JsvmHostDeps } from './host-functions';
 import { jsvmSessionExchange } from './session-exchange';
+
+/** What Tyk runs in an API's JSVM besides its hooks: the virtual endpoints' code. */
+function jsvmExtras(spec: ApiSpec): ApiSpec['sources'] {
+  return [...spec.virtual.sources];
+}
+
+/** Whether the API needs a JSVM for something other than JSVM hooks (virtual endpoints). */
+export function needsApiJsvm(spec: ApiSpec): boolean {
+  return spec.virtual.endpoints.length > 0;
+}
+
+function requireJsvm(host: DriverHost, spec: ApiSpec, what: string): void {
+  if (!host.config.enable_jsvm) {
+    throw new Error(`${what} needs enable_jsvm, which is false in ${host.config.source}; the API is not served without it`);
+  }
+}
+
+function hostDeps(host: DriverHost): JsvmHostDeps {
+  // One allow-list for every JSVM isolate, parsed once (the config loader already validated it).
+  return { config: host.config, allow: HttpAllowList.parse(host.config.jsvm_http_allow), sessions: host.sessions };
+}
+
+/** A JSVM isolate for `spec` running `sources`; natives per API: the key store sees the calling API's org (key-data.ts). */
+function createJsvmIsolate(spec: ApiSpec, host: DriverHost, deps: JsvmHostDeps, generation: number, sources: ApiSpec['sources'], hooks: boolean): Promise<Dispatcher> {
+  const served: ApiSpec = hooks ? { ...spec, sources } : { ...spec, sources, hooks: { pre: [], post_key_auth: [], post: [], response: [] }, authCheck: undefined };
+  return createApiIsolate(served, host, generation, { mode: 'jsvm', hostFunctions: jsvmHostFunctions(deps, { apiId: spec.apiId, orgId: spec.orgId }) });
+}
+
+/**
+ * The JSVM of an API whose driver is not a JSVM one (or that has no hooks) but which has virtual
+ * endpoints: an isolate of its own, with the API's memory limit and Tyk's `jsvm_timeout` per
+ * call (the API's `limits.hook_timeout_ms` when set), as Tyk gives every API a JSVM.
+ */
+export function createApiJsvm(spec: ApiSpec, host: DriverHost, generation: number): Promise<Dispatcher> {
+  requireJsvm(host, spec, 'extended_paths.virtual');
+  const timeoutMs = spec.definition.custom_middleware?.limits?.hook_timeout_ms ?? (host.config.jsvm_timeout > 0 ? host.config.jsvm_timeout : 5) * 1000;
+  return createJsvmIsolate({ ...spec, hookTimeoutMs: timeoutMs }, host, hostDeps(host), generation, jsvmExtras(spec), false);
+}
 
 /**
  * `otto` and `javascript`: Tyk JSVM plugins, run unchanged inside the API's own isolate with
- * Tyk's JSVM shim (sandbox/jsvm/), its natives, and Tyk's session and auth semantics.
+ * Tyk's JSVM shim (sandbox/jsvm/), its natives, and Tyk's session and auth semantics. The same
+ * isolate runs the API's virtual endpoints.
  */
 export const jsvmDriver: DriverPlugin = {
-  names: ['otto', 'javascript'],
+  names: JSVM_DRIVERS,
   needsSources: true,
   open(host) {
-    // One allow-list for every JSVM isolate, parsed once (the config loader already validated it).
-    const deps = { config: host.config, allow: HttpAllowList.parse(host.config.jsvm_http_allow), sessions: host.sessions };
+    const deps = hostDeps(host);
     return {
       validate(spec) {
-        if (!host.config.enable_jsvm) {
-          throw new Error(`custom_middleware.driver: "${spec.driver}" needs enable_jsvm, which is false in ${host.config.source}; the API is not served without its hooks`);
-        }
+        requireJsvm(host, spec, `custom_middleware.driver: "${spec.driver}"`);
       },
-      // Natives per API: the key store sees the calling API's org (key-data.ts), never what the plugin claims.
-      create: (spec, generation) => createApiIsolate(spec, host, generation, { mode: 'jsvm', hostFunctions: jsvmHostFunctions(deps, { apiId: spec.apiId, orgId: spec.orgId }) }),
+      create: (spec, generation) => createJsvmIsolate(spec, host, deps, generation, [...spec.sources, ...jsvmExtras(spec)], true),
       steps: {
         failureMessage: Messages.jsvmError,
         sessionExchange: (spec) => {
