@@ -91,6 +91,11 @@ describe('Tyk virtual endpoints through a real gateway', function () {
         }` }),
         virtual('/not-json', 'notJson', { blob: 'function notJson() { return "this is not JSON"; }' }),
         virtual('/forever', 'forever', { blob: 'function forever() { while (true) {} }' }),
+        virtual('/rawlog', 'raw', { blob: `function raw(request) {
+          rawlog('RAW-MARKER {"level":30,"not":"a record"} ' + request.Params.id[0]);
+          rawlog('RAW-TWO first\\nsecond\\r{"forged":true}');
+          return TykJsResponse({ Body: 'logged', Code: 200 }, {});
+        }` }),
       ]),
     }));
 
@@ -164,6 +169,16 @@ describe('Tyk virtual endpoints through a real gateway', function () {
     expect(res.headers.get('x-resp')).to.equal('response hook saw 200');
     expect(await readJson(res)).to.deep.equal({ url: '/virt-otto/from-file?q=1', params: { a: ['2'], q: ['3', '1'] }, body: 'a=2&q=3', pre: ['pre ran'], method: 'fromFile' });
     expect(upstream.requests.length).to.equal(before);
+  });
+
+  it('rawlog writes its string as is, on a line of its own; line breaks in it cannot start another line', async () => {
+    const res = await fetch(`${gw.url}/virt-blob/rawlog?id=7`);
+    expect(await res.text()).to.equal('logged');
+    await gw.waitForLog('RAW-TWO');
+    const lines = gw.logs.join('').split('\n');
+    expect(lines).to.include('RAW-MARKER {"level":30,"not":"a record"} 7');
+    expect(lines).to.include('RAW-TWO first\\nsecond\\r{"forged":true}');
+    expect(lines.some((l) => l.startsWith('{"forged"'))).to.equal(false);
   });
 
   describe('use_session', () => {

@@ -9,6 +9,7 @@ import { normalisePath } from '../pipeline/url';
 import { compilePathPattern } from './path-pattern';
 import { isJsvmDriver } from './jsvm-drivers';
 import { NO_VIRTUAL, type VirtualSpec } from './virtual-sources';
+import { type JsvmExtras, NO_JSVM_EXTRAS } from './jsvm-extras';
 
 /** A middleware file as loaded into an API's isolate. */
 export interface MiddlewareSource {
@@ -60,6 +61,8 @@ export interface ApiSpec {
   readonly sources: MiddlewareSource[];
   /** Tyk virtual endpoints: run in the API's JSVM (src/gateway/virtual/). */
   readonly virtual: VirtualSpec;
+  /** The rest of the API's JSVM: `tyk_js_path`, eh_dynamic_handler files. */
+  readonly jsvm: JsvmExtras;
   /** Content hash of definition + sources + limits: a reload rebuilds only APIs whose hash changed. */
   readonly contentHash: string;
 }
@@ -139,7 +142,7 @@ function maxBodyBytes(def: ApiDefinition, config: GatewayConfig): number {
   return limits.length > 0 ? Math.min(...limits) : config.isolate_options.max_body_bytes;
 }
 
-export function compileApiSpec(def: ApiDefinition, file: string, config: GatewayConfig, sources: MiddlewareSource[], bundle?: ResolvedBundle, virtual: VirtualSpec = NO_VIRTUAL): ApiSpec {
+export function compileApiSpec(def: ApiDefinition, file: string, config: GatewayConfig, sources: MiddlewareSource[], bundle?: ResolvedBundle, { virtual = NO_VIRTUAL, extras = NO_JSVM_EXTRAS }: { virtual?: VirtualSpec; extras?: JsvmExtras } = {}): ApiSpec {
   const where = `${file} (api ${def.api_id})`;
   const cm = effectiveMiddleware(def, bundle);
   let target: URL;
@@ -175,7 +178,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
   const hash = createHash('sha256').update(JSON.stringify(def)).update(`\0${memoryLimitMb}\0${hookTimeoutMs}\0${allowWasm}\0${logLinesPerS}\0${eventsPerS}`);
   for (const s of sources) hash.update(`\0${s.filename}\0`).update(s.code);
   if (bundle) hash.update(`\0bundle\0${bundle.info.dir}\0`).update(JSON.stringify(cm));
-  for (const s of virtual.sources) hash.update(`\0virtual\0${s.filename}\0`).update(s.code);
+  for (const s of [...virtual.sources, ...extras.core, ...extras.handlerSources]) hash.update(`\0jsvm\0${s.filename}\0`).update(s.code);
   return {
     definition: def,
     file,
@@ -206,6 +209,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     sessionLifetime: def.session_lifetime ?? 0,
     sources,
     virtual,
+    jsvm: extras,
     contentHash: hash.digest('hex'),
   };
 }

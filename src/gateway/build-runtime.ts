@@ -57,17 +57,7 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     })
     : undefined;
   const dispatcher = await services.drivers.create(spec, generation);
-  let eventHandlers: CompiledApiHandlers;
-  try {
-    // Compiled now, installed when the runtime is swapped in: a failed build leaves the old handlers.
-    eventHandlers = events.compileApiHandlers(spec.apiId, spec.orgId, spec.definition.event_handlers, { dispatcher });
-  } catch (err) {
-    await dispatcher?.dispose();
-    if (err instanceof EventConfigError) throw new ConfigError(`${spec.file} (api ${spec.apiId}): ${err.key}: ${err.problem}`);
-    throw err;
-  }
-
-  // The API's JSVM for virtual endpoints (its hooks' isolate, or one of its own).
+  // The API's JSVM for virtual endpoints and JSVM event handlers (its hooks' isolate, or one of its own).
   let jsvm: Awaited<ReturnType<Drivers['apiJsvm']>>;
   try {
     jsvm = await services.drivers.apiJsvm(spec, generation, dispatcher);
@@ -75,6 +65,17 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     await dispatcher?.dispose();
     throw err;
   }
+  let eventHandlers: CompiledApiHandlers;
+  try {
+    // Compiled now, installed when the runtime is swapped in: a failed build leaves the old handlers.
+    eventHandlers = events.compileApiHandlers(spec.apiId, spec.orgId, spec.definition.event_handlers, { dispatcher, jsvm: jsvm?.dispatcher });
+  } catch (err) {
+    await dispatcher?.dispose();
+    if (jsvm?.own) await jsvm.dispatcher.dispose();
+    if (err instanceof EventConfigError) throw new ConfigError(`${spec.file} (api ${spec.apiId}): ${err.key}: ${err.problem}`);
+    throw err;
+  }
+
   const variants = services.drivers.stepsFor(spec);
   const ctx: HookStepContext | undefined = dispatcher && {
     apiId: spec.apiId,
@@ -98,12 +99,12 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     steps.push(...hooks('post_key_auth'));
     steps.push(limitsStep(spec, services.limiter, events));
   }
-  if (jsvm) {
+  if (jsvm && spec.virtual.endpoints.length > 0) {
     steps.push(virtualEndpointStep({ spec, dispatcher: jsvm.dispatcher, specMap: ctx?.specMap ?? specMap(spec), events, store: services.store, maxBodyBytes: config.isolate_options.max_body_bytes }));
   }
   steps.push(...hooks('post'));
   const responseSteps = ctx ? spec.hooks.response.map((h) => responseHookStep(h, ctx)) : [];
   const bodyExtractor = extractor && extractor.extractFrom !== 'header';
-  const needsBody = Boolean(ctx) || Boolean(bodyExtractor) || Boolean(jsvm);
+  const needsBody = Boolean(ctx) || Boolean(bodyExtractor) || spec.virtual.endpoints.length > 0;
   return new ApiRuntime(spec, generation, steps, responseSteps, needsBody, eventHandlers, dispatcher, jsvm?.own ? [jsvm.dispatcher] : []);
 }

@@ -82,7 +82,8 @@ export interface BootConfig {
   eventsPerS: number;
 }
 
-export type GuestLogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** `raw`: Tyk's JSVM `rawlog`, the text written as it is on a line of its own (no JSON record). */
+export type GuestLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'raw';
 
 /** Why a call failed inside the guest (the guest's share of DispatchFailure). */
 export type GuestFailureReason = 'exception' | 'bad_result' | 'memory';

@@ -2,6 +2,7 @@ import ivm from 'isolated-vm';
 import { entryTag, type RecordSlot, recordSlot } from '../../../containment/entry-record';
 import { middlewareFingerprint } from '../../../containment/fingerprint';
 import { createIsolate, releaseIsolate } from './live-isolates';
+import { writeRawLine } from '../../../log/raw-line';
 import { BOOT_GLOBALS, ENTRIES_GLOBAL, type BatchReport, type BootConfig, type GuestEntries, type GuestLogLevel } from '../../../protocol/isolate';
 import { startWindowMs, withDeadline } from './deadline';
 import { HostCalls } from './host-calls';
@@ -38,7 +39,8 @@ const NO_WAKE = (): void => {};
 function hostBindings(options: ResolvedOptions, sink: WakeSink): { log: ivm.Callback; emit: ivm.Callback; wake: ivm.Callback } {
   const { logger, onEvent } = options;
   const log = (level: unknown, message: unknown): void => {
-    const lvl = typeof level === 'string' && LOG_LEVELS.has(level) ? (level as GuestLogLevel) : 'info';
+    if (level === 'raw') return writeRawLine(String(message));
+    const lvl = typeof level === 'string' && LOG_LEVELS.has(level) ? (level as Exclude<GuestLogLevel, 'raw'>) : 'info';
     logger[lvl]({ source: 'middleware' }, String(message));
   };
   const emit = (name: unknown, payload: unknown): void => {

@@ -9,14 +9,14 @@ import { jsvmAuthStep } from './auth-step';
 import { jsvmHostFunctions, type JsvmHostDeps } from './host-functions';
 import { jsvmSessionExchange } from './session-exchange';
 
-/** What Tyk runs in an API's JSVM besides its hooks: the virtual endpoints' code. */
+/** What Tyk runs in an API's JSVM besides its hooks: virtual endpoints' code, eh_dynamic_handler files. */
 function jsvmExtras(spec: ApiSpec): ApiSpec['sources'] {
-  return [...spec.virtual.sources];
+  return [...spec.virtual.sources, ...spec.jsvm.handlerSources];
 }
 
-/** Whether the API needs a JSVM for something other than JSVM hooks (virtual endpoints). */
+/** Whether the API needs a JSVM for something other than JSVM hooks (virtual endpoints, JSVM event handlers). */
 export function needsApiJsvm(spec: ApiSpec): boolean {
-  return spec.virtual.endpoints.length > 0;
+  return spec.virtual.endpoints.length > 0 || spec.jsvm.usesHandlers;
 }
 
 function requireJsvm(host: DriverHost, spec: ApiSpec, what: string): void {
@@ -42,9 +42,9 @@ function createJsvmIsolate(spec: ApiSpec, host: DriverHost, deps: JsvmHostDeps, 
  * call (the API's `limits.hook_timeout_ms` when set), as Tyk gives every API a JSVM.
  */
 export function createApiJsvm(spec: ApiSpec, host: DriverHost, generation: number): Promise<Dispatcher> {
-  requireJsvm(host, spec, 'extended_paths.virtual');
+  requireJsvm(host, spec, spec.virtual.endpoints.length > 0 ? 'extended_paths.virtual' : 'event_handlers: eh_dynamic_handler');
   const timeoutMs = spec.definition.custom_middleware?.limits?.hook_timeout_ms ?? (host.config.jsvm_timeout > 0 ? host.config.jsvm_timeout : 5) * 1000;
-  return createJsvmIsolate({ ...spec, hookTimeoutMs: timeoutMs }, host, hostDeps(host), generation, jsvmExtras(spec), false);
+  return createJsvmIsolate({ ...spec, hookTimeoutMs: timeoutMs }, host, hostDeps(host), generation, [...spec.jsvm.core, ...jsvmExtras(spec)], false);
 }
 
 /**
@@ -61,7 +61,8 @@ export const jsvmDriver: DriverPlugin = {
       validate(spec) {
         requireJsvm(host, spec, `custom_middleware.driver: "${spec.driver}"`);
       },
-      create: (spec, generation) => createJsvmIsolate(spec, host, deps, generation, [...spec.sources, ...jsvmExtras(spec)], true),
+      // tyk_js_path first: Tyk evaluates it right after its core library, before any plugin file.
+      create: (spec, generation) => createJsvmIsolate(spec, host, deps, generation, [...spec.jsvm.core, ...spec.sources, ...jsvmExtras(spec)], true),
       steps: {
         failureMessage: Messages.jsvmError,
         sessionExchange: (spec) => {
