@@ -1,4 +1,4 @@
-// The globals middleware can use (CONTRACT §4): log, console.*, b64enc/b64dec (plus Tyk's raw
+// The globals middleware can use: log, console.*, b64enc/b64dec (plus Tyk's raw
 // variants), TykTriggerEvent. Everything Node-like is absent by construction: a fresh V8 context
 // has no require/process, and nothing here adds them.
 import type { GuestLogLevel } from '../../src/protocol/isolate';
