@@ -30,7 +30,7 @@ function consoleMethod(level: GuestLogLevel) {
 
 export function installGlobals(): void {
   // Atomics.waitAsync with a timeout aborts the whole Node process under isolated-vm 5.0.4
-  // ("terminate called without an active exception", test/isolate-batching.test.js), and
+  // ("terminate called without an active exception", test/isolate-batching.test.ts), and
   // nothing a hook does needs it.
   delete (Atomics as { waitAsync?: unknown }).waitAsync;
   define('log', (message: unknown) => sendLog('info', [message]));
