@@ -4,8 +4,7 @@ import { logger } from '../log/logger';
 import type { ApiDefinition, MiddlewareDefinition } from './api-definition';
 import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config';
-import { isJsvmDriver } from './jsvm-drivers';
-import { apiMiddlewareDir, findMiddlewareFile } from './middleware-sources';
+import { apiMiddlewareDir, findMiddlewareFile, type SourcePolicy } from './middleware-sources';
 
 /** A file as loaded into an API's isolate (api-spec.ts MiddlewareSource). */
 interface Source {
@@ -72,6 +71,8 @@ export async function resolveJsvmExtras(def: ApiDefinition, file: string, config
 // ---- File-based JSVM middleware (no definition entries), as Tyk loads it. ----
 
 const FOLDERS = ['pre', 'auth', 'post_auth', 'post'] as const;
+/** Tyk runs file-based middleware in its JSVM (otto) when the API names no driver. */
+const FILE_BASED_DRIVER = 'otto';
 type Folder = (typeof FOLDERS)[number];
 
 async function jsFiles(dir: string): Promise<string[]> {
@@ -95,7 +96,7 @@ function entryFor(relPath: string, name: string): MiddlewareDefinition {
  * and no driver gets `otto`; one whose driver is not a JSVM driver keeps its hooks, and the files
  * are skipped with a warning. Returns the definition to build (the same object when there are none).
  */
-export async function withFileBasedMiddleware(def: ApiDefinition, file: string, config: GatewayConfig): Promise<ApiDefinition> {
+export async function withFileBasedMiddleware(def: ApiDefinition, file: string, config: GatewayConfig, drivers: SourcePolicy): Promise<ApiDefinition> {
   const found: Record<Folder, MiddlewareDefinition[]> = { pre: [], auth: [], post_auth: [], post: [] };
   let any = false;
   for (const folder of ['pre', 'post'] as const) {
@@ -112,7 +113,7 @@ export async function withFileBasedMiddleware(def: ApiDefinition, file: string, 
   }
   if (!any) return def;
   const cm = def.custom_middleware ?? {};
-  if (cm.driver && !isJsvmDriver(cm.driver)) {
+  if (cm.driver && !drivers.runsJsvm?.(cm.driver)) {
     logger.warn({ file, api_id: def.api_id }, `${file} (api ${def.api_id}): file-based JSVM middleware in middleware_path is not loaded: custom_middleware.driver is "${cm.driver}"`);
     return def;
   }
@@ -121,7 +122,7 @@ export async function withFileBasedMiddleware(def: ApiDefinition, file: string, 
     ...def,
     custom_middleware: {
       ...cm,
-      driver: cm.driver || 'otto',
+      driver: cm.driver || FILE_BASED_DRIVER,
       pre: [...(cm.pre ?? []), ...found.pre],
       post_key_auth: [...(cm.post_key_auth ?? []), ...found.post_auth],
       post: [...(cm.post ?? []), ...found.post],

@@ -7,7 +7,6 @@ import type { BundleResolver, UploadOverride } from './bundle-resolver';
 import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config';
 import { resolveMiddlewareSources, type SourceOverlay, type SourcePolicy } from './middleware-sources';
-import { isJsvmDriver } from './jsvm-drivers';
 import { resolveVirtualSpec } from './virtual-sources';
 import { resolveJsvmExtras, withFileBasedMiddleware } from './jsvm-extras';
 
@@ -63,16 +62,17 @@ export async function buildSpec(given: ApiDefinition, file: string, config: Gate
   if (bundles && (await bundles.resolver.needsDownload(given, bundles.upload))) await bundles.resolver.download(given, where);
   const bundle = bundles ? await bundles.resolver.resolve(given, where, drivers, bundles.upload) : undefined;
   // A bundle's manifest replaces custom_middleware, folders in middleware_path included.
-  const def = bundle ? given : await withFileBasedMiddleware(given, file, config);
+  const def = bundle ? given : await withFileBasedMiddleware(given, file, config, drivers);
   const baseDir = dirname(config.source);
   const sources = bundle ? bundle.sources : await resolveMiddlewareSources(def, file, config, baseDir, drivers, overlay);
   // What runs in the API's JSVM: its hooks' isolate when its driver is a JSVM one (files shared
   // with the hooks are then loaded once), else an isolate of its own (src/coprocess/drivers/jsvm).
   const driver = bundle ? bundle.customMiddleware.driver : def.custom_middleware?.driver;
-  const shared = isJsvmDriver(driver) ? sources : [];
+  const jsvmDriver = Boolean(driver && drivers.runsJsvm?.(driver));
+  const shared = jsvmDriver ? sources : [];
   const virtual = await resolveVirtualSpec(def, file, config, baseDir, shared);
-  const extras = await resolveJsvmExtras(def, file, config, baseDir, [...shared, ...virtual.sources], (handlers) => isJsvmDriver(driver) || handlers || virtual.endpoints.length > 0);
-  return compileApiSpec(def, file, config, sources, bundle, { virtual, extras });
+  const extras = await resolveJsvmExtras(def, file, config, baseDir, [...shared, ...virtual.sources], (handlers) => jsvmDriver || handlers || virtual.endpoints.length > 0);
+  return compileApiSpec(def, file, config, drivers, sources, bundle, { virtual, extras });
 }
 
 /** An API a file claims: built (`spec`), or waiting for its bundle (`pending`). */

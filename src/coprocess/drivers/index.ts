@@ -1,10 +1,10 @@
 import type { ApiSpec } from '../../config/api-spec';
+import type { GatewayConfig } from '../../config/gateway-config';
 import type { SourcePolicy } from '../../config/middleware-sources';
 import type { Dispatcher } from '../dispatcher';
 import { grpcDriver } from './grpc/plugin';
 import { isolateDriver } from './isolate/plugin';
 import { createApiJsvm, jsvmDriver, needsApiJsvm } from './jsvm/plugin';
-import { isJsvmDriver } from '../../config/jsvm-drivers';
 import { luaDriver } from './lua/plugin';
 import { pythonDriver } from './python/plugin';
 import type { Driver, DriverHost, DriverPlugin, HookStepVariants } from './plugin';
@@ -24,6 +24,8 @@ function hasHooks(spec: ApiSpec): boolean {
 export const DRIVER_SOURCES: SourcePolicy = {
   needsSources: (name) => BY_NAME.get(name)?.needsSources ?? true,
   sourceFiles: (name) => BY_NAME.get(name)?.sourceFiles,
+  defaultHookTimeoutMs: (name, config) => BY_NAME.get(name)?.defaultHookTimeoutMs?.(config),
+  runsJsvm: (name) => BY_NAME.get(name)?.runsJsvm === true,
 };
 
 /** The gateway's drivers, each opened on first use and closed with the gateway. */
@@ -38,6 +40,14 @@ export class Drivers implements SourcePolicy {
 
   sourceFiles(name: string): RegExp | undefined {
     return DRIVER_SOURCES.sourceFiles!(name);
+  }
+
+  defaultHookTimeoutMs(name: string, config: GatewayConfig): number | undefined {
+    return DRIVER_SOURCES.defaultHookTimeoutMs!(name, config);
+  }
+
+  runsJsvm(name: string): boolean {
+    return DRIVER_SOURCES.runsJsvm!(name);
   }
 
   private driverFor(spec: ApiSpec): Driver {
@@ -69,7 +79,7 @@ export class Drivers implements SourcePolicy {
    */
   async apiJsvm(spec: ApiSpec, generation: number, hooks: Dispatcher | undefined): Promise<{ dispatcher: Dispatcher; own: boolean } | undefined> {
     if (!needsApiJsvm(spec)) return undefined;
-    if (hooks && isJsvmDriver(spec.driver)) return { dispatcher: hooks, own: false };
+    if (hooks && this.runsJsvm(spec.driver)) return { dispatcher: hooks, own: false };
     return { dispatcher: await createApiJsvm(spec, this.host, generation), own: true };
   }
 

@@ -1,6 +1,6 @@
 import type { ApiSpec } from '../../../config/api-spec';
+import type { GatewayConfig } from '../../../config/gateway-config';
 import { HttpAllowList } from '../../../config/host-allow-list';
-import { JSVM_DRIVERS } from '../../../config/jsvm-drivers';
 import { Messages } from '../../../pipeline/errors';
 import type { Dispatcher } from '../../dispatcher';
 import { createApiIsolate } from '../isolate/plugin';
@@ -17,6 +17,11 @@ function jsvmExtras(spec: ApiSpec): ApiSpec['sources'] {
 /** Whether the API needs a JSVM for something other than JSVM hooks (virtual endpoints, JSVM event handlers). */
 export function needsApiJsvm(spec: ApiSpec): boolean {
   return spec.virtual.endpoints.length > 0 || spec.jsvm.usesHandlers;
+}
+
+/** Tyk's `jsvm_timeout` (seconds; 0 or less means its default of 5) bounds every JSVM call. */
+function jsvmTimeoutMs(config: GatewayConfig): number {
+  return (config.jsvm_timeout > 0 ? config.jsvm_timeout : 5) * 1000;
 }
 
 function requireJsvm(host: DriverHost, spec: ApiSpec, what: string): void {
@@ -43,7 +48,7 @@ function createJsvmIsolate(spec: ApiSpec, host: DriverHost, deps: JsvmHostDeps, 
  */
 export function createApiJsvm(spec: ApiSpec, host: DriverHost, generation: number): Promise<Dispatcher> {
   requireJsvm(host, spec, spec.virtual.endpoints.length > 0 ? 'extended_paths.virtual' : 'event_handlers: eh_dynamic_handler');
-  const timeoutMs = spec.definition.custom_middleware?.limits?.hook_timeout_ms ?? (host.config.jsvm_timeout > 0 ? host.config.jsvm_timeout : 5) * 1000;
+  const timeoutMs = spec.definition.custom_middleware?.limits?.hook_timeout_ms ?? jsvmTimeoutMs(host.config);
   return createJsvmIsolate({ ...spec, hookTimeoutMs: timeoutMs }, host, hostDeps(host), generation, [...spec.jsvm.core, ...jsvmExtras(spec)], false);
 }
 
@@ -53,8 +58,10 @@ export function createApiJsvm(spec: ApiSpec, host: DriverHost, generation: numbe
  * isolate runs the API's virtual endpoints.
  */
 export const jsvmDriver: DriverPlugin = {
-  names: JSVM_DRIVERS,
+  names: ['otto', 'javascript'],
   needsSources: true,
+  runsJsvm: true,
+  defaultHookTimeoutMs: jsvmTimeoutMs,
   open(host) {
     const deps = hostDeps(host);
     return {
