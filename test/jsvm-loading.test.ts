@@ -59,6 +59,12 @@ fileAuth.NewProcessRequest(function (request, session, config) {
     writeMiddleware(dir, 'hooks/isolate.js', "function isoPre(request) { request.set_headers['X-Iso'] = 'iso'; }");
 
     writeApi(dir, keylessApi('fb-api', '/fb-api/', upstream.url));
+    // A file in a folder that is a symlink out of middleware_path: the API is refused.
+    fs.mkdirSync(path.join(dir, 'middleware', 'fb-evil'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'elsewhere'));
+    fs.writeFileSync(path.join(dir, 'elsewhere', 'leak.js'), mw('leak', "request.SetHeaders['X-Leak'] = 'leaked';"));
+    fs.symlinkSync(path.join(dir, 'elsewhere'), path.join(dir, 'middleware', 'fb-evil', 'pre'));
+    writeApi(dir, keylessApi('fb-evil', '/fb-evil/', upstream.url));
     writeApi(dir, keylessApi('fb-auth', '/fb-auth/', upstream.url, { use_keyless: false, enable_coprocess_auth: true }));
     // Another driver: the folders are skipped (with a warning), its own hooks run.
     writeApi(dir, hookedApi('fb-isolate', upstream.url, { driver: 'isolate', pre: [{ name: 'isoPre', path: 'hooks/isolate.js' }] }));
@@ -105,6 +111,14 @@ fileAuth.NewProcessRequest(function (request, session, config) {
       expect(seen.headers['x-file-pre']).to.equal('core says hi to fb-api');
       // `_with_session` asks for the session; a keyless API has none, so Tyk's empty session.
       expect(seen.headers['x-file-post']).to.equal('post saw session {}');
+    });
+
+    it('a folder that is a symlink out of middleware_path fails the API\'s load, naming the file', async () => {
+      const failed = (await gw.reload()).failed ?? [];
+      const failure = failed.find((f) => f.api_id === 'fb-evil');
+      expect(failure, JSON.stringify(failed)).to.not.equal(undefined);
+      expect(failure!.error).to.include('outside middleware_path');
+      expect((await fetch(`${gw.url}/fb-evil/x`)).status).to.equal(404);
     });
 
     it('an auth folder file is the API\'s auth_check', async () => {
