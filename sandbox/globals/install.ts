@@ -2,9 +2,8 @@
 // variants), TykTriggerEvent. Everything Node-like is absent by construction: a fresh V8 context
 // has no require/process, and nothing here adds them.
 import type { GuestLogLevel } from '../../src/protocol/isolate';
-import { boot, sendEvent, sendLog } from '../host';
+import { sendEvent, sendLog } from '../host';
 import { define } from './define';
-import { installWebGlobals } from './web/install';
 import { decodeBase64, encodeBase64 } from '../text/base64';
 import { decodeUtf8, encodeUtf8 } from '../text/utf8';
 
@@ -44,5 +43,4 @@ export function installGlobals(): void {
   define('rawb64enc', (input: unknown) => encodeBase64(bytesOf(input), false));
   define('rawb64dec', (text: unknown, as?: unknown) => decode(text, as));
   define('TykTriggerEvent', (name: unknown, payload?: unknown) => sendEvent(name, payload));
-  if (boot.adapter === 'coprocess') installWebGlobals();
 }

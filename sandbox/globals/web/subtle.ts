@@ -67,21 +67,21 @@ function handleOf(key: unknown): string {
   return handle;
 }
 
-/** Handles whose CryptoKey is gone; near the isolate's key limit, after a full collection. */
+/**
+ * Handles whose CryptoKey is gone, looked for only at the isolate's key limit, after a full
+ * collection. Not earlier: WeakRef.deref() keeps its target alive until the entry's microtasks
+ * have run (V8's KeepDuringJob), so sweeping before the collection would keep every key.
+ * Keys made during the current entry cannot be collected in it, for the same reason.
+ */
 function released(): string[] {
   const out: string[] = [];
-  const sweep = (): void => {
-    for (const [handle, ref] of live) {
-      if (ref.deref() === undefined) {
-        live.delete(handle);
-        out.push(handle);
-      }
+  if (live.size < WEB_LIMITS.keysPerIsolate) return out;
+  intrinsics.collectGarbage?.();
+  for (const [handle, ref] of live) {
+    if (ref.deref() === undefined) {
+      live.delete(handle);
+      out.push(handle);
     }
-  };
-  sweep();
-  if (live.size >= WEB_LIMITS.keysPerIsolate && intrinsics.collectGarbage) {
-    intrinsics.collectGarbage();
-    sweep();
   }
   return out;
 }
