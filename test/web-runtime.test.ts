@@ -9,6 +9,7 @@ import { keylessApi, makeWorkspace, startGateway, writeApi, writeMiddleware, typ
 import { echoed, startRecordingServer, tykError, type RecordingServer } from './helpers/http';
 import { fromRoot } from './helpers/paths';
 import { sleep } from './helpers/poll';
+import { SubtleHost } from '../src/coprocess/drivers/isolate/web/subtle';
 
 // Runs the request body as an async function's body and forwards `{ value }` or `{ error, message }`
 // to the upstream as JSON: one hook for many small experiments inside a real isolate.
@@ -446,5 +447,23 @@ describe('web platform in isolates (URL, crypto, timers, ...)', function () {
   it('Tyk JSVM plugins get only what Tyk’s engines have', async () => {
     const seen = await echoed(await fetch(`${gw.url}/jsvm/x`));
     expect(seen.headers['x-globals']).to.equal('undefined,undefined,undefined,undefined,function');
+  });
+
+  // The guest never sees a handle (it sits in a WeakMap inside the runtime), so the host tables
+  // are checked directly: each isolate gets its own SubtleHost (isolate-slot.ts), as here.
+  it('a key handle of one isolate names nothing in another, nor after its isolate went', async () => {
+    const a = new SubtleHost();
+    const b = new SubtleHost();
+    const signal = new AbortController().signal;
+    const imported = JSON.parse(String(await a.call(['importKey', 'raw', new Uint8Array([1, 2, 3]), { name: 'HMAC', hash: 'SHA-256' }, ['sign'], []], { signal }))) as { v: { h: string } };
+    expect(imported.v.h).to.match(/^[0-9a-f]{32}$/);
+    const sign = ['sign', 'HMAC', imported.v.h, new Uint8Array([9])];
+    expect(JSON.parse(String(await a.call(sign, { signal })))).to.have.property('v');
+    expect(JSON.parse(String(await b.call(sign, { signal })))).to.deep.equal({ e: 'InvalidAccessError', m: 'the CryptoKey does not belong to this isolate' });
+    a.clear();
+    expect(JSON.parse(String(await a.call(sign, { signal }))).e).to.equal('InvalidAccessError');
+    // and a call whose hook is out of time answers at once, whatever webcrypto is doing
+    const late = AbortSignal.abort();
+    expect(JSON.parse(String(await b.call(['digest', 'SHA-256', new Uint8Array(10)], { signal: late }))).e).to.equal('OperationError');
   });
 });
