@@ -212,6 +212,7 @@ describe('web platform in isolates (URL, crypto, timers, ...)', function () {
         [`await crypto.subtle.importKey('raw', new Uint8Array(4), { name: 'HMAC', hash: 'MD5' }, false, ['sign'])`, 'NotSupportedError'],
         [`await crypto.subtle.importKey('pkcs8', new Uint8Array(4), { name: 'RSA-PSS', hash: 'SHA-256' }, false, ['verify'])`, 'NotSupportedError'],
         [`await crypto.subtle.digest('MD5', new Uint8Array(1))`, 'NotSupportedError'],
+        [`await crypto.subtle.digest('SHA-256', new Uint8Array(16 * 1024 * 1024 + 1))`, 'QuotaExceededError'],
         [`await crypto.subtle.importKey('raw', new Uint8Array(20000), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])`, 'QuotaExceededError'],
         [`const k = await crypto.subtle.importKey('raw', new Uint8Array(4), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']); await crypto.subtle.sign('HMAC', k, new Uint8Array(1))`, 'InvalidAccessError'],
       ];
