@@ -4,7 +4,7 @@
 // result back into a coprocess Object, so the host applies it with the same code as every other
 // driver. Where Tyk's JSVM semantics differ from coprocess, the conversion here settles them
 // (see request.ts), or the host steps do when they run with `tykJsvm` (hook-step.ts).
-import { JSVM_METADATA } from '../../src/protocol/jsvm';
+import { JSVM_METADATA, JSVM_SPEC } from '../../src/protocol/jsvm';
 import { registerHookAdapter } from '../adapters/registry';
 import type { EventPayload, HookAdapter, HookAdapterContext, ObjectLike } from '../adapters/types';
 import { BadResultError } from '../errors';
@@ -19,10 +19,16 @@ import { isPlain, text, type Plain } from './values';
 
 const { HookType } = coprocess;
 
-/** Tyk's `config` argument: `{OrgID, APIID, config_data}`, config_data decoded. */
+/**
+ * Tyk's `config` argument: `{OrgID, APIID, config_data}`, config_data decoded; with
+ * `config_data_disabled` Tyk leaves config_data out altogether.
+ */
 function configOf(spec: Record<string, string> | null | undefined): Plain {
+  const config: Plain = { OrgID: spec?.OrgID ?? '', APIID: spec?.APIID ?? '' };
+  if (spec?.[JSVM_SPEC.configDataDisabled] === '1') return config;
   const data = spec?.config_data;
-  return { OrgID: spec?.OrgID ?? '', APIID: spec?.APIID ?? '', config_data: data ? (JSON.parse(data) as unknown) : {} };
+  config.config_data = data ? (JSON.parse(data) as unknown) : {};
+  return config;
 }
 
 function declareHint(name: string, kind: 'TykMiddleware.NewMiddleware' | 'TykEventHandlers.NewEventHandler'): string {
@@ -51,7 +57,25 @@ function requireResult(name: string, result: unknown, key: 'Request' | 'Response
   }
   const part = result[key];
   if (!isPlain(part)) throw new BadResultError(`JSVM middleware "${name}" returned no ${key} object`);
+  if (key === 'Request') checkDecodable(name, result);
   return { result, part };
+}
+
+/**
+ * Tyk decodes every hook's returned JSON into one struct (Request, SessionMeta, Session,
+ * AuthValue), whatever the hook: a field of the wrong type (`Session: "malformed"`) fails the
+ * decode and the request stops with 500, even where the field would not be used.
+ */
+function checkDecodable(name: string, result: Plain): void {
+  const wrong = (field: string, expected: string): never => {
+    throw new BadResultError(`JSVM middleware "${name}" returned ${field} that does not decode: expected ${expected}`);
+  };
+  for (const field of ['Session', 'SessionMeta'] as const) {
+    const value = result[field];
+    if (value !== undefined && value !== null && !isPlain(value)) wrong(field, 'an object');
+  }
+  const authValue = result.AuthValue;
+  if (authValue !== undefined && authValue !== null && typeof authValue !== 'string') wrong('AuthValue', 'a string');
 }
 
 function dispatchRequest(object: DecodedObject, context: HookAdapterContext): ObjectLike | Promise<ObjectLike> {

@@ -95,6 +95,8 @@ export const GatewayConfigSchema = Type.Object({
   allow_insecure_configs: Type.Boolean({ default: false }),
   health_check_endpoint_name: Type.String({ default: 'hello' }),
   hide_generator_header: Type.Boolean({ default: false }),
+  /** Tyk's: header names a plugin sets go upstream exactly as the plugin spelled them. */
+  ignore_canonical_mime_header_key: Type.Boolean({ default: false }),
   proxy_timeout_ms: Type.Integer({ minimum: 1, default: 30000 }),
 });
 

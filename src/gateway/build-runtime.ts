@@ -51,7 +51,8 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     ? compileIdExtractor(spec.idExtractor, {
       apiId: spec.apiId,
       orgId: spec.orgId,
-      hashKeyFunction: config.hash_keys ? normaliseHashFunction(config.hash_key_function) || undefined : undefined,
+      // As Tyk: the generated session id follows hash_key_function whether or not hash_keys is on.
+      hashKeyFunction: normaliseHashFunction(config.hash_key_function) || undefined,
       scope: config.auth_cache.id_extractor_scope,
     })
     : undefined;
@@ -71,7 +72,7 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     apiId: spec.apiId,
     orgId: spec.orgId,
     dispatcher,
-    specMap: specMap(spec),
+    specMap: variants?.specMap?.(spec, specMap(spec)) ?? specMap(spec),
     events,
     failureMessage: variants?.failureMessage ?? Messages.middlewareError,
     session: variants?.sessionExchange?.(spec),

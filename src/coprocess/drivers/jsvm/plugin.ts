@@ -1,5 +1,6 @@
 import { HttpAllowList } from '../../../config/host-allow-list';
 import { Messages } from '../../../pipeline/errors';
+import { JSVM_SPEC } from '../../../protocol/jsvm';
 import { createApiIsolate } from '../isolate/plugin';
 import type { DriverPlugin } from '../plugin';
 import { jsvmAuthStep } from './auth-step';
@@ -31,6 +32,7 @@ export const jsvmDriver: DriverPlugin = {
           return jsvmSessionExchange(host.sessions.store, spec.sessionLifetime);
         },
         authCheck: jsvmAuthStep,
+        specMap: (spec, base) => (spec.definition.config_data_disabled === true ? { ...base, [JSVM_SPEC.configDataDisabled]: '1' } : base),
       },
     };
   },
