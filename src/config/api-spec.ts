@@ -57,6 +57,11 @@ export interface ApiSpec {
   readonly sessionLifetime: number;
   /** Middleware files for isolate / JSVM drivers, in load order. */
   readonly sources: MiddlewareSource[];
+  /**
+   * Why its middleware could not be read (a hook file missing or outside middleware_path): the
+   * API is then compiled without sources and served in the failed-middleware state.
+   */
+  readonly middlewareFailure?: string;
   /** Content hash of definition + sources + limits: a reload rebuilds only APIs whose hash changed. */
   readonly contentHash: string;
 }

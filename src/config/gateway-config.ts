@@ -95,6 +95,12 @@ export const GatewayConfigSchema = Type.Object({
   allow_insecure_configs: Type.Boolean({ default: false }),
   health_check_endpoint_name: Type.String({ default: 'hello' }),
   hide_generator_header: Type.Boolean({ default: false }),
+  /**
+   * An API whose middleware does not load (hook file missing or not compiling, hook not defined,
+   * driver unknown or off): "serve_500" loads it in a failed state answering 500, as Tyk does;
+   * "refuse_api" does not serve it at all (404), isogate's behaviour before.
+   */
+  middleware_load_failure: Type.Union([Type.Literal('serve_500'), Type.Literal('refuse_api')], { default: 'serve_500' }),
   /** Tyk's: header names a plugin sets go upstream exactly as the plugin spelled them. */
   ignore_canonical_mime_header_key: Type.Boolean({ default: false }),
   proxy_timeout_ms: Type.Integer({ minimum: 1, default: 30000 }),

@@ -23,6 +23,7 @@ import { GatewayError, Messages } from '../pipeline/errors';
 import { framingError } from '../pipeline/framing';
 import { isClosing, lastResort, sendError, sendGatewayError, sendReply, setGeneratorHeader } from '../pipeline/respond';
 import { handleApiRequest } from './handle-request';
+import { failedMiddlewareRuntime, MiddlewareLoadError } from './failed-runtime';
 import { closeUpstreamAgents, type RequestLimits } from './proxy';
 import { RouteTable } from './route-table';
 import { normalisePath, requestTarget } from '../pipeline/url';
@@ -257,6 +258,8 @@ export class Gateway {
         throw err;
       }
       this.swap(new Map([[apiId, runtime]]), []);
+      // An API that served failed (missing or broken middleware) is healthy again.
+      if (current?.failure) this.setFailure(apiId);
       logger.info({ api_id: apiId, generation: runtime.generation }, 'middleware changed; API isolate swapped');
       return runtime;
     });
@@ -299,6 +302,21 @@ export class Gateway {
     });
   }
 
+  /** The failed-middleware runtime of `spec` (failed-runtime.ts), answering with Tyk's message for the failure. */
+  private failedRuntime(spec: ApiSpec, failure: LoadFailure, err: MiddlewareLoadError): ApiRuntime {
+    let message: string = Messages.driverNotLoaded;
+    if (!err.driverUnavailable) {
+      try {
+        message = this.drivers.stepsFor(spec)?.failureMessage ?? Messages.middlewareError;
+      } catch {
+        // The driver itself is unknown: Tyk's "driver not loaded".
+      }
+    }
+    const generation = (this.generations.get(spec.apiId) ?? 0) + 1;
+    this.generations.set(spec.apiId, generation);
+    return failedMiddlewareRuntime(spec, generation, failure, message, this.events);
+  }
+
   private async build(spec: ApiSpec): Promise<ApiRuntime> {
     const generation = (this.generations.get(spec.apiId) ?? 0) + 1;
     const runtime = await buildApiRuntime(spec, this.services, generation);
@@ -322,13 +340,25 @@ export class Gateway {
       const current = this.runtimes.get(spec.apiId);
       if (current && current.spec.contentHash === spec.contentHash) {
         unchanged.push(spec.apiId);
+        // Still failed: still reported.
+        if (current.failure) failures.push(current.failure);
         continue;
       }
       try {
+        if (spec.middlewareFailure !== undefined) throw new MiddlewareLoadError(spec.middlewareFailure, false);
         built.set(spec.apiId, await this.build(spec));
       } catch (err) {
         const message = (err as Error).message;
-        const line = `${message.startsWith(spec.file) ? '' : `${spec.file} (api ${spec.apiId}): `}${message}${current ? ' — the previous version keeps serving' : ''}`;
+        const where = message.startsWith(spec.file) ? '' : `${spec.file} (api ${spec.apiId}): `;
+        // A healthy version keeps serving; otherwise, by default, the API loads failed and answers 500 (Tyk).
+        if (err instanceof MiddlewareLoadError && !(current && !current.failure) && this.config.middleware_load_failure === 'serve_500' && !spec.bundle) {
+          const failure: LoadFailure = { file: spec.file, apiId: spec.apiId, error: `${where}${message} — the API answers 500 until its middleware loads` };
+          built.set(spec.apiId, this.failedRuntime(spec, failure, err));
+          failures.push(failure);
+          logger.error({ api_id: spec.apiId, file: spec.file }, failure.error);
+          continue;
+        }
+        const line = `${where}${message}${current ? ' — the previous version keeps serving' : ''}`;
         failures.push({ file: spec.file, apiId: spec.apiId, error: line });
         logger.error({ api_id: spec.apiId, file: spec.file }, line);
       }
