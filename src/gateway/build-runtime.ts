@@ -15,6 +15,8 @@ import { quarantinedRuntime } from '../containment/quarantine-runtime';
 import type { SessionLimiter } from '../auth/limits';
 import type { SessionStore } from '../storage/session-store';
 import { ApiRuntime } from './api-runtime';
+import type { PolicySet } from '../policies/policy';
+import { policiesStep } from '../policies/step';
 import { Messages } from '../pipeline/errors';
 import type { Step } from '../pipeline/request-state';
 
@@ -28,6 +30,8 @@ export interface GatewayServices {
   authCache: AuthCache;
   limiter: SessionLimiter;
   drivers: Drivers;
+  /** The policies loaded now (src/policies): read per request, swapped by a reload. */
+  policies: () => PolicySet;
 }
 
 /** Tyk's spec map sent with every hook: OrgID, APIID, bundle_hash and config_data when enabled. */
@@ -84,8 +88,11 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     if (ctx && spec.authCheck) {
       const authStep = variants?.authCheck ?? authCheckStep;
       steps.push(authStep({ spec, config, hook: spec.authCheck, ctx, extractor, cache: services.authCache, store: services.rawStore }));
+      // Tyk: a plugin session whose policies cannot be applied is 403 Forbidden.
+      steps.push(policiesStep(spec, services.policies, events, Messages.forbidden));
     } else {
       steps.push(tokenAuthStep(spec, config, services.store, events));
+      steps.push(policiesStep(spec, services.policies, events, Messages.accessDisallowed));
     }
     steps.push(...hooks('post_key_auth'));
     steps.push(limitsStep(spec, services.limiter, events));
