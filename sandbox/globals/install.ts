@@ -1,8 +1,9 @@
-// The globals middleware can use (CONTRACT §4): log, console.*, b64enc/b64dec (plus Tyk's raw
+// The globals middleware can use: log, console.*, b64enc/b64dec (plus Tyk's raw
 // variants), TykTriggerEvent. Everything Node-like is absent by construction: a fresh V8 context
 // has no require/process, and nothing here adds them.
 import type { GuestLogLevel } from '../../src/protocol/isolate';
 import { sendEvent, sendLog } from '../host';
+import { define } from './define';
 import { decodeBase64, encodeBase64 } from '../text/base64';
 import { decodeUtf8, encodeUtf8 } from '../text/utf8';
 
@@ -19,18 +20,13 @@ function decode(text: unknown, as: unknown): string | Uint8Array | undefined {
   return as === 'bytes' ? bytes : decodeUtf8(bytes);
 }
 
-function define(name: string, value: unknown): void {
-  // Writable and configurable like any script global: middleware may shadow them deliberately.
-  Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
-}
-
 function consoleMethod(level: GuestLogLevel) {
   return (...args: unknown[]): void => sendLog(level, args);
 }
 
 export function installGlobals(): void {
   // Atomics.waitAsync with a timeout aborts the whole Node process under isolated-vm 5.0.4
-  // ("terminate called without an active exception", test/isolate-batching.test.js), and
+  // ("terminate called without an active exception", test/isolate-batching.test.ts), and
   // nothing a hook does needs it.
   delete (Atomics as { waitAsync?: unknown }).waitAsync;
   define('log', (message: unknown) => sendLog('info', [message]));

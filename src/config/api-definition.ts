@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { EventHandlersSectionSchema } from '../events/event';
+import { CacheOptionsSchema, VirtualMetaSchema } from './virtual-endpoint';
 
 // One schema per shape: the JSON schema ajv checks and the TypeScript type are the same object.
 
@@ -39,7 +40,7 @@ export type IdExtractorConfig = Static<typeof IdExtractorConfigSchema>;
 export const IsolateLimitsSchema = Type.Object({
   memory_limit_mb: Type.Optional(Type.Integer({ minimum: 8 })),
   hook_timeout_ms: Type.Optional(Type.Integer({ minimum: 1 })),
-  /** WebAssembly in this API's isolate (CONTRACT §8); overrides isolate_options.allow_wasm. */
+  /** WebAssembly in this API's isolate; overrides isolate_options.allow_wasm. */
   allow_wasm: Bool(),
   /** Guest output budgets (sandbox/globals/output-budget.ts); override isolate_options.*. */
   log_lines_per_s: Type.Optional(Type.Number({ minimum: 0 })),
@@ -73,6 +74,7 @@ const VersionSchema = Type.Object({
   global_size_limit: Type.Optional(Type.Integer({ minimum: 0 })),
   extended_paths: Type.Optional(Type.Object({
     ignored: Type.Optional(Type.Array(Type.Object({ path: Type.String(), method: Str(), method_actions: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }))),
+    virtual: Type.Optional(Type.Array(VirtualMetaSchema)),
   })),
 });
 
@@ -110,6 +112,7 @@ export const ApiDefinitionSchema = Type.Object({
   config_data_disabled: Bool(),
   event_handlers: Type.Optional(EventHandlersSectionSchema),
   session_lifetime: Type.Optional(Type.Integer()),
+  cache_options: Type.Optional(CacheOptionsSchema),
   version_data: Type.Optional(Type.Object({
     not_versioned: Bool(),
     default_version: Str(),

@@ -7,6 +7,7 @@ import { HANDLER_KINDS, type DispatcherSource, type EventHandler, type HandlerKi
 import { WebhookDedup } from './handlers/webhook-dedup';
 import { DEFAULT_WEBHOOK_TRANSPORT, WebhookTransport, type WebhookTransportOptions } from './handlers/webhook-transport';
 import { Lane } from './lane';
+import { numericOption } from '../util/numbers';
 
 export interface EventBusOptions {
   /** Defaults to the process logger with `component: "events"`; tests inject their own stream. */
@@ -31,6 +32,8 @@ export interface EventBusOptions {
 export interface ApiHandlerOptions {
   /** Required when the section uses cp_dynamic_handler. */
   dispatcher?: DispatcherSource;
+  /** Required when the section uses eh_dynamic_handler. */
+  jsvm?: DispatcherSource;
 }
 
 export interface HandlerKindStats {
@@ -71,11 +74,8 @@ const DELIVERIES_PER_TURN = 256;
 /** Failures of one handler are logged at most this often; the line carries the skipped count. */
 const FAILURE_LOG_INTERVAL_MS = 1_000;
 
-const positive = (value: number | undefined, fallback: number, name: string): number => {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`EventBus option ${name} must be an integer >= 1`);
-  return value;
-};
+const positive = (value: number | undefined, fallback: number, name: string): number =>
+  numericOption('EventBus option', name, value, fallback, { min: 1, integer: true });
 
 function toLanes(table: Map<string, EventHandler[]>): Map<string, Lane[]> {
   const lanes = new Map<string, Lane[]>();
@@ -165,7 +165,7 @@ export class EventBus implements EventSink {
     section: EventHandlersSection | undefined,
     options: ApiHandlerOptions = {},
   ): CompiledApiHandlers {
-    return { apiId, orgId, lanes: this.compile(section, { apiId, orgId }, options.dispatcher) };
+    return { apiId, orgId, lanes: this.compile(section, { apiId, orgId }, options.dispatcher, options.jsvm) };
   }
 
   /** The swapping half: cannot fail, so it can run inside the gateway's atomic swap. */
@@ -279,15 +279,17 @@ export class EventBus implements EventSink {
     section: EventHandlersSection | undefined,
     scope: HandlerScope,
     dispatcher: DispatcherSource | undefined,
+    jsvm?: DispatcherSource,
   ): Map<string, Lane[]> {
     const isApi = scope.apiId !== undefined;
-    const parsed = parseEventHandlers(section, scope, isApi ? { hasDispatcher: dispatcher !== undefined } : {});
+    const parsed = parseEventHandlers(section, scope, isApi ? { hasDispatcher: dispatcher !== undefined, hasJsvm: jsvm !== undefined } : {});
     const table = buildHandlerTable(parsed, {
       logger: this.logger,
       scope,
       dedup: this.dedup,
       transport: this.transport,
       dispatcher,
+      jsvm,
     });
     return toLanes(table);
   }

@@ -37,5 +37,5 @@ function failedStep(message: string): Step {
  * of the broken middleware runs, and nothing is proxied unchecked (fail closed).
  */
 export function failedMiddlewareRuntime(spec: ApiSpec, generation: number, failure: LoadFailure, message: string, events: EventBus): ApiRuntime {
-  return new ApiRuntime(spec, generation, [failedStep(message)], [], false, events.compileApiHandlers(spec.apiId, spec.orgId, undefined), undefined, failure);
+  return new ApiRuntime(spec, generation, [failedStep(message)], [], false, events.compileApiHandlers(spec.apiId, spec.orgId, undefined), undefined, [], failure);
 }
