@@ -5,6 +5,7 @@ import { middlewareErrorEvent } from '../events';
 import { fireKeyFailure } from '../auth/key-failure';
 import type { RequestState, Step } from '../pipeline/request-state';
 import { logger } from '../log/logger';
+import type { HookMetrics } from '../metrics/api-metrics';
 import { sendReply } from '../pipeline/respond';
 import { type CoprocessObject, DispatchError, type Dispatcher } from './dispatcher';
 import { applyHookResult, applyResponseResult, buildHookObject, buildResponseObject, type HookOutcome } from './message';
@@ -20,6 +21,23 @@ export interface HookStepContext {
   failureMessage: string;
   /** A driver's own session exchange (Tyk JSVM); unset: the proto session the builder attaches. */
   session?: SessionExchange;
+  /** Per hook of the API, its recorders (src/metrics); unset with enable_metrics off. */
+  hookMetrics?: ReadonlyMap<HookEntry, HookMetrics>;
+}
+
+/**
+ * One hook call through the API's dispatcher, timed: the request's hook time (access log) and
+ * the hook's latency histogram. Failures are counted by `hookFailure`, the one place they end.
+ */
+export async function dispatchHook(state: RequestState, ctx: HookStepContext, hook: HookEntry, object: CoprocessObject): Promise<CoprocessObject> {
+  const startedAt = performance.now();
+  try {
+    return await ctx.dispatcher.dispatch(object, { signal: state.signal, traceparent: state.traceparent });
+  } finally {
+    const ms = performance.now() - startedAt;
+    state.hookMs += ms;
+    ctx.hookMetrics?.get(hook)?.called(ms);
+  }
 }
 
 /**
@@ -35,9 +53,14 @@ export interface SessionExchange {
 
 /** Log, fire MiddlewareError, and turn any dispatch failure into the hook's error status. */
 export function hookFailure(state: RequestState, ctx: HookStepContext, hook: HookEntry, err: unknown, status = 500, message = ctx.failureMessage): GatewayError {
+  const metrics = ctx.hookMetrics?.get(hook);
   // A client that went away cancels its hook call: not the plugin's failure, nothing to report.
-  if (state.signal.aborted) return new GatewayError(status, message);
+  if (state.signal.aborted) {
+    metrics?.failed('aborted');
+    return new GatewayError(status, message);
+  }
   const reason = err instanceof DispatchError ? err.reason : 'exception';
+  metrics?.failed(reason);
   const detail = err instanceof Error ? err.message : String(err);
   logger.warn({ api_id: ctx.apiId, hook: hook.name, hook_type: hook.kind, reason }, `hook ${hook.kind}:${hook.name} failed: ${detail}`);
   const event = middlewareErrorEvent({ apiId: ctx.apiId, orgId: ctx.orgId }, { hook: hook.name, reason, message: detail });
@@ -66,7 +89,7 @@ export function requestHookStep(hook: HookEntry, ctx: HookStepContext): Step {
       try {
         const object = buildHookObject(state, hook, ctx.specMap);
         ctx.session?.share(object, state, hook);
-        result = await ctx.dispatcher.dispatch(object, { signal: state.signal });
+        result = await dispatchHook(state, ctx, hook, object);
         outcome = applyHookResult(state, result);
       } catch (err) {
         throw hookFailure(state, ctx, hook, err);
@@ -92,7 +115,7 @@ export function responseHookStep(hook: HookEntry, ctx: HookStepContext): Step {
       try {
         const object = buildResponseObject(state, hook, ctx.specMap, upstream);
         ctx.session?.share(object, state, hook);
-        const result = await ctx.dispatcher.dispatch(object, { signal: state.signal });
+        const result = await dispatchHook(state, ctx, hook, object);
         applyResponseResult(upstream, object.response!, result);
       } catch (err) {
         throw hookFailure(state, ctx, hook, err);

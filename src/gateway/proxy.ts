@@ -140,7 +140,9 @@ export function proxyRequest(state: RequestState, limits: RequestLimits, buffer:
     upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
       reject(upstreamFailure(err, timedOut));
     });
+    const sentAt = performance.now();
     upstreamReq.on('response', (upstreamRes: IncomingMessage) => {
+      state.upstreamMs = performance.now() - sentAt;
       if (buffer) collect(upstreamRes, state, limits.maxBodyBytes).then(resolve, reject);
       else stream(upstreamRes, state).then(resolve, reject);
     });
