@@ -6,6 +6,7 @@ import { fireKeyFailure } from '../auth/key-failure';
 import type { RequestState, Step } from '../pipeline/request-state';
 import { logger } from '../log/logger';
 import type { HookMetrics } from '../metrics/api-metrics';
+import { now } from '../metrics/clock';
 import { sendReply } from '../pipeline/respond';
 import { type CoprocessObject, DispatchError, type Dispatcher } from './dispatcher';
 import { applyHookResult, applyResponseResult, buildHookObject, buildResponseObject, type HookOutcome } from './message';
@@ -30,11 +31,11 @@ export interface HookStepContext {
  * the hook's latency histogram. Failures are counted by `hookFailure`, the one place they end.
  */
 export async function dispatchHook(state: RequestState, ctx: HookStepContext, hook: HookEntry, object: CoprocessObject): Promise<CoprocessObject> {
-  const startedAt = performance.now();
+  const startedAt = now();
   try {
     return await ctx.dispatcher.dispatch(object, { signal: state.signal, traceparent: state.traceparent });
   } finally {
-    const ms = performance.now() - startedAt;
+    const ms = now() - startedAt;
     state.hookMs += ms;
     ctx.hookMetrics?.get(hook)?.called(ms);
   }

@@ -26,6 +26,7 @@ import { handleApiRequest, type RequestObservers } from './handle-request';
 import { GatewayMetrics } from '../metrics/registry';
 import { METRICS_PATH, scrapeAuthorized, serveMetrics, startMetricsServer } from '../metrics/endpoint';
 import { accessLogFor } from '../metrics/access-log';
+import { setRequestTiming } from '../metrics/clock';
 import { hookEntries } from './build-runtime';
 import { isolateCounts, outputCounts } from '../coprocess/drivers/isolate';
 import { quarantine } from '../containment/quarantine';
@@ -108,6 +109,7 @@ export class Gateway {
       });
     }
     this.observers = { accessLog: accessLogFor(config), generateTrace: config.trace_context.generate };
+    setRequestTiming(this.metrics !== undefined || this.observers.accessLog !== undefined);
     this.drivers = new Drivers({
       metrics: this.metrics,
       config,

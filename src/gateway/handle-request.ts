@@ -10,6 +10,7 @@ import { StoreUnavailableError } from '../storage/index';
 import type { ApiRuntime } from './api-runtime';
 import type { AccessLog } from '../metrics/access-log';
 import { settleTraceContext } from '../pipeline/trace-context';
+import { now } from '../metrics/clock';
 import { proxyRequest, type RequestLimits, sendUpstream } from './proxy';
 
 /** What the gateway config asks to observe of every request (src/metrics, pipeline/trace-context.ts). */
@@ -44,13 +45,13 @@ function fail(state: RequestState, err: unknown): void {
 
 /** Runs one request through its API's chain: steps, upstream, response hooks, client. Never rejects. */
 export async function handleApiRequest(api: ApiRuntime, req: IncomingMessage, res: ServerResponse, url: SplitUrl, limits: RequestLimits, observers: RequestObservers): Promise<void> {
-  const startedAt = performance.now();
+  const startedAt = now();
   const declared = req.headers['content-length'];
   // A declared length over the limit is refused before a byte of the body is read (and before
   // `100 Continue`, so a client that asked never sends it).
   if (declared !== undefined && Number(declared) > api.spec.maxBodyBytes) {
     sendGatewayError(res, bodyTooLarge());
-    api.metrics?.request(res.statusCode, true, performance.now() - startedAt);
+    api.metrics?.request(res.statusCode, true, now() - startedAt);
     return;
   }
   if (req.headers.expect !== undefined) res.writeContinue();
@@ -104,7 +105,7 @@ export async function handleApiRequest(api: ApiRuntime, req: IncomingMessage, re
 
 /** Metrics and the access log, once the request is over (a few numbers: no allocation without the log). */
 function observe(api: ApiRuntime, state: RequestState, observers: RequestObservers): void {
-  const totalMs = performance.now() - state.startedAt;
+  const totalMs = now() - state.startedAt;
   const sent = state.res.headersSent;
   const metrics = api.metrics;
   if (metrics) {
