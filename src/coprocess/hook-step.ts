@@ -7,6 +7,7 @@ import type { RequestState, Step } from '../pipeline/request-state';
 import { logger } from '../log/logger';
 import type { HookMetrics } from '../metrics/api-metrics';
 import { now } from '../metrics/clock';
+import { mapPositions } from './source-maps';
 import { sendReply } from '../pipeline/respond';
 import { type CoprocessObject, DispatchError, type Dispatcher } from './dispatcher';
 import { applyHookResult, applyResponseResult, buildHookObject, buildResponseObject, type HookOutcome } from './message';
@@ -63,7 +64,10 @@ export function hookFailure(state: RequestState, ctx: HookStepContext, hook: Hoo
   const reason = err instanceof DispatchError ? err.reason : 'exception';
   metrics?.failed(reason);
   const detail = err instanceof Error ? err.message : String(err);
-  logger.warn({ api_id: ctx.apiId, hook: hook.name, hook_type: hook.kind, reason }, `hook ${hook.kind}:${hook.name} failed: ${detail}`);
+  // The plugin's own stack, in the lines of the file as written (TypeScript: source-maps.ts).
+  const cause = err instanceof Error ? (err.cause as Error | undefined) : undefined;
+  const stack = typeof cause?.stack === 'string' ? mapPositions(cause.stack) : undefined;
+  logger.warn({ api_id: ctx.apiId, hook: hook.name, hook_type: hook.kind, reason, stack }, `hook ${hook.kind}:${hook.name} failed: ${detail}`);
   const event = middlewareErrorEvent({ apiId: ctx.apiId, orgId: ctx.orgId }, { hook: hook.name, reason, message: detail });
   ctx.events.fire({ ...event, meta: { ...event.meta, HookType: hook.kind } });
   return new GatewayError(status, message);
