@@ -24,6 +24,7 @@ function hasHooks(spec: ApiSpec): boolean {
 export const DRIVER_SOURCES: SourcePolicy = {
   needsSources: (name) => BY_NAME.get(name)?.needsSources ?? true,
   sourceFiles: (name) => BY_NAME.get(name)?.sourceFiles,
+  requiresByName: (name) => BY_NAME.get(name)?.requiresByName ?? false,
   defaultHookTimeoutMs: (name, config) => BY_NAME.get(name)?.defaultHookTimeoutMs?.(config),
 };
 
@@ -39,6 +40,10 @@ export class Drivers implements SourcePolicy {
 
   sourceFiles(name: string): RegExp | undefined {
     return DRIVER_SOURCES.sourceFiles!(name);
+  }
+
+  requiresByName(name: string): boolean {
+    return DRIVER_SOURCES.requiresByName!(name);
   }
 
   defaultHookTimeoutMs(name: string, config: GatewayConfig): number | undefined {
