@@ -10,6 +10,7 @@ import { startEchoUpstream } from './cli/echo-upstream';
 import { BUNDLE_USAGE } from './cli/bundle-usage';
 import { checkBundleSettings } from './bundles/settings';
 import { describeOptions, type OptionTable, parseOptions, UsageError } from './cli/args';
+import { HOOK_CHOICES, type TestHookArgs } from './cli/test-hook-choices';
 
 /** The gateway command's options: adding one is one entry here (src/cli/args.ts). */
 const GATEWAY_OPTIONS: OptionTable = {
@@ -24,6 +25,16 @@ const CHECK_OPTIONS: OptionTable = {
   help: { type: 'boolean', short: 'h', help: 'this text' },
 };
 
+const TEST_HOOK_OPTIONS: OptionTable = {
+  api: { type: 'string', value: 'FILE', help: 'the API definition (its middleware paths resolve as the gateway resolves them)' },
+  hook: { type: 'string', value: 'KIND', help: `the hooks to run: ${HOOK_CHOICES.join(', ')} (default all); without auth_check the API runs keyless, or with --session's key` },
+  request: { type: 'string', value: 'FILE', help: 'JSON {method, path, headers, body}; path includes the listen path' },
+  session: { type: 'string', value: 'FILE', help: 'a Tyk session JSON: stored as a key and sent as the API\'s auth header; its changes are shown' },
+  conf: { type: 'string', short: 'c', value: 'FILE', help: 'gateway config for middleware_path and limits (default: the demo config)' },
+  json: { type: 'boolean', help: 'print the result as JSON' },
+  help: { type: 'boolean', short: 'h', help: 'this text' },
+};
+
 const USAGE = `isogate — a Tyk-compatible API gateway with plugins in V8 isolates
 
 Usage:
@@ -35,6 +46,13 @@ ${describeOptions(GATEWAY_OPTIONS)}
                     run in an isolate with the API's limits) without serving; startup's messages.
                     Exit code 0 when everything would load, 1 when not, 2 for bad usage.
 ${describeOptions(CHECK_OPTIONS)}
+
+  isogate test-hook --api FILE --request FILE [--hook KIND] [--session FILE] [--conf FILE] [--json]
+                    run one request through the API's real chain (a real isolate with the API's
+                    limits, a loopback upstream that records): prints the upstream request or the
+                    short-circuit answer, session changes, events fired and the API's logs.
+                    Exit code 0, 1 when a hook failed, 2 for bad usage.
+${describeOptions(TEST_HOOK_OPTIONS)}
 
 Plugin bundles:
 ${BUNDLE_USAGE}`;
@@ -98,6 +116,20 @@ function checkArgs(argv: string[]): string {
   return values.conf as string;
 }
 
+function testHookArgs(argv: string[]): TestHookArgs {
+  try {
+    const { values } = parseOptions(argv, TEST_HOOK_OPTIONS);
+    if (values.help) {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    }
+    for (const required of ['api', 'request'] as const) if (!values[required]) throw new UsageError(`test-hook: --${required} FILE is required`);
+    return { api: values.api as string, request: values.request as string, hook: (values.hook as string | undefined) ?? 'all', session: values.session as string | undefined, conf: (values.conf as string | undefined) ?? DEFAULT_CONFIG, json: values.json === true };
+  } catch (err) {
+    usageFailure(err);
+  }
+}
+
 async function main(): Promise<void> {
   // The gateway's modules (isolated-vm, every driver) load only when a gateway runs: `--help`
   // and the bundle commands start quickly.
@@ -114,10 +146,20 @@ async function main(): Promise<void> {
   }
   // Help, version and usage errors need no isolates: answered before any re-exec.
   const argv = process.argv.slice(2);
-  const command = argv[0] === 'check' ? 'check' : 'gateway';
+  const command = argv[0] === 'check' || argv[0] === 'test-hook' ? argv[0] : 'gateway';
   const confArg = command === 'check' ? checkArgs(argv.slice(1)) : undefined;
+  const hookArgs = command === 'test-hook' ? testHookArgs(argv.slice(1)) : undefined;
   const args = command === 'gateway' ? gatewayArgs(argv) : undefined;
   if (!ensureNodeFlags()) return;
+  if (hookArgs) {
+    const { runTestHook } = await import('./cli/test-hook-command');
+    try {
+      process.exitCode = await runTestHook(hookArgs);
+    } catch (err) {
+      usageFailure(err);
+    }
+    return;
+  }
   if (confArg !== undefined) {
     const { runCheck } = await import('./cli/check-command');
     process.exitCode = await runCheck(confArg);
