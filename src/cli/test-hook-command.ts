@@ -7,6 +7,7 @@ import { ConfigError } from '../config/config-error';
 import { loadGatewayConfig } from '../config/gateway-config';
 import type { EventInput } from '../events/event';
 import type { SessionState } from '../pipeline/session';
+import { captureLogLines } from '../log/logger';
 import { UsageError } from './args';
 import { HOOK_CHOICES, type HookChoice, type TestHookArgs } from './test-hook-choices';
 
@@ -70,21 +71,18 @@ export async function runTestHook(args: TestHookArgs): Promise<number> {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
   }
-  // The API's log lines: the process logger writes JSON lines to stdout; keep those of this API.
+  // The API's log lines (its middleware's console and the gateway's lines about it); the rest of
+  // the run's logging is not shown.
   const logs: Record<string, unknown>[] = [];
-  const write = process.stdout.write.bind(process.stdout);
   const apiId = String(def.api_id);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    for (const line of String(chunk).split('\n')) {
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        if (entry.api_id === apiId && entry.component !== 'access') logs.push(entry);
-      } catch {
-        // not a log line
-      }
+  const restoreLog = captureLogLines((line) => {
+    try {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      if (entry.api_id === apiId && entry.component !== 'access') logs.push(entry);
+    } catch {
+      // not a JSON line
     }
-    return true;
-  }) as typeof process.stdout.write;
+  });
   const upstreamSeen: { method: string; path: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
   const upstream = http.createServer((r, res) => {
     const chunks: Buffer[] = [];
@@ -135,10 +133,10 @@ export async function runTestHook(args: TestHookArgs): Promise<number> {
     await gateway.stop(1000);
     upstream.close();
     rmSync(apps, { recursive: true, force: true });
-    process.stdout.write = write;
+    restoreLog();
   }
   const failed = (result.events as { type: string }[]).some((e) => e.type === 'MiddlewareError');
-  write(args.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
+  process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
   return failed ? 1 : 0;
 }
 
