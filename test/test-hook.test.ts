@@ -25,7 +25,15 @@ describe('isogate test-hook', function () {
   };
   const run = async (args: string[]) => {
     const r = await runCli(['test-hook', ...args], dir, 50_000);
-    return { code: r.code, text: r.stdout, result: args.includes('--json') ? (JSON.parse(r.stdout) as TestHookResult) : undefined };
+    let result: TestHookResult | undefined;
+    if (args.includes('--json')) {
+      try {
+        result = JSON.parse(r.stdout) as TestHookResult;
+      } catch {
+        throw new Error(`test-hook exited ${r.code} without JSON:\n${r.out}`);
+      }
+    }
+    return { code: r.code, text: r.stdout, result };
   };
 
   it('the demo API\'s whole chain: the upstream request with the hooks\' headers, events, exit 0', async () => {
