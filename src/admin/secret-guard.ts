@@ -1,6 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-
 import { Messages } from '../pipeline/errors';
 
 const FORBIDDEN = { status: 'error', message: Messages.adminForbidden };
