@@ -63,6 +63,9 @@ export function buildHookObject(state: RequestState, hook: HookEntry, spec: Reco
     object.session = sessionToProto(state.session);
     object.metadata = object.session.metadata ?? {};
   }
+  // Plugins join the trace (pipeline/trace-context.ts); a copy, so the session's own metadata
+  // never gains the key.
+  if (state.traceparent !== undefined) object.metadata = { ...object.metadata, traceparent: state.traceparent };
   return object;
 }
 

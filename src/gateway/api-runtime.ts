@@ -2,6 +2,7 @@ import type { ApiSpec } from '../config/api-spec';
 import type { Dispatcher } from '../coprocess/dispatcher';
 import type { CompiledApiHandlers } from '../events';
 import { logger } from '../log/logger';
+import type { ApiMetrics } from '../metrics/api-metrics';
 import type { Step } from '../pipeline/request-state';
 import type { LoadFailure } from '../config/load-apps';
 
@@ -16,6 +17,8 @@ export class ApiRuntime {
   readonly hasSteps: boolean;
   private draining?: () => void;
   private disposed = false;
+  /** Request-path recorders of this API id (shared by its versions); unset with enable_metrics off. */
+  metrics?: ApiMetrics;
 
   constructor(
     readonly spec: ApiSpec,

@@ -20,6 +20,9 @@ import { policiesStep } from '../policies/step';
 import { Messages } from '../pipeline/errors';
 import { virtualEndpointStep } from './virtual/step';
 import type { Step } from '../pipeline/request-state';
+import type { GatewayMetrics } from '../metrics/registry';
+import type { HookMetrics } from '../metrics/api-metrics';
+import type { HookEntry } from '../config/api-spec';
 
 export interface GatewayServices {
   config: GatewayConfig;
@@ -33,6 +36,8 @@ export interface GatewayServices {
   drivers: Drivers;
   /** The policies loaded now (src/policies): read per request, swapped by a reload. */
   policies: () => PolicySet;
+  /** Prometheus recorders (src/metrics); unset with enable_metrics off. */
+  metrics?: GatewayMetrics;
 }
 
 /** Tyk's spec map sent with every hook: OrgID, APIID, bundle_hash and config_data when enabled. */
@@ -48,10 +53,26 @@ function specMap(spec: ApiSpec): Record<string, string> {
  * Any config problem throws before anything is swapped in, so the previous version keeps serving.
  */
 export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, generation: number): Promise<ApiRuntime> {
-  const { config, events } = services;
-  // Middleware that aborted a worker is not run again: the API answers 503 (src/containment).
   const held = quarantine.holds(spec.apiId, spec.sources);
-  if (held) return quarantinedRuntime(spec, generation, held, events);
+  // Middleware that aborted a worker is not run again: the API answers 503 (src/containment).
+  const runtime = held ? quarantinedRuntime(spec, generation, held, services.events) : await buildChain(spec, services, generation);
+  runtime.metrics = services.metrics?.forApi(spec.apiId);
+  return runtime;
+}
+
+/** Every hook entry of the API (request and response hooks, auth_check). */
+export function hookEntries(spec: ApiSpec): HookEntry[] {
+  return [...Object.values(spec.hooks).flat(), ...(spec.authCheck ? [spec.authCheck] : [])];
+}
+
+/** The hooks' recorders, keyed by entry so the request path needs no string key. */
+function hookMetricsOf(spec: ApiSpec, services: GatewayServices): Map<HookEntry, HookMetrics> | undefined {
+  const api = services.metrics?.forApi(spec.apiId);
+  return api && new Map(hookEntries(spec).map((h) => [h, api.hook(h.kind, h.name)]));
+}
+
+async function buildChain(spec: ApiSpec, services: GatewayServices, generation: number): Promise<ApiRuntime> {
+  const { config, events } = services;
   const extractor = spec.coprocessAuth
     ? compileIdExtractor(spec.idExtractor, {
       apiId: spec.apiId,
@@ -90,6 +111,7 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     events,
     failureMessage: variants?.failureMessage ?? Messages.middlewareError,
     session: variants?.sessionExchange?.(spec),
+    hookMetrics: hookMetricsOf(spec, services),
   };
   const hooks = (kind: 'pre' | 'post_key_auth' | 'post'): Step[] => (ctx ? spec.hooks[kind].map((h) => requestHookStep(h, ctx)) : []);
 

@@ -22,7 +22,14 @@ import { buildApiRuntime, type GatewayServices } from './build-runtime';
 import { GatewayError, Messages } from '../pipeline/errors';
 import { framingError } from '../pipeline/framing';
 import { isClosing, lastResort, sendError, sendGatewayError, sendReply, setGeneratorHeader } from '../pipeline/respond';
-import { handleApiRequest } from './handle-request';
+import { handleApiRequest, type RequestObservers } from './handle-request';
+import { GatewayMetrics } from '../metrics/registry';
+import { METRICS_PATH, scrapeAuthorized, serveMetrics, startMetricsServer } from '../metrics/endpoint';
+import { accessLogFor } from '../metrics/access-log';
+import { setRequestTiming } from '../metrics/clock';
+import { hookEntries } from './build-runtime';
+import { isolateCounts, outputCounts } from '../coprocess/drivers/isolate';
+import { quarantine } from '../containment/quarantine';
 import { failedMiddlewareRuntime, MiddlewareLoadError } from './failed-runtime';
 import { loadPolicies } from '../policies/load';
 import type { PolicySet } from '../policies/policy';
@@ -84,6 +91,10 @@ export class Gateway {
   private policySet: PolicySet = new Map();
   /** Redis mode only: notifications to and from the other nodes. */
   private cluster?: ClusterBus;
+  /** Prometheus metrics (enable_metrics); served on the main listener or metrics_listen_port. */
+  readonly metrics?: GatewayMetrics;
+  private metricsServer?: http.Server;
+  private readonly observers: RequestObservers;
 
   constructor(readonly config: GatewayConfig) {
     setGeneratorHeader(!config.hide_generator_header);
@@ -93,7 +104,19 @@ export class Gateway {
     this.events = new EventBus({ gatewayHandlers: config.event_handlers });
     this.limiter = new SessionLimiter({ store: this.store });
     this.bundles = new BundleLoader(config);
+    if (config.enable_metrics) {
+      this.metrics = new GatewayMetrics({
+        apis: () => [...this.runtimes.values()].map((r) => ({ apiId: r.spec.apiId, dispatcher: r.dispatcher, quarantined: quarantine.find(r.spec.apiId) !== undefined })),
+        authCache: () => this.authCache.stats(),
+        events: () => this.events.stats(),
+        isolates: isolateCounts,
+        output: outputCounts,
+      });
+    }
+    this.observers = { accessLog: accessLogFor(config), generateTrace: config.trace_context.generate };
+    setRequestTiming(this.metrics !== undefined || this.observers.accessLog !== undefined);
     this.drivers = new Drivers({
+      metrics: this.metrics,
       config,
       events: this.events,
       // Tyk JSVM natives use the same store and counters as /tyk/keys.
@@ -113,7 +136,7 @@ export class Gateway {
   }
 
   private get services(): GatewayServices {
-    return { config: this.config, store: this.store, rawStore: this.rawStore, events: this.events, authCache: this.authCache, limiter: this.limiter, drivers: this.drivers, policies: () => this.policySet };
+    return { config: this.config, store: this.store, rawStore: this.rawStore, events: this.events, authCache: this.authCache, limiter: this.limiter, drivers: this.drivers, policies: () => this.policySet, metrics: this.metrics };
   }
 
   /** The last resort around the router: nothing thrown while routing escapes the request. */
@@ -140,6 +163,7 @@ export class Gateway {
     if (path === undefined) return sendGatewayError(res, new GatewayError(400, Messages.badRequest));
     // The health check and the management API come first, even under a catch-all "/" listen path.
     if (path === this.healthPath) return this.health(res);
+    if (path === METRICS_PATH && this.metricsOnMain) return this.scrape(req, res);
     if (this.admin && path.startsWith('/tyk/')) {
       // Express routes on the target as sent, so a dot segment or an escape in an id reaches the
       // management API's own checks (400) instead of being resolved into another route: both the
@@ -150,10 +174,20 @@ export class Gateway {
     }
     const api = this.table.match(path);
     if (api) {
-      void handleApiRequest(api, req, res, { path, query: target!.query }, this.limits).catch((err) => lastResort(res, err, 'request failed unexpectedly', api.spec.apiId));
+      void handleApiRequest(api, req, res, { path, query: target!.query }, this.limits, this.observers).catch((err) => lastResort(res, err, 'request failed unexpectedly', api.spec.apiId));
       return;
     }
     sendError(res, 404, Messages.notFound);
+  }
+
+  /** /metrics is served here, behind the management secret, unless it has a listener of its own. */
+  private get metricsOnMain(): boolean {
+    return this.metrics !== undefined && this.config.metrics_listen_port === 0 && this.config.secret !== undefined;
+  }
+
+  private scrape(req: IncomingMessage, res: ServerResponse): void {
+    if (!scrapeAuthorized(req, this.config.secret!)) return sendError(res, 403, Messages.adminForbidden);
+    serveMetrics(this.metrics!, req, res);
   }
 
   private health(res: ServerResponse): void {
@@ -178,6 +212,11 @@ export class Gateway {
         resolve();
       });
     });
+    if (this.metrics && this.config.metrics_listen_port !== 0) {
+      this.metricsServer = await startMetricsServer(this.metrics, this.config.metrics_listen_address ?? this.config.listen_address, this.config.metrics_listen_port);
+    } else if (this.metrics && !this.config.secret) {
+      logger.info('metrics are recorded but not served: /metrics on the main listener needs "secret" (or set metrics_listen_port)');
+    }
     this.ready = true;
     const address = this.server.address() as AddressInfo;
     logger.info({ address: address.address, port: address.port, apis: this.runtimes.size }, `isogate listening on http://${address.address}:${address.port}`);
@@ -481,6 +520,8 @@ export class Gateway {
     }
     this.table = new RouteTable([...this.runtimes.values()]);
     for (const old of retired) void old.retire(RETIRE_GRACE_MS);
+    // Series exist only for loaded APIs and the hooks they have now.
+    this.metrics?.retain(new Map([...this.runtimes.values()].map((r) => [r.spec.apiId, new Set(hookEntries(r.spec).map((h) => `${h.kind}:${h.name}`))])));
   }
 
   /** Stop accepting, let in-flight requests finish, dispose isolates, flush events. */
@@ -492,6 +533,8 @@ export class Gateway {
     // No notification may start a reload while runtimes are being disposed (ignored from now on).
     const leftCluster = this.cluster?.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.metricsServer?.close();
+    this.metricsServer?.closeAllConnections();
     // Keep-alive sockets become idle as their in-flight responses finish: close them as they do.
     const sweep = setInterval(() => this.server.closeIdleConnections(), 50);
     this.server.closeIdleConnections();

@@ -8,6 +8,7 @@ import type { RequestState, UpstreamResponse } from '../pipeline/request-state';
 import { sendReply, startStream } from '../pipeline/respond';
 import { joinUrl } from '../pipeline/url';
 import { logger } from '../log/logger';
+import { now } from '../metrics/clock';
 
 /** Per-request limits the gateway config sets (request bodies have the API's own, spec.maxBodyBytes). */
 export interface RequestLimits {
@@ -147,7 +148,9 @@ export function proxyRequest(state: RequestState, limits: RequestLimits, buffer:
     upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
       reject(upstreamFailure(err, timedOut));
     });
+    const sentAt = now();
     upstreamReq.on('response', (upstreamRes: IncomingMessage) => {
+      state.upstreamMs = now() - sentAt;
       if (buffer) collect(upstreamRes, state, limits.maxBodyBytes).then(resolve, reject);
       else stream(upstreamRes, state).then(resolve, reject);
     });

@@ -6,6 +6,7 @@ import type { KeyDataServices } from './jsvm/key-data';
 import type { Dispatcher } from '../dispatcher';
 import type { SessionExchange } from '../hook-step';
 import type { AuthCheckDeps } from '../auth-check-step';
+import type { ApiMetrics } from '../../metrics/api-metrics';
 
 /** What the gateway hands every driver when it opens it. */
 export interface DriverHost {
@@ -13,6 +14,8 @@ export interface DriverHost {
   events: EventSink;
   /** For Tyk JSVM plugins' TykGetKeyData / TykSetKeyData. */
   sessions?: KeyDataServices;
+  /** Per-API recorders (src/metrics); unset with enable_metrics off. */
+  metrics?: { forApi(apiId: string): ApiMetrics };
 }
 
 /**
