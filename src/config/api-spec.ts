@@ -6,6 +6,7 @@ import type { GatewayConfig } from './gateway-config';
 import { apiIdProblem } from './safe-names';
 import { compileSchema } from './schema-validator';
 import { normalisePath } from '../pipeline/url';
+import { compileEndpointPath } from './endpoint-path';
 
 /** A middleware file as loaded into an API's isolate. */
 export interface MiddlewareSource {
@@ -96,30 +97,16 @@ export interface IgnoredPath {
   readonly methods?: ReadonlySet<string>;
 }
 
-/** A literal piece of a pattern, normalised like request paths are, then escaped for a regex. */
-function literal(piece: string): string {
-  const normal = piece === '' ? '' : (normalisePath(`/${piece}`) ?? `/${piece}`).slice(1);
-  return normal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /**
- * Tyk's `ignored` extended paths, matched the way Tyk's exact matching does
- * (`enable_path_prefix_matching` + `enable_path_suffix_matching`): the whole path after the
- * listen path, segment by segment, never as a string prefix. `{name}` is one whole segment, `*`
- * any characters within one segment (`/health*` matches `/healthz`, not `/healthz/secret`), a
- * trailing `/` is optional; other regex characters are literal.
+ * Tyk's `ignored` extended paths, matched as every extended path is (config/endpoint-path.ts).
  */
 function ignoredPaths(def: ApiDefinition): IgnoredPath[] {
   const out: IgnoredPath[] = [];
   for (const data of Object.values(def.version_data?.versions ?? {})) {
     for (const entry of data.extended_paths?.ignored ?? []) {
-      const segments = entry.path.replace(/^\/+/, '').replace(/\/+$/, '').split('/').filter((s, j, all) => s !== '' || all.length === 1);
-      const body = segments
-        .map((segment) => (/^\{[^/{}]*\}$/.test(segment) ? '[^/]+' : segment.split('*').map(literal).join('[^/]*')))
-        .join('/');
       const listed = typeof entry.method === 'string' && entry.method ? [entry.method] : Object.keys(entry.method_actions ?? {});
       out.push({
-        pattern: new RegExp(body ? `^/${body}/?$` : '^/$'),
+        pattern: compileEndpointPath(entry.path),
         methods: listed.length > 0 ? new Set(listed.map((m) => m.toUpperCase())) : undefined,
       });
     }

@@ -3,6 +3,7 @@ import type { Dispatcher } from '../coprocess/dispatcher';
 import type { CompiledApiHandlers } from '../events';
 import { logger } from '../log/logger';
 import type { Step } from '../pipeline/request-state';
+import type { ResponseHeaderEdit } from './proxy';
 
 /**
  * One loaded version of an API: its spec, its chain (built once, from named steps) and its
@@ -28,6 +29,8 @@ export class ApiRuntime {
     /** This version's event handlers, installed on the bus when the runtime is swapped in. */
     readonly eventHandlers: CompiledApiHandlers,
     readonly dispatcher?: Dispatcher,
+    /** The definition's response header injection, applied to every upstream answer (src/transform). */
+    readonly responseHeaders?: ResponseHeaderEdit,
   ) {
     this.hasSteps = requestSteps.length > 0 || responseSteps.length > 0 || needsBody;
   }

@@ -17,6 +17,7 @@ import type { SessionStore } from '../storage/session-store';
 import { ApiRuntime } from './api-runtime';
 import { Messages } from '../pipeline/errors';
 import type { Step } from '../pipeline/request-state';
+import { compileTransforms, warnUnhonouredKeys } from '../transform';
 
 export interface GatewayServices {
   config: GatewayConfig;
@@ -39,7 +40,9 @@ function specMap(spec: ApiSpec): Record<string, string> {
 
 /**
  * Compile an API's chain once, at load, from named steps:
- * pre → auth → post_key_auth → key checks (expiry, access, rate, quota) → post; response hooks after the upstream.
+ * pre → context variables → auth → post_key_auth → key checks (expiry, access, rate, quota) →
+ * header transform → URL rewrite → method transform → post; response headers, then response
+ * hooks, after the upstream (src/transform).
  * Any config problem throws before anything is swapped in, so the previous version keeps serving.
  */
 export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, generation: number): Promise<ApiRuntime> {
@@ -47,6 +50,8 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
   // Middleware that aborted a worker is not run again: the API answers 503 (src/containment).
   const held = quarantine.holds(spec.apiId, spec.sources);
   if (held) return quarantinedRuntime(spec, generation, held, events);
+  // Definition problems (a bad header value, a pattern that would backtrack) throw before any isolate exists.
+  const transforms = compileTransforms(spec);
   const extractor = spec.coprocessAuth
     ? compileIdExtractor(spec.idExtractor, {
       apiId: spec.apiId,
@@ -78,7 +83,7 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
   };
   const hooks = (kind: 'pre' | 'post_key_auth' | 'post'): Step[] => (ctx ? spec.hooks[kind].map((h) => requestHookStep(h, ctx)) : []);
 
-  const steps: Step[] = [...hooks('pre')];
+  const steps: Step[] = [...hooks('pre'), ...transforms.afterPre];
   if (!spec.keyless) {
     if (ctx && spec.authCheck) {
       const authStep = variants?.authCheck ?? authCheckStep;
@@ -89,9 +94,11 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     steps.push(...hooks('post_key_auth'));
     steps.push(limitsStep(spec, services.limiter, events));
   }
+  steps.push(...transforms.beforePost);
   steps.push(...hooks('post'));
   const responseSteps = ctx ? spec.hooks.response.map((h) => responseHookStep(h, ctx)) : [];
   const bodyExtractor = extractor && extractor.extractFrom !== 'header';
-  const needsBody = Boolean(ctx) || Boolean(bodyExtractor);
-  return new ApiRuntime(spec, generation, steps, responseSteps, needsBody, eventHandlers, dispatcher);
+  const needsBody = Boolean(ctx) || Boolean(bodyExtractor) || transforms.needsBody;
+  warnUnhonouredKeys(spec);
+  return new ApiRuntime(spec, generation, steps, responseSteps, needsBody, eventHandlers, dispatcher, transforms.responseHeaders);
 }

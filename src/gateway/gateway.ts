@@ -25,6 +25,7 @@ import { isClosing, lastResort, sendError, sendGatewayError, sendReply, setGener
 import { handleApiRequest } from './handle-request';
 import { closeUpstreamAgents, type RequestLimits } from './proxy';
 import { RouteTable } from './route-table';
+import { loopingName } from '../transform/loop';
 import { normalisePath, requestTarget } from '../pipeline/url';
 
 export interface ReloadReport {
@@ -145,11 +146,23 @@ export class Gateway {
     }
     const api = this.table.match(path);
     if (api) {
-      void handleApiRequest(api, req, res, { path, query: target!.query }, this.limits).catch((err) => lastResort(res, err, 'request failed unexpectedly', api.spec.apiId));
+      void handleApiRequest(api, req, res, { path, query: target!.query }, this.limits, this.findLoopTarget).catch((err) => lastResort(res, err, 'request failed unexpectedly', api.spec.apiId));
       return;
     }
     sendError(res, 404, Messages.notFound);
   }
+
+  /**
+   * A `tyk://<host>/` loop's target, as Tyk's fuzzy lookup: the API with that api_id, else one
+   * whose name, as a looping name, equals it ignoring case (the org check is the loop's, loop.ts).
+   */
+  private readonly findLoopTarget = (host: string): ApiRuntime | undefined => {
+    const byId = this.runtimes.get(host);
+    if (byId) return byId;
+    const wanted = host.toLowerCase();
+    for (const runtime of this.runtimes.values()) if (loopingName(runtime.spec.name).toLowerCase() === wanted) return runtime;
+    return undefined;
+  };
 
   private health(res: ServerResponse): void {
     const body = JSON.stringify({ status: this.ready ? 'pass' : 'starting', apis: this.runtimes.size, description: 'isogate' });
