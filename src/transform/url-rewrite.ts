@@ -57,6 +57,8 @@ interface Rewrite {
   readonly triggers: readonly Trigger[];
   /** Each rewrite target's variables, split once (tyk-vars.ts). */
   readonly templates: ReadonlyMap<string, Template>;
+  /** The origins this entry's rewrite targets write literally: the only hosts it may send to. */
+  readonly origins: ReadonlySet<string>;
   readonly where: string;
 }
 
@@ -205,7 +207,7 @@ function refuse(state: RequestState, entry: Rewrite, result: string, why: string
 }
 
 /** Point the request where the rewrite says. */
-function applyResult(state: RequestState, entry: Rewrite, result: string, origins: ReadonlySet<string>): void {
+function applyResult(state: RequestState, entry: Rewrite, result: string): void {
   const loop = parseLoopUrl(result);
   if (loop) {
     state.loop = loop;
@@ -219,7 +221,7 @@ function applyResult(state: RequestState, entry: Rewrite, result: string, origin
     } catch {
       url = undefined;
     }
-    if (!url || !origins.has(url.origin)) refuse(state, entry, result, 'the result names a scheme or host that the API definition does not write literally');
+    if (!url || !entry.origins.has(url.origin)) refuse(state, entry, result, 'the result names a scheme or host that the API definition does not write literally');
     state.upstreamTarget = url;
     local = url.pathname + url.search;
   } else if (!local.startsWith('/')) local = `/${local}`;
@@ -237,9 +239,9 @@ export function compileUrlRewrites(spec: ApiSpec): Step | undefined {
   const list: UrlRewrite[] = (served?.version.extended_paths?.url_rewrites ?? []).filter((r) => !r.disabled);
   if (list.length === 0) return undefined;
   const base = `${spec.file} (api ${spec.apiId}): version_data.versions.${served!.name}.extended_paths.url_rewrites`;
-  const origins = new Set<string>();
   const entries: Rewrite[] = list.map((r, i) => {
     const where = `${base}[${i}]`;
+    const origins = new Set<string>();
     const triggers = (r.triggers ?? []).map((t, j) => compileTrigger(t, `${where}.triggers[${j}]`));
     for (const text of [r.rewrite_to, ...triggers.map((t) => t.rewriteTo)]) {
       const origin = literalOrigin(text);
@@ -249,7 +251,7 @@ export function compileUrlRewrites(spec: ApiSpec): Step | undefined {
       }
     }
     const templates = new Map([r.rewrite_to, ...triggers.map((t) => t.rewriteTo)].map((text) => [text, compileTemplate(text)]));
-    return { pattern: compileEndpointPath(r.path), method: r.method ? r.method.toUpperCase() : undefined, match: compileLinear(r.match_pattern, `${where}.match_pattern`), rewriteTo: r.rewrite_to, triggers, templates, where };
+    return { pattern: compileEndpointPath(r.path), method: r.method ? r.method.toUpperCase() : undefined, match: compileLinear(r.match_pattern, `${where}.match_pattern`), rewriteTo: r.rewrite_to, triggers, templates, origins, where };
   });
   return {
     name: 'url_rewrite',
@@ -259,7 +261,7 @@ export function compileUrlRewrites(spec: ApiSpec): Step | undefined {
       const entry = entries.find((e) => (!e.method || e.method === at.method) && e.pattern.test(relative));
       if (!entry) return;
       const result = rewrite(entry, state);
-      if (result !== undefined) applyResult(state, entry, result, origins);
+      if (result !== undefined) applyResult(state, entry, result);
     },
   };
 }
