@@ -110,12 +110,21 @@ describe('Tyk header injection, URL rewrites and internal loops (real gateway, r
           { path: '/tenant', match_pattern: '/loop-a/tenant', rewrite_to: 'tyk://loop-c/stolen' },
           { path: '/nowhere', match_pattern: '/loop-a/nowhere', rewrite_to: 'tyk://no-such-api/x' },
           { path: '/method', match_pattern: '/loop-a/method', rewrite_to: 'tyk://loop-b/m?method=PUT' },
+          { path: '/dyn/{x}', match_pattern: '/dyn/(.*)$', rewrite_to: 'tyk://self/dyn/$1' },
         ],
       }),
     }));
     writeApi(dir, { ...keylessApi('loop-b', '/loop-b/', `${upstream.url}/b-base`), name: 'Loop B Api', version_data: version({ global_headers: { 'X-Loop-B': 'yes' } }, {
       url_rewrites: [{ path: '/pingpong', match_pattern: 'pingpong', rewrite_to: 'tyk://loop-a/pingpong' }],
     }) });
+    writeApi(dir, keyedApi('lk', upstream.url, {
+      version_data: version({}, {
+        url_rewrites: [
+          { path: '/in', match_pattern: '/lk/in', rewrite_to: 'tyk://self/out' },
+          { path: '/checked', match_pattern: '/lk/checked', rewrite_to: 'tyk://self/out?check_limits=true' },
+        ],
+      }),
+    }));
     writeApi(dir, { ...keylessApi('loop-c', '/loop-c/', `${upstream.url}/c-base`), org_id: 'org2' });
     writeApi(dir, keylessApi('hook-loop', '/hook-loop/', upstream.url, { custom_middleware: { driver: 'isolate', post: [{ name: 'jumpToB', path: 'hooks.js' }] } }));
     // Tyk keys isogate does not honour: the API loads, one warning per key.
@@ -342,6 +351,27 @@ describe('Tyk header injection, URL rewrites and internal loops (real gateway, r
       expect(received('/a-base/pingpong').length + received('/b-base/pingpong').length + received('/a-base/limited').length).to.equal(0);
     });
 
+    it('a loop_limit the request supplies is capped at 100', async () => {
+      const res = await fetch(`${gw.url}/loop-a/dyn/x?loop_limit=1000000`);
+      expect(res.status).to.equal(500);
+      expect(await tykError(res)).to.equal('Loop level too deep. Found more than 100 loops in single request');
+      expect(received('/a-base/dyn').length).to.equal(0);
+    });
+
+    it('a looped request is not counted against rate limits again unless check_limits=true', async () => {
+      const session = { org_id: 'org1', rate: 2, per: 60, quota_max: -1, access_rights: { lk: { api_id: 'lk', api_name: 'lk', versions: ['Default'] } } };
+      const make = async () => (await tykReply(await gw.admin('/tyk/keys/create', { method: 'POST', body: JSON.stringify(session) }))).key!;
+      const plain = await make();
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await fetch(`${gw.url}/lk/in`, { headers: { authorization: plain } })).status);
+      expect(statuses).to.deep.equal([200, 200, 429]);
+      const checked = await make();
+      const counted = [];
+      for (let i = 0; i < 2; i++) counted.push((await fetch(`${gw.url}/lk/checked`, { headers: { authorization: checked } })).status);
+      expect(counted).to.deep.equal([200, 429]);
+      expect(received('/out').length).to.equal(3);
+    });
+
     it('a loop to another organisation\'s API answers as an unknown target, and reaches nothing', async () => {
       const res = await fetch(`${gw.url}/loop-a/tenant`);
       expect(res.status).to.equal(500);
@@ -374,7 +404,7 @@ describe('Tyk header injection, URL rewrites and internal loops (real gateway, r
 
   it('the management API lists no failure for the APIs that loaded', async () => {
     const ids = failed.map((f) => f.api_id);
-    for (const id of ['hdr', 'hdr-stream', 'rw', 'rwk', 'loop-a', 'loop-b', 'loop-c', 'hook-loop', 'warn-api']) expect(ids).to.not.include(id);
+    for (const id of ['hdr', 'hdr-stream', 'rw', 'rwk', 'lk', 'loop-a', 'loop-b', 'loop-c', 'hook-loop', 'warn-api']) expect(ids).to.not.include(id);
     const apis = await readJson<unknown[]>(await gw.admin('/tyk/apis'));
     expect(apis.length).to.be.greaterThan(8);
   });

@@ -8,7 +8,7 @@ import { HEADER_NAME_TOKEN } from '../protocol/header-names';
  * Tyk's internal loop: a URL rewrite (or a hook's url) of `tyk://self/path` or
  * `tyk://<api_id or API name>/path` continues the request on that API's whole chain instead of
  * proxying it, without the router. As Tyk: at most 5 loops per request (`loop_limit=N` in the
- * first loop's query sets another limit, once), more answer 500 `Loop level too deep...`; a
+ * first loop's query sets another limit, once; at most MAX_LOOP_LIMIT), more answer 500 `Loop level too deep...`; a
  * `method=X` query parameter sets the method; rate limits and quotas are not counted again on a
  * looped request unless `check_limits=true`; only the loop URL's own query goes on.
  *
@@ -18,6 +18,12 @@ import { HEADER_NAME_TOKEN } from '../protocol/header-names';
  */
 
 export const DEFAULT_LOOP_LIMIT = 5;
+/**
+ * Our cap on `loop_limit` (Tyk has none). The loop URL's query can come from the request (a
+ * rewrite group), and each loop runs a whole chain on the event loop: a client asking for a
+ * million loops must not hold the process.
+ */
+export const MAX_LOOP_LIMIT = 100;
 const LOOP_URL = /^tyk:\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?/i;
 
 /** Tyk's LoopingUrl: a host that is an API name gets its non-alphanumeric runs as `-`. */
@@ -54,7 +60,7 @@ export function nextHop<A extends LoopApi>(state: RequestState, current: A, find
     if (target) logger.warn({ api_id: current.spec.apiId, loop_target: target.spec.apiId }, `internal loop to api ${target.spec.apiId} refused: it belongs to another organisation`);
     throw new GatewayError(500, Messages.loopTargetUnknown);
   }
-  if (!loops.limit) loops.limit = Math.max(0, Number.parseInt(params.get('loop_limit') ?? '', 10) || 0);
+  if (!loops.limit) loops.limit = Math.min(MAX_LOOP_LIMIT, Math.max(0, Number.parseInt(params.get('loop_limit') ?? '', 10) || 0));
   loops.checkLimits = params.get('check_limits') === 'true';
   loops.level++;
   const override = params.get('method');
