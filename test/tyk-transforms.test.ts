@@ -22,6 +22,14 @@ function seeResponse(request, response) { response.headers['X-Hook-Saw'] = respo
 function jumpToB(request) { if (request.url.indexOf('jump') >= 0) request.url = 'tyk://loop-b/from-hook?via=post'; }
 `;
 
+const JSVM_JUMP = `
+var jsvmJump = new TykJS.TykMiddleware.NewMiddleware({});
+jsvmJump.NewProcessRequest(function (request, session, config) {
+  if (request.URL.indexOf('jump') >= 0) request.URL = 'tyk://loop-b/from-jsvm';
+  return jsvmJump.ReturnData(request, {});
+});
+`;
+
 describe('Tyk header injection, URL rewrites and internal loops (real gateway, real upstream)', function () {
   let upstream: RecordingServer;
   let other: RecordingServer;
@@ -41,6 +49,7 @@ describe('Tyk header injection, URL rewrites and internal loops (real gateway, r
     other = await startRecordingServer();
     const dir = makeWorkspace();
     writeMiddleware(dir, 'hooks.js', HOOKS);
+    writeMiddleware(dir, 'jsvm-jump.js', JSVM_JUMP);
     writeApi(dir, keyedApi('hdr', upstream.url, {
       enable_context_vars: true,
       custom_middleware: { driver: 'isolate', pre: [{ name: 'seePre', path: 'hooks.js' }], post: [{ name: 'seePost', path: 'hooks.js' }], response: [{ name: 'seeResponse', path: 'hooks.js' }] },
@@ -126,6 +135,7 @@ describe('Tyk header injection, URL rewrites and internal loops (real gateway, r
       }),
     }));
     writeApi(dir, { ...keylessApi('loop-c', '/loop-c/', `${upstream.url}/c-base`), org_id: 'org2' });
+    writeApi(dir, keylessApi('jsvm-loop', '/jsvm-loop/', upstream.url, { custom_middleware: { driver: 'otto', post: [{ name: 'jsvmJump', path: 'jsvm-jump.js' }] } }));
     writeApi(dir, keylessApi('hook-loop', '/hook-loop/', upstream.url, { custom_middleware: { driver: 'isolate', post: [{ name: 'jumpToB', path: 'hooks.js' }] } }));
     // Tyk keys isogate does not honour: the API loads, one warning per key.
     writeApi(dir, keylessApi('warn-api', '/warn-api/', upstream.url, {
@@ -333,12 +343,15 @@ describe('Tyk header injection, URL rewrites and internal loops (real gateway, r
       expect(method.url).to.equal('/b-base/m?method=PUT');
     });
 
-    it('a post hook rewriting url to tyk:// continues on that API', async () => {
+    it('a post hook (isolate, JSVM) rewriting url to tyk:// continues on that API', async () => {
       const seen = await echoed(await fetch(`${gw.url}/hook-loop/jump`));
       expect(seen.url).to.equal('/b-base/from-hook?via=post');
       expect(seen.headers['x-loop-b']).to.equal('yes');
       const plain = await echoed(await fetch(`${gw.url}/hook-loop/stay`));
       expect(plain.url).to.equal('/stay');
+      const jsvm = await echoed(await fetch(`${gw.url}/jsvm-loop/jump`));
+      expect(jsvm.url).to.equal('/b-base/from-jsvm');
+      expect(jsvm.headers['x-loop-b']).to.equal('yes');
     });
 
     it('a loop between two APIs stops at Tyk\'s limit of 5 with 500, and loop_limit sets another', async () => {
@@ -404,7 +417,7 @@ describe('Tyk header injection, URL rewrites and internal loops (real gateway, r
 
   it('the management API lists no failure for the APIs that loaded', async () => {
     const ids = failed.map((f) => f.api_id);
-    for (const id of ['hdr', 'hdr-stream', 'rw', 'rwk', 'lk', 'loop-a', 'loop-b', 'loop-c', 'hook-loop', 'warn-api']) expect(ids).to.not.include(id);
+    for (const id of ['hdr', 'hdr-stream', 'rw', 'rwk', 'lk', 'loop-a', 'loop-b', 'loop-c', 'hook-loop', 'jsvm-loop', 'warn-api']) expect(ids).to.not.include(id);
     const apis = await readJson<unknown[]>(await gw.admin('/tyk/apis'));
     expect(apis.length).to.be.greaterThan(8);
   });

@@ -30,7 +30,7 @@ function formFields(state: RequestState): Map<string, string[]> {
   };
   add(new URLSearchParams(state.query));
   const type = headerValue(state.headers, 'content-type') ?? '';
-  if (state.body && state.body.length > 0 && /^application\/x-www-form-urlencoded\b/i.test(type)) add(new URLSearchParams(state.body.toString('latin1')));
+  if (state.body && state.body.length > 0 && /^application\/x-www-form-urlencoded\b/i.test(type)) add(new URLSearchParams(state.body.toString('utf8')));
   return fields;
 }
 
