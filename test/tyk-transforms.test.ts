@@ -140,7 +140,6 @@ describe('Tyk header injection, URL rewrites and internal loops (real gateway, r
     // Tyk keys isogate does not honour: the API loads, one warning per key.
     writeApi(dir, keylessApi('warn-api', '/warn-api/', upstream.url, {
       CORS: { enable: true },
-      cache_options: { enable_cache: true, cache_timeout: 60 },
       version_data: version({}, {
         mock_response: [{ path: '/m', method: 'GET', code: 200 }],
         circuit_breakers: [{ path: '/c', method: 'GET', threshold_percent: 0.5, samples: 5, return_to_service_after: 10 }],
@@ -402,7 +401,7 @@ describe('Tyk header injection, URL rewrites and internal loops (real gateway, r
   describe('Tyk keys isogate does not honour', () => {
     it('load with one warning per key, naming the file and key', async () => {
       expect((await fetch(`${gw.url}/warn-api/m`)).status).to.equal(200);
-      for (const key of ['CORS.enable', 'cache_options.enable_cache', 'version_data.versions.Default.extended_paths.mock_response',
+      for (const key of ['CORS.enable', 'version_data.versions.Default.extended_paths.mock_response',
         'version_data.versions.Default.extended_paths.circuit_breakers', 'version_data.versions.Default.extended_paths.validate_json',
         'version_data.versions.Default.extended_paths.hard_timeouts', 'version_data.versions.Default.extended_paths.size_limits']) {
         await gw.waitForLog(`warn-api.json (api warn-api): ${key} is not honoured by isogate`);

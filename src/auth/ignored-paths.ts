@@ -1,5 +1,5 @@
 import type { ApiSpec } from '../config/api-spec';
-import { endpointPath } from '../config/endpoint-path';
+import { pathAfterListenPath } from '../config/path-pattern';
 
 /**
  * Tyk's `ignored` extended paths skip auth. `requestPath` is the router's normalised path
@@ -7,6 +7,6 @@ import { endpointPath } from '../config/endpoint-path';
  */
 export function isIgnoredPath(spec: ApiSpec, requestPath: string, method: string): boolean {
   if (spec.ignoredPaths.length === 0) return false;
-  const path = endpointPath(spec.listenPath, requestPath);
+  const path = pathAfterListenPath(spec.listenPath, requestPath);
   return spec.ignoredPaths.some((entry) => (!entry.methods || entry.methods.has(method)) && entry.pattern.test(path));
 }

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { EventHandlersSectionSchema } from '../events/event';
 import { ExtendedPathTransformKeys, VersionTransformKeys } from './transform-schema';
+import { CacheOptionsSchema, VirtualMetaSchema } from './virtual-endpoint';
 
 // One schema per shape: the JSON schema ajv checks and the TypeScript type are the same object.
 
@@ -76,6 +77,7 @@ const VersionSchema = Type.Object({
   extended_paths: Type.Optional(Type.Object({
     ignored: Type.Optional(Type.Array(Type.Object({ path: Type.String(), method: Str(), method_actions: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }))),
     ...ExtendedPathTransformKeys,
+    virtual: Type.Optional(Type.Array(VirtualMetaSchema)),
   })),
 });
 
@@ -115,6 +117,7 @@ export const ApiDefinitionSchema = Type.Object({
   session_lifetime: Type.Optional(Type.Integer()),
   /** Tyk's `$tyk_context.*` variables are filled only when this is true (src/transform/context-vars.ts). */
   enable_context_vars: Bool(),
+  cache_options: Type.Optional(CacheOptionsSchema),
   version_data: Type.Optional(Type.Object({
     not_versioned: Bool(),
     default_version: Str(),

@@ -7,7 +7,9 @@ import type { SourcePolicy } from './middleware-sources';
 import { apiIdProblem } from './safe-names';
 import { compileSchema } from './schema-validator';
 import { normalisePath } from '../pipeline/url';
-import { compileEndpointPath } from './endpoint-path';
+import { compilePathPattern } from './path-pattern';
+import { NO_VIRTUAL, type VirtualSpec } from './virtual-sources';
+import { type JsvmExtras, NO_JSVM_EXTRAS } from './jsvm-extras';
 
 /** A middleware file as loaded into an API's isolate. */
 export interface MiddlewareSource {
@@ -57,6 +59,10 @@ export interface ApiSpec {
   readonly sessionLifetime: number;
   /** Middleware files for isolate / JSVM drivers, in load order. */
   readonly sources: MiddlewareSource[];
+  /** Tyk virtual endpoints: run in the API's JSVM (src/gateway/virtual/). */
+  readonly virtual: VirtualSpec;
+  /** The rest of the API's JSVM: `tyk_js_path`, eh_dynamic_handler files. */
+  readonly jsvm: JsvmExtras;
   /** Content hash of definition + sources + limits: a reload rebuilds only APIs whose hash changed. */
   readonly contentHash: string;
 }
@@ -99,7 +105,7 @@ export interface IgnoredPath {
 }
 
 /**
- * Tyk's `ignored` extended paths, matched as every extended path is (config/endpoint-path.ts).
+ * Tyk's `ignored` extended paths (patterns as config/path-pattern.ts reads them).
  */
 function ignoredPaths(def: ApiDefinition): IgnoredPath[] {
   const out: IgnoredPath[] = [];
@@ -107,7 +113,7 @@ function ignoredPaths(def: ApiDefinition): IgnoredPath[] {
     for (const entry of data.extended_paths?.ignored ?? []) {
       const listed = typeof entry.method === 'string' && entry.method ? [entry.method] : Object.keys(entry.method_actions ?? {});
       out.push({
-        pattern: compileEndpointPath(entry.path),
+        pattern: compilePathPattern(entry.path),
         methods: listed.length > 0 ? new Set(listed.map((m) => m.toUpperCase())) : undefined,
       });
     }
@@ -136,7 +142,7 @@ function maxBodyBytes(def: ApiDefinition, config: GatewayConfig): number {
   return limits.length > 0 ? Math.min(...limits) : config.isolate_options.max_body_bytes;
 }
 
-export function compileApiSpec(def: ApiDefinition, file: string, config: GatewayConfig, drivers: SourcePolicy, sources: MiddlewareSource[], bundle?: ResolvedBundle): ApiSpec {
+export function compileApiSpec(def: ApiDefinition, file: string, config: GatewayConfig, drivers: SourcePolicy, sources: MiddlewareSource[], bundle?: ResolvedBundle, { virtual = NO_VIRTUAL, extras = NO_JSVM_EXTRAS }: { virtual?: VirtualSpec; extras?: JsvmExtras } = {}): ApiSpec {
   const where = `${file} (api ${def.api_id})`;
   const cm = effectiveMiddleware(def, bundle);
   let target: URL;
@@ -171,6 +177,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
   const hash = createHash('sha256').update(JSON.stringify(def)).update(`\0${memoryLimitMb}\0${hookTimeoutMs}\0${allowWasm}\0${logLinesPerS}\0${eventsPerS}`);
   for (const s of sources) hash.update(`\0${s.filename}\0`).update(s.code);
   if (bundle) hash.update(`\0bundle\0${bundle.info.dir}\0`).update(JSON.stringify(cm));
+  for (const s of [...virtual.sources, ...extras.core, ...extras.handlerSources]) hash.update(`\0jsvm\0${s.filename}\0`).update(s.code);
   return {
     definition: def,
     file,
@@ -200,6 +207,8 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     maxBodyBytes: maxBodyBytes(def, config),
     sessionLifetime: def.session_lifetime ?? 0,
     sources,
+    virtual,
+    jsvm: extras,
     contentHash: hash.digest('hex'),
   };
 }

@@ -46,11 +46,12 @@ async function runChain(api: ApiRuntime, state: RequestState, limits: RequestLim
   for (const step of api.requestSteps) {
     await step.run(state);
     if (state.finished) return;
+    // A virtual endpoint answered: the rest of the chain and the upstream are skipped; response hooks still run.
+    if (state.upstream) break;
   }
-  if (state.loop) return loopTo(api, state, limits, findApi);
-  const buffer = api.responseSteps.length > 0;
-  await proxyRequest(state, limits, buffer, api.responseHeaders);
-  if (!buffer || !state.upstream) return;
+  if (!state.upstream && state.loop) return loopTo(api, state, limits, findApi);
+  if (!state.upstream) await proxyRequest(state, limits, api.responseSteps.length > 0, api.responseHeaders);
+  if (!state.upstream) return;
   for (const step of api.responseSteps) await step.run(state);
   sendUpstream(state, state.upstream);
 }

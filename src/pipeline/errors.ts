@@ -22,6 +22,7 @@ export const Messages = {
   loopTargetUnknown: "Can't detect loop target",
   /** Our extension: a URL rewrite whose result leaves the API's upstream (src/transform/url-rewrite.ts). */
   rewriteRefused: 'URL rewrite refused',
+  virtualEndpointError: 'Error during virtual endpoint execution. Contact Administrator for more details.',
   /** Our extension (src/containment): the API's middleware aborted a gateway worker. */
   quarantined: 'This API is quarantined: its middleware crashed the gateway',
 } as const;

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ApiSpec } from '../config/api-spec';
 import { ConfigError } from '../config/config-error';
-import { compileEndpointPath, endpointPath } from '../config/endpoint-path';
+import { compilePathPattern, pathAfterListenPath } from '../config/path-pattern';
 import type { HeaderInjection } from '../config/transform-schema';
 import { logger } from '../log/logger';
 import { isFramingHeader } from '../pipeline/headers';
@@ -76,14 +76,14 @@ function compileSet(remove: readonly string[] | null | undefined, add: Record<st
 function compilePaths(entries: readonly HeaderInjection[] | null | undefined, where: string): PathHeaderSet[] {
   return (entries ?? []).filter((e) => !e.disabled).map((e, i) => ({
     ...compileSet(e.delete_headers, e.add_headers, `${where}[${i}]`),
-    pattern: compileEndpointPath(e.path),
+    pattern: compilePathPattern(e.path),
     method: e.method ? e.method.toUpperCase() : undefined,
   }));
 }
 
 function matching(paths: readonly PathHeaderSet[], spec: ApiSpec, path: string, method: string): PathHeaderSet | undefined {
   if (paths.length === 0) return undefined;
-  const relative = endpointPath(spec.listenPath, path);
+  const relative = pathAfterListenPath(spec.listenPath, path);
   return paths.find((p) => (!p.method || p.method === method) && p.pattern.test(relative));
 }
 

@@ -30,7 +30,6 @@ const TOP: readonly Unhonoured[] = [
   { key: 'enable_ip_blacklisting', what: 'IP block lists' },
   { key: 'CORS.enable', what: 'CORS' },
   { key: 'global_rate_limit', what: 'the API-wide rate limit' },
-  { key: 'cache_options.enable_cache', what: 'response caching' },
   { key: 'enable_batch_request_support', what: 'the /tyk/batch endpoint' },
   { key: 'response_processors', what: 'response processors' },
   { key: 'strip_auth_data', what: 'stripping credentials before the upstream' },

@@ -1,6 +1,6 @@
 import type { ApiSpec } from '../config/api-spec';
 import { ConfigError } from '../config/config-error';
-import { compileEndpointPath, endpointPath } from '../config/endpoint-path';
+import { compilePathPattern, pathAfterListenPath } from '../config/path-pattern';
 import type { RewriteTrigger, StringRegex, UrlRewrite } from '../config/transform-schema';
 import { logger } from '../log/logger';
 import { GatewayError, Messages } from '../pipeline/errors';
@@ -251,13 +251,13 @@ export function compileUrlRewrites(spec: ApiSpec): Step | undefined {
       }
     }
     const templates = new Map([r.rewrite_to, ...triggers.map((t) => t.rewriteTo)].map((text) => [text, compileTemplate(text)]));
-    return { pattern: compileEndpointPath(r.path), method: r.method ? r.method.toUpperCase() : undefined, match: compileLinear(r.match_pattern, `${where}.match_pattern`), rewriteTo: r.rewrite_to, triggers, templates, origins, where };
+    return { pattern: compilePathPattern(r.path), method: r.method ? r.method.toUpperCase() : undefined, match: compileLinear(r.match_pattern, `${where}.match_pattern`), rewriteTo: r.rewrite_to, triggers, templates, origins, where };
   });
   return {
     name: 'url_rewrite',
     run(state) {
       const at = state.endpoint ?? state;
-      const relative = endpointPath(state.spec.listenPath, at.path);
+      const relative = pathAfterListenPath(state.spec.listenPath, at.path);
       const entry = entries.find((e) => (!e.method || e.method === at.method) && e.pattern.test(relative));
       if (!entry) return;
       const result = rewrite(entry, state);

@@ -1,13 +1,8 @@
 import { normalisePath } from '../pipeline/url';
 
-/**
- * The one way an extended-path entry's `path` (ignored, transform_headers, url_rewrites,
- * method_transforms, ...) is matched, as Tyk's exact matching does (`enable_path_prefix_matching`
- * + `enable_path_suffix_matching`): the whole path after the listen path, segment by segment,
- * never as a string prefix. `{name}` is one whole segment, `*` any characters within one segment
- * (`/health*` matches `/healthz`, not `/healthz/secret`), a trailing `/` is optional; other regex
- * characters are literal.
- */
+// Tyk's extended-path patterns (`ignored`, `virtual`, …), matched the way Tyk's exact matching
+// does (`enable_path_prefix_matching` + `enable_path_suffix_matching`): the whole path after the
+// listen path, segment by segment, never as a string prefix.
 
 /** A literal piece of a pattern, normalised like request paths are, then escaped for a regex. */
 function literal(piece: string): string {
@@ -15,8 +10,12 @@ function literal(piece: string): string {
   return normal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Anchored at both ends, against `endpointPath`'s result. */
-export function compileEndpointPath(path: string): RegExp {
+/**
+ * `{name}` is one whole segment, `*` any characters within one segment (`/health*` matches
+ * `/healthz`, not `/healthz/secret`), a trailing `/` is optional; other regex characters are
+ * literal. Anchored at both ends.
+ */
+export function compilePathPattern(path: string): RegExp {
   const segments = path.replace(/^\/+/, '').replace(/\/+$/, '').split('/').filter((s, j, all) => s !== '' || all.length === 1);
   const body = segments
     .map((segment) => (/^\{[^/{}]*\}$/.test(segment) ? '[^/]+' : segment.split('*').map(literal).join('[^/]*')))
@@ -24,8 +23,8 @@ export function compileEndpointPath(path: string): RegExp {
   return new RegExp(body ? `^/${body}/?$` : '^/$');
 }
 
-/** The router's normalised request path with the listen path taken off (`/` at least). */
-export function endpointPath(listenPath: string, requestPath: string): string {
+/** The router's normalised request path with the API's listen path taken off (`/` at least). */
+export function pathAfterListenPath(listenPath: string, requestPath: string): string {
   const prefix = listenPath.slice(0, -1);
   if (prefix && requestPath.startsWith(prefix)) return requestPath.slice(prefix.length) || '/';
   return requestPath;
