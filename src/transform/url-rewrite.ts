@@ -29,7 +29,7 @@ import { compileTemplate, render, type Template } from './tyk-vars';
  *   written literally in the definition's `rewrite_to`; a host that came from the request
  *   (a group, a variable) is refused with 500 and a log line, so request data cannot send a
  *   request to a host the operator did not name.
- * Patterns run on V8's linear-time engine (linear-regex.ts): no input can make one backtrack.
+ * Patterns run in bounded time (linear-regex.ts): no input can make one backtrack without end.
  */
 
 interface Option {
