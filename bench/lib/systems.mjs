@@ -8,6 +8,7 @@ import { LUA_PLUGIN, LUA_PLUGIN_FILE, luaPreHookApi } from './lua.mjs';
 import { BENCH_DIR } from './paths.mjs';
 import { AUTH_TOKEN, ISOLATE_PLUGIN, JSVM_PLUGIN, apiDefinition, authChainApi, jsvmApi, preHookApi } from './plugins.mjs';
 import { PYTHON_PLUGIN, hostPidsOf, pythonApi, pythonExtra } from './python.mjs';
+import { transformsApi } from './transforms.mjs';
 import { WEB_HEADERS, WEB_PLUGIN, WEB_PLUGIN_FILE, webVerifyApi } from './web.mjs';
 
 const AUTH = { authorization: AUTH_TOKEN };
@@ -116,6 +117,15 @@ SYSTEMS.push({
   relativeTo: 'c',
   start: (upstream, opts) => gatewaySystem(luaPreHookApi('bench-l', '/l/', upstream.url), { [LUA_PLUGIN_FILE]: LUA_PLUGIN }, opts),
   probes: [{ 'x-bench': true }],
+});
+
+// Definition transforms (issue 20): headers, a URL rewrite and a response header, against (b).
+SYSTEMS.push({
+  id: 't',
+  label: 'isogate keyless, 2 global headers + URL rewrite + response header',
+  relativeTo: 'b',
+  start: (upstream, opts) => gatewaySystem(transformsApi('bench-t', '/t/', upstream.url), {}, opts),
+  probes: [{ 'x-bench': true, 'x-bench-id': true }],
 });
 
 // The web platform (issue 16): (c)'s hook plus one crypto.subtle HMAC verify, against the floor and (c).

@@ -50,10 +50,12 @@ function stringList(value: unknown, path: string): string[] {
 
 /**
  * Tyk re-parses the returned URL and silently keeps the old one when that fails. An absolute
- * URL only contributes its path and query: the upstream is the API's target either way.
+ * URL only contributes its path and query: the upstream is the API's target either way. A
+ * `tyk://` URL stays whole: the host follows it as an internal loop (src/transform/loop.ts).
  */
 function returnedUrl(value: unknown, original: string): string {
   if (typeof value !== 'string' || value === '') return original;
+  if (/^tyk:\/\//i.test(value)) return value;
   const url = value.replace(ABSOLUTE_URL, '');
   if (url === '') return '/';
   return url.startsWith('/') ? url : original;

@@ -14,7 +14,9 @@ export function limitsStep(spec: ApiSpec, limiter: SessionLimiter, events: Event
     run(state) {
       const session = state.session;
       if (!session || !state.sessionKey) return; // ignored path: no identity, nothing to count
-      const result = limiter.check({ storedKey: state.sessionKey, session, apiId: spec.apiId, ttlSeconds: spec.sessionLifetime || undefined, disableRateLimit, disableQuota });
+      // An internal loop (src/transform/loop.ts) is not counted again unless it asked (Tyk's check_limits=true).
+      const looped = state.loops !== undefined && state.loops.level > 0 && !state.loops.checkLimits;
+      const result = limiter.check({ storedKey: state.sessionKey, session, apiId: spec.apiId, ttlSeconds: spec.sessionLifetime || undefined, disableRateLimit: disableRateLimit || looped, disableQuota: disableQuota || looped });
       if (result.ok) return;
       if (result.event) {
         fireKeyFailure(events, result.event, spec, state, state.sessionKey, result.eventMessage);

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { EventHandlersSectionSchema } from '../events/event';
+import { ExtendedPathTransformKeys, VersionTransformKeys } from './transform-schema';
 import { CacheOptionsSchema, VirtualMetaSchema } from './virtual-endpoint';
 
 // One schema per shape: the JSON schema ajv checks and the TypeScript type are the same object.
@@ -72,8 +73,10 @@ const VersionSchema = Type.Object({
   name: Str(),
   /** Tyk's request body limit of the API in bytes; 0 = unset. */
   global_size_limit: Type.Optional(Type.Integer({ minimum: 0 })),
+  ...VersionTransformKeys,
   extended_paths: Type.Optional(Type.Object({
     ignored: Type.Optional(Type.Array(Type.Object({ path: Type.String(), method: Str(), method_actions: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }))),
+    ...ExtendedPathTransformKeys,
     virtual: Type.Optional(Type.Array(VirtualMetaSchema)),
   })),
 });
@@ -112,6 +115,8 @@ export const ApiDefinitionSchema = Type.Object({
   config_data_disabled: Bool(),
   event_handlers: Type.Optional(EventHandlersSectionSchema),
   session_lifetime: Type.Optional(Type.Integer()),
+  /** Tyk's `$tyk_context.*` variables are filled only when this is true (src/transform/context-vars.ts). */
+  enable_context_vars: Bool(),
   cache_options: Type.Optional(CacheOptionsSchema),
   version_data: Type.Optional(Type.Object({
     not_versioned: Bool(),

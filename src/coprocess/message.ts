@@ -8,6 +8,7 @@ import { checkPluginReply, checkRequestEdits, PluginOutputError } from '../pipel
 import { firstValueParams, joinUrl, normalisePath, splitUrl } from '../pipeline/url';
 import { type CoprocessObject, DispatchError, hookTypeOf, type MiniRequestObject, type ResponseObject } from './dispatcher';
 import { sessionToProto } from './session-convert';
+import { parseLoopUrl } from '../transform/loop';
 
 /**
  * The one builder and applier of coprocess Objects, shared by every driver (isolate, JSVM, gRPC):
@@ -111,7 +112,9 @@ export function applyHookResult(state: RequestState, result: CoprocessObject): H
   const request = result.request;
   if (!request) throw new DispatchError('the returned Object has no request', 'bad_result');
   const url = request.url ?? '';
-  const next = splitUrl(url);
+  // `tyk://api/path`: the request continues on that API once this API's chain is done (Tyk's loop).
+  const loop = parseLoopUrl(url);
+  const next = loop ? { path: state.path, query: state.query } : splitUrl(url);
   // The returned path is normalised like a client's (the router's one function), so auth and
   // the upstream see the same path; a query must be printable ASCII to stand in a request line.
   const path = normalisePath(next.path);
@@ -132,6 +135,7 @@ export function applyHookResult(state: RequestState, result: CoprocessObject): H
   if (request.method) state.method = request.method;
   state.path = path;
   state.query = applyParams(next.query, request.delete_params ?? [], request.add_params ?? {});
+  if (loop) state.loop = loop;
   return overridesOutcome(request);
 }
 

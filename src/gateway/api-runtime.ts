@@ -5,6 +5,7 @@ import { logger } from '../log/logger';
 import type { ApiMetrics } from '../metrics/api-metrics';
 import type { Step } from '../pipeline/request-state';
 import type { LoadFailure } from '../config/load-apps';
+import type { ResponseHeaderEdit } from './proxy';
 
 /**
  * One loaded version of an API: its spec, its chain (built once, from named steps) and its
@@ -36,6 +37,8 @@ export class ApiRuntime {
     readonly ownDispatchers: readonly Dispatcher[] = [],
     /** Set when the API serves in the "failed middleware" state (failed-runtime.ts): why, as reported. */
     readonly failure?: LoadFailure,
+    /** The definition's response header injection, applied to every upstream answer (src/transform). */
+    readonly responseHeaders?: ResponseHeaderEdit,
   ) {
     this.hasSteps = requestSteps.length > 0 || responseSteps.length > 0 || needsBody;
   }

@@ -23,6 +23,7 @@ import type { Step } from '../pipeline/request-state';
 import type { GatewayMetrics } from '../metrics/registry';
 import type { HookMetrics } from '../metrics/api-metrics';
 import type { HookEntry } from '../config/api-spec';
+import { compileTransforms, warnUnhonouredKeys } from '../transform';
 
 export interface GatewayServices {
   config: GatewayConfig;
@@ -49,7 +50,9 @@ function specMap(spec: ApiSpec): Record<string, string> {
 
 /**
  * Compile an API's chain once, at load, from named steps:
- * pre → auth → post_key_auth → key checks (expiry, access, rate, quota) → post; response hooks after the upstream.
+ * pre → context variables → auth → post_key_auth → key checks (expiry, access, rate, quota) →
+ * header transform → URL rewrite → method transform → post; response headers, then response
+ * hooks, after the upstream (src/transform).
  * Any config problem throws before anything is swapped in, so the previous version keeps serving.
  */
 export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, generation: number): Promise<ApiRuntime> {
@@ -73,6 +76,8 @@ function hookMetricsOf(spec: ApiSpec, services: GatewayServices): Map<HookEntry,
 
 async function buildChain(spec: ApiSpec, services: GatewayServices, generation: number): Promise<ApiRuntime> {
   const { config, events } = services;
+  // Definition problems (a bad header value, a pattern that would backtrack) throw before any isolate exists.
+  const transforms = compileTransforms(spec);
   const extractor = spec.coprocessAuth
     ? compileIdExtractor(spec.idExtractor, {
       apiId: spec.apiId,
@@ -115,7 +120,7 @@ async function buildChain(spec: ApiSpec, services: GatewayServices, generation: 
   };
   const hooks = (kind: 'pre' | 'post_key_auth' | 'post'): Step[] => (ctx ? spec.hooks[kind].map((h) => requestHookStep(h, ctx)) : []);
 
-  const steps: Step[] = [...hooks('pre')];
+  const steps: Step[] = [...hooks('pre'), ...transforms.afterPre];
   if (!spec.keyless) {
     if (ctx && spec.authCheck) {
       const authStep = variants?.authCheck ?? authCheckStep;
@@ -129,12 +134,15 @@ async function buildChain(spec: ApiSpec, services: GatewayServices, generation: 
     steps.push(...hooks('post_key_auth'));
     steps.push(limitsStep(spec, services.limiter, events));
   }
+  // Tyk's order: header transform, URL rewrite, method transform, then virtual endpoints.
+  steps.push(...transforms.beforePost);
   if (jsvm && spec.virtual.endpoints.length > 0) {
     steps.push(virtualEndpointStep({ spec, dispatcher: jsvm.dispatcher, specMap: ctx?.specMap ?? specMap(spec), events, store: services.store, maxBodyBytes: config.isolate_options.max_body_bytes }));
   }
   steps.push(...hooks('post'));
   const responseSteps = ctx ? spec.hooks.response.map((h) => responseHookStep(h, ctx)) : [];
   const bodyExtractor = extractor && extractor.extractFrom !== 'header';
-  const needsBody = Boolean(ctx) || Boolean(bodyExtractor) || spec.virtual.endpoints.length > 0;
-  return new ApiRuntime(spec, generation, steps, responseSteps, needsBody, eventHandlers, dispatcher, jsvm?.own ? [jsvm.dispatcher] : []);
+  const needsBody = Boolean(ctx) || Boolean(bodyExtractor) || spec.virtual.endpoints.length > 0 || transforms.needsBody;
+  warnUnhonouredKeys(spec);
+  return new ApiRuntime(spec, generation, steps, responseSteps, needsBody, eventHandlers, dispatcher, jsvm?.own ? [jsvm.dispatcher] : [], undefined, transforms.responseHeaders);
 }

@@ -35,6 +35,7 @@ import { loadPolicies } from '../policies/load';
 import type { PolicySet } from '../policies/policy';
 import { closeUpstreamAgents, type RequestLimits } from './proxy';
 import { RouteTable } from './route-table';
+import { loopingName } from '../transform/loop';
 import { normalisePath, requestTarget } from '../pipeline/url';
 
 export interface ReloadReport {
@@ -174,7 +175,7 @@ export class Gateway {
     }
     const api = this.table.match(path);
     if (api) {
-      void handleApiRequest(api, req, res, { path, query: target!.query }, this.limits, this.observers).catch((err) => lastResort(res, err, 'request failed unexpectedly', api.spec.apiId));
+      void handleApiRequest(api, req, res, { path, query: target!.query }, this.limits, this.observers, this.findLoopTarget).catch((err) => lastResort(res, err, 'request failed unexpectedly', api.spec.apiId));
       return;
     }
     sendError(res, 404, Messages.notFound);
@@ -189,6 +190,18 @@ export class Gateway {
     if (!scrapeAuthorized(req, this.config.secret!)) return sendError(res, 403, Messages.adminForbidden);
     serveMetrics(this.metrics!, req, res);
   }
+
+  /**
+   * A `tyk://<host>/` loop's target, as Tyk's fuzzy lookup: the API with that api_id, else one
+   * whose name, as a looping name, equals it ignoring case (the org check is the loop's, loop.ts).
+   */
+  private readonly findLoopTarget = (host: string): ApiRuntime | undefined => {
+    const byId = this.runtimes.get(host);
+    if (byId) return byId;
+    const wanted = host.toLowerCase();
+    for (const runtime of this.runtimes.values()) if (loopingName(runtime.spec.name).toLowerCase() === wanted) return runtime;
+    return undefined;
+  };
 
   private health(res: ServerResponse): void {
     const body = JSON.stringify({ status: this.ready ? 'pass' : 'starting', apis: this.runtimes.size, description: 'isogate' });

@@ -12,6 +12,7 @@ import type { AccessLog } from '../metrics/access-log';
 import { settleTraceContext } from '../pipeline/trace-context';
 import { now } from '../metrics/clock';
 import { proxyRequest, type RequestLimits, sendUpstream } from './proxy';
+import { nextHop } from '../transform/loop';
 
 /** What the gateway config asks to observe of every request (src/metrics, pipeline/trace-context.ts). */
 export interface RequestObservers {
@@ -43,8 +44,72 @@ function fail(state: RequestState, err: unknown): void {
   lastResort(state.res, err, 'request failed unexpectedly', state.spec.apiId);
 }
 
+/** How a `tyk://` loop finds its target among the APIs being served (by api_id or looping name). */
+export type FindApi = (host: string) => ApiRuntime | undefined;
+
+/**
+ * One API's part of a request: its steps, then an internal loop to another chain
+ * (src/transform/loop.ts) or the upstream and the response hooks.
+ */
+async function runChain(api: ApiRuntime, state: RequestState, limits: RequestLimits, findApi: FindApi): Promise<void> {
+  if (api.needsBody && state.body === undefined) state.body = await readBounded(state.req, api.spec.maxBodyBytes);
+  for (const step of api.requestSteps) {
+    await step.run(state);
+    if (state.finished) return;
+    // A virtual endpoint answered: the rest of the chain and the upstream are skipped; response hooks still run.
+    if (state.upstream) break;
+  }
+  if (!state.upstream && state.loop) return loopTo(api, state, limits, findApi);
+  if (!state.upstream) await proxyRequest(state, limits, api.responseSteps.length > 0, api.responseHeaders);
+  if (!state.upstream) return;
+  for (const step of api.responseSteps) await step.run(state);
+  sendUpstream(state, state.upstream);
+}
+
+/** Continue on the loop's target API, as Tyk: its whole chain, from the loop URL's path and query. */
+async function loopTo(api: ApiRuntime, state: RequestState, limits: RequestLimits, findApi: FindApi): Promise<void> {
+  const { target, loops, method } = nextHop(state, api, findApi);
+  const loop = state.loop!;
+  const self = target === api;
+  const next: RequestState = {
+    req: state.req,
+    res: state.res,
+    spec: target.spec,
+    clientIp: state.clientIp,
+    scheme: state.scheme,
+    requestUri: state.requestUri,
+    signal: state.signal,
+    method,
+    path: loop.path,
+    query: loop.query,
+    headers: state.headers,
+    body: state.body,
+    // Another API authenticates the request itself; only a loop to the same API keeps its session.
+    session: self ? state.session : undefined,
+    sessionKey: self ? state.sessionKey : undefined,
+    loops,
+    finished: false,
+    startedAt: state.startedAt,
+    hookMs: state.hookMs,
+    traceparent: state.traceparent,
+  };
+  // What the looped chain spent counts for the request the client sent (metrics, access log).
+  const settle = () => {
+    state.hookMs = next.hookMs;
+    state.upstreamMs = next.upstreamMs;
+  };
+  if (self) return runChain(api, next, limits, findApi).finally(settle);
+  target.enter();
+  try {
+    await runChain(target, next, limits, findApi);
+  } finally {
+    target.leave();
+    settle();
+  }
+}
+
 /** Runs one request through its API's chain: steps, upstream, response hooks, client. Never rejects. */
-export async function handleApiRequest(api: ApiRuntime, req: IncomingMessage, res: ServerResponse, url: SplitUrl, limits: RequestLimits, observers: RequestObservers): Promise<void> {
+export async function handleApiRequest(api: ApiRuntime, req: IncomingMessage, res: ServerResponse, url: SplitUrl, limits: RequestLimits, observers: RequestObservers, findApi: FindApi = () => undefined): Promise<void> {
   const startedAt = now();
   const declared = req.headers['content-length'];
   // A declared length over the limit is refused before a byte of the body is read (and before
@@ -85,17 +150,7 @@ export async function handleApiRequest(api: ApiRuntime, req: IncomingMessage, re
     traceparent: settleTraceContext(req.headers, observers.generateTrace),
   };
   try {
-    if (api.needsBody) state.body = await readBounded(req, api.spec.maxBodyBytes);
-    for (const step of api.requestSteps) {
-      await step.run(state);
-      if (state.finished) return;
-      // A virtual endpoint answered: the rest of the chain and the upstream are skipped; response hooks still run.
-      if (state.upstream) break;
-    }
-    if (!state.upstream) await proxyRequest(state, limits, api.responseSteps.length > 0);
-    if (!state.upstream) return;
-    for (const step of api.responseSteps) await step.run(state);
-    sendUpstream(state, state.upstream);
+    await runChain(api, state, limits, findApi);
   } catch (err) {
     fail(state, err);
   } finally {

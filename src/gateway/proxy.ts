@@ -10,6 +10,9 @@ import { joinUrl } from '../pipeline/url';
 import { logger } from '../log/logger';
 import { now } from '../metrics/clock';
 
+/** Edits an upstream answer's headers in place before anything else sees them (src/transform/header-transform.ts). */
+export type ResponseHeaderEdit = (state: RequestState, headers: IncomingHttpHeaders) => void;
+
 /** Per-request limits the gateway config sets (request bodies have the API's own, spec.maxBodyBytes). */
 export interface RequestLimits {
   /** Largest upstream answer buffered for response hooks (`isolate_options.max_body_bytes`). */
@@ -60,7 +63,7 @@ function bodyFraming(state: RequestState): BodyFraming {
 
 function outgoingHeaders(state: RequestState, framing: BodyFraming): IncomingHttpHeaders {
   const headers = stripHopByHop(state.headers);
-  const target = state.spec.target;
+  const target = state.upstreamTarget ?? state.spec.target;
   headers.host = target.host;
   const prior = headers['x-forwarded-for'];
   headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${state.clientIp}` : state.clientIp;
@@ -119,10 +122,11 @@ function upstreamFailure(err: NodeJS.ErrnoException, timedOut: boolean): Gateway
  * Send the request upstream. With `buffer` the answer is collected into `state.upstream` for the
  * response hooks; otherwise it streams straight to the client.
  */
-export function proxyRequest(state: RequestState, limits: RequestLimits, buffer: boolean): Promise<void> {
+export function proxyRequest(state: RequestState, limits: RequestLimits, buffer: boolean, editHeaders?: ResponseHeaderEdit): Promise<void> {
   const spec = state.spec;
   const timeoutMs = limits.proxyTimeoutMs;
-  const target = spec.target;
+  // A URL rewrite to a host the definition names replaces the target, path and all (src/transform/url-rewrite.ts).
+  const target = state.upstreamTarget ?? spec.target;
   const framing = bodyFraming(state);
   return new Promise<void>((resolve, reject) => {
     let timedOut = false;
@@ -131,7 +135,7 @@ export function proxyRequest(state: RequestState, limits: RequestLimits, buffer:
       hostname: target.hostname,
       port: target.port || undefined,
       method: state.method,
-      path: upstreamPath(spec, state.path, state.query),
+      path: state.upstreamTarget ? joinUrl(state.path, state.query) : upstreamPath(spec, state.path, state.query),
       headers: outgoingHeaders(state, framing),
       agent: agents[target.protocol as 'http:' | 'https:'],
       timeout: timeoutMs,
@@ -151,8 +155,8 @@ export function proxyRequest(state: RequestState, limits: RequestLimits, buffer:
     const sentAt = now();
     upstreamReq.on('response', (upstreamRes: IncomingMessage) => {
       state.upstreamMs = now() - sentAt;
-      if (buffer) collect(upstreamRes, state, limits.maxBodyBytes).then(resolve, reject);
-      else stream(upstreamRes, state).then(resolve, reject);
+      if (buffer) collect(upstreamRes, state, limits.maxBodyBytes, editHeaders).then(resolve, reject);
+      else stream(upstreamRes, state, editHeaders).then(resolve, reject);
     });
     if (framing === 'buffered') upstreamReq.end(state.body);
     else if (framing === 'length') state.req.pipe(upstreamReq);
@@ -171,7 +175,7 @@ export function proxyRequest(state: RequestState, limits: RequestLimits, buffer:
 }
 
 /** Buffer the upstream answer for response hooks, bounded like request bodies. */
-async function collect(upstreamRes: IncomingMessage, state: RequestState, maxBytes: number): Promise<void> {
+async function collect(upstreamRes: IncomingMessage, state: RequestState, maxBytes: number, editHeaders?: ResponseHeaderEdit): Promise<void> {
   let body: Buffer;
   try {
     body = await readBounded(upstreamRes, maxBytes);
@@ -180,7 +184,9 @@ async function collect(upstreamRes: IncomingMessage, state: RequestState, maxByt
     upstreamRes.destroy();
     throw new GatewayError(502, Messages.upstreamDown);
   }
-  state.upstream = { status: upstreamRes.statusCode ?? 502, headers: stripHopByHop(distinctHeaders(upstreamRes)), body };
+  const headers = stripHopByHop(distinctHeaders(upstreamRes));
+  editHeaders?.(state, headers);
+  state.upstream = { status: upstreamRes.statusCode ?? 502, headers, body };
 }
 
 /**
@@ -198,9 +204,11 @@ function distinctHeaders(upstreamRes: IncomingMessage): IncomingHttpHeaders {
   return out;
 }
 
-function stream(upstreamRes: IncomingMessage, state: RequestState): Promise<void> {
+function stream(upstreamRes: IncomingMessage, state: RequestState, editHeaders?: ResponseHeaderEdit): Promise<void> {
   const { res } = state;
-  startStream(res, upstreamRes.statusCode ?? 502, stripHopByHop(upstreamRes.headers));
+  const headers = stripHopByHop(upstreamRes.headers);
+  editHeaders?.(state, headers);
+  startStream(res, upstreamRes.statusCode ?? 502, headers);
   state.finished = true;
   return new Promise((resolve) => {
     upstreamRes.pipe(res);

@@ -20,6 +20,10 @@ export const Messages = {
   serviceUnavailable: 'Service Unavailable',
   upstreamDown: 'There was a problem proxying the request',
   upstreamTimeout: 'Upstream service reached hard timeout.',
+  /** Tyk's answer when a `tyk://` target names no API (src/transform/loop.ts). */
+  loopTargetUnknown: "Can't detect loop target",
+  /** Our extension: a URL rewrite whose result leaves the API's upstream (src/transform/url-rewrite.ts). */
+  rewriteRefused: 'URL rewrite refused',
   virtualEndpointError: 'Error during virtual endpoint execution. Contact Administrator for more details.',
   /** Our extension (src/containment): the API's middleware aborted a gateway worker. */
   quarantined: 'This API is quarantined: its middleware crashed the gateway',
@@ -28,6 +32,11 @@ export const Messages = {
   methodNotAllowed: 'Method Not Allowed',
   internalError: 'Internal Server Error',
 } as const;
+
+/** Tyk's answer past the internal-loop limit. */
+export function loopTooDeep(limit: number): string {
+  return `Loop level too deep. Found more than ${limit} loops in single request`;
+}
 
 /** A failure that ends the request with Tyk's error template. */
 export class GatewayError extends Error {

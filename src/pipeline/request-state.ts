@@ -39,6 +39,19 @@ export interface RequestState {
   /** The store key the session lives under (the token, or the ID extractor's cache key). */
   sessionKey?: string;
   upstream?: UpstreamResponse;
+  /** Tyk's `$tyk_context.*` values, taken once after the pre hooks when the API enables them (src/transform/context-vars.ts). */
+  contextVars?: Record<string, ContextValue>;
+  /**
+   * What endpoint-level middleware matches once a URL rewrite or method transform changed the
+   * request: the path and method before them (Tyk applies both only as the request leaves the chain).
+   */
+  endpoint?: { path: string; method: string };
+  /** A `tyk://api/path` target (URL rewrite or a hook's url): the request continues on that API (src/transform/loop.ts). */
+  loop?: LoopTarget;
+  /** Internal loops already taken by this request, its limit and whether limits apply (Tyk's loop_limit, check_limits). */
+  loops?: LoopState;
+  /** An absolute URL a URL rewrite sends the request to, instead of the API's target (src/transform/url-rewrite.ts). */
+  upstreamTarget?: URL;
   /** Set once a response has been written; the chain stops. */
   finished: boolean;
   /** performance.now() when the router handed the request to its API (metrics, access log). */
@@ -49,6 +62,22 @@ export interface RequestState {
   upstreamMs?: number;
   /** The W3C traceparent that goes upstream (pipeline/trace-context.ts), if any. */
   traceparent?: string;
+}
+
+/** A context variable: text, or a list (Tyk's `path_parts`, `request_data`). */
+export type ContextValue = string | string[] | Record<string, string[]>;
+
+export interface LoopTarget {
+  /** `self`, an api_id or an API's looping name. */
+  host: string;
+  path: string;
+  query: string;
+}
+
+export interface LoopState {
+  level: number;
+  limit: number;
+  checkLimits: boolean;
 }
 
 /** A named step of an API's chain, built once at load. Ends the request by throwing GatewayError or setting `finished`. */

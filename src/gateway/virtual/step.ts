@@ -79,8 +79,10 @@ export function virtualEndpointStep(deps: VirtualStepDeps): Step {
   return {
     name: 'virtual_endpoint',
     async run(state) {
-      const path = pathAfterListenPath(spec.listenPath, state.path);
-      const endpoint = spec.virtual.endpoints.find((e) => (!e.method || e.method === state.method) && e.pattern.test(path));
+      // Matched on the request as sent: Tyk applies a URL rewrite or method transform only at the proxy.
+      const at = state.endpoint ?? state;
+      const path = pathAfterListenPath(spec.listenPath, at.path);
+      const endpoint = spec.virtual.endpoints.find((e) => (!e.method || e.method === at.method) && e.pattern.test(path));
       if (!endpoint) return;
       const key = endpoint.cacheResults || (settings.allSafeRequests && SAFE_METHODS.has(state.method)) ? cacheKey(state, settings.byHeaders) : undefined;
       const hit = key && cache.get(key, Date.now());
