@@ -76,6 +76,7 @@ describe('isogate check --conf FILE', function () {
     const { code, stdout, out } = await runCli(['check', '--conf', conf], dir);
     expect(code).to.equal(1);
     expect(stdout).to.include('1 API(s) would load: good');
+    expect(stdout).to.include('2 API(s) would answer 500 (their middleware failed): missing-fn, syntax');
     const stderr = out;
     expect(stderr).to.match(/syntax\.js:2:\d+/);
     expect(stderr).to.include('nope');

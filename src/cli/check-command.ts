@@ -28,11 +28,15 @@ export async function runCheck(confFile: string): Promise<number> {
   const gateway = new Gateway({ ...config, storage: { type: 'memory' }, enable_metrics: false });
   try {
     const report = await gateway.reload();
-    const apis = gateway.listApis().map((r) => r.spec.apiId).sort();
+    const runtimes = gateway.listApis();
+    // An API in the failed-middleware state (middleware_load_failure serve_500) is loaded but only answers 500.
+    const apis = runtimes.filter((r) => !r.failure).map((r) => r.spec.apiId).sort();
+    const failed = runtimes.filter((r) => r.failure).map((r) => r.spec.apiId).sort();
     for (const line of report.errors) process.stderr.write(`${line}\n`);
     process.stdout.write(`${file}: config OK; ${apis.length} API(s) would load${apis.length ? `: ${apis.join(', ')}` : ''}\n`);
+    if (failed.length > 0) process.stdout.write(`${failed.length} API(s) would answer 500 (their middleware failed): ${failed.join(', ')}\n`);
     if (report.errors.length > 0) {
-      process.stdout.write(`${report.errors.length} problem(s): a gateway would start without the API(s) or file(s) above\n`);
+      process.stdout.write(`${report.errors.length} problem(s): a gateway would start without the API(s) or file(s) above, or serve them failed\n`);
       return 1;
     }
     return 0;
