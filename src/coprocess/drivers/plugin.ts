@@ -3,6 +3,7 @@ import type { GatewayConfig } from '../../config/gateway-config';
 import type { EventSink } from '../../events/event';
 import type { Step } from '../../pipeline/request-state';
 import type { KeyDataServices } from './jsvm/key-data';
+import type { KvStore } from '../../storage/kv';
 import type { Dispatcher } from '../dispatcher';
 import type { SessionExchange } from '../hook-step';
 import type { AuthCheckDeps } from '../auth-check-step';
@@ -13,6 +14,8 @@ export interface DriverHost {
   events: EventSink;
   /** For Tyk JSVM plugins' TykGetKeyData / TykSetKeyData. */
   sessions?: KeyDataServices;
+  /** The gateway's plugin data store (isogate.kv, TykStorage*, store_data): outlives reloads. */
+  kv: KvStore;
 }
 
 /**

@@ -1,0 +1,33 @@
+// Tyk goja's storage natives (TYK-FACTS §5.3): the org's key-value store in the gateway's store
+// (src/storage/kv, `jsvm-store:<org>:`). Arguments are coerced as goja does (String(), integer
+// TTLs in seconds); unlike Tyk's other natives these throw on failure, so that an outage is never
+// mistaken for a missing key.
+import { STORAGE_HOST_FUNCTIONS as F } from '../../src/protocol/kv';
+import { callHost } from '../host';
+
+function seconds(value: unknown): number {
+  const n = Math.trunc(Number(value));
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
+function define(name: string, value: unknown): void {
+  Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+}
+
+export function installTykStorage(): void {
+  define('TykStorageGet', (key: unknown) => {
+    const value = callHost(F.tykGet, [String(key)]);
+    return typeof value === 'string' ? value : null;
+  });
+  define('TykStorageSet', (key: unknown, value: unknown, ttl: unknown) => {
+    callHost(F.tykSet, [String(key), String(value), seconds(ttl)]);
+    return undefined;
+  });
+  define('TykStorageSetNX', (key: unknown, value: unknown, ttl: unknown) => callHost(F.tykSetNX, [String(key), String(value), seconds(ttl)]) === true);
+  define('TykStorageDel', (key: unknown) => {
+    callHost(F.tykDel, [String(key)]);
+    return undefined;
+  });
+  define('TykStorageTTL', (key: unknown) => Number(callHost(F.tykTTL, [String(key)])));
+  define('TykStorageIncr', (key: unknown, ttl: unknown) => String(callHost(F.tykIncr, [String(key), seconds(ttl)])));
+}
