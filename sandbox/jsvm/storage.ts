@@ -1,4 +1,4 @@
-// Tyk goja's storage natives (TYK-FACTS §5.3): the org's key-value store in the gateway's store
+// Tyk goja's storage natives (Tyk 5.15+): the org's key-value store in the gateway's store
 // (src/storage/kv, `jsvm-store:<org>:`). Arguments are coerced as goja does (String(), integer
 // TTLs in seconds); unlike Tyk's other natives these throw on failure, so that an outage is never
 // mistaken for a missing key.

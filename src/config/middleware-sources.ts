@@ -18,6 +18,10 @@ export interface SourcePolicy {
   needsSources(driver: string): boolean;
   /** Which files of the API's folder are this driver's middleware (default MIDDLEWARE_FILE). */
   sourceFiles?(driver: string): RegExp | undefined;
+  /** Its files find each other by module name (Lua's `require`): a bundle loads all it lists. */
+  requiresByName?(driver: string): boolean;
+  /** The driver's hook timeout when the API sets none (default isolate_options.hook_timeout_ms). */
+  defaultHookTimeoutMs?(driver: string, config: GatewayConfig): number | undefined;
 }
 
 /**

@@ -22,7 +22,7 @@ export const STORAGE_HOST_FUNCTIONS = {
 export const KV_MAX_KEY_BYTES = 512;
 /** isogate.kv.list answers at most this many keys by default. */
 export const KV_LIST_DEFAULT_LIMIT = 1000;
-/** Tyk's TykStorage* limits (TYK-FACTS §5.3). */
+/** Tyk's TykStorage* limits. */
 export const TYK_STORAGE_MAX_KEY_BYTES = 256;
 export const TYK_STORAGE_MAX_VALUE_BYTES = 64 * 1024;
 /** How a quota refusal starts, so the guest can name its error `QuotaExceeded`. */

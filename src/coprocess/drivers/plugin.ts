@@ -30,6 +30,10 @@ export interface DriverPlugin {
   readonly needsSources: boolean;
   /** Which files of `middleware_path/{api_id}/` are its middleware. Default: `.js` and `.mjs`. */
   readonly sourceFiles?: RegExp;
+  /** Its files find each other by module name (Lua's `require`): a bundle loads every listed file of its kind. */
+  readonly requiresByName?: boolean;
+  /** Its hook timeout when the API sets no `limits.hook_timeout_ms` (default isolate_options.hook_timeout_ms). */
+  defaultHookTimeoutMs?(config: GatewayConfig): number;
   open(host: DriverHost): Driver;
 }
 

@@ -11,12 +11,12 @@ export function apiKvNamespace(apiId: string, quota: KvQuota): KvNamespace {
   return { prefix: `isogate-kv:${owner}:`, meta: `isogate-kv-index:${owner}`, quota, label: `API ${JSON.stringify(apiId)}` };
 }
 
-/** Tyk keeps goja's TykStorage* values under `jsvm-store:`; isogate adds the org (TYK-FACTS §5.3). */
+/** Tyk keeps goja's TykStorage* values under `jsvm-store:`; isogate adds the org. */
 export function jsvmStoreNamespace(orgId: string): KvNamespace {
   return { prefix: `jsvm-store:${encodeURIComponent(orgId)}:`, label: `org ${JSON.stringify(orgId)}` };
 }
 
-/** Tyk keeps Python's store_data values under `coprocess-data:` (TYK-FACTS §10.1); isogate adds the org. */
+/** Tyk keeps Python's store_data values under `coprocess-data:`; isogate adds the org. */
 export function pluginDataNamespace(orgId: string): KvNamespace {
   return { prefix: `coprocess-data:${encodeURIComponent(orgId)}:`, label: `org ${JSON.stringify(orgId)}` };
 }
