@@ -1,3 +1,4 @@
+import { positiveOrZero } from '../../util/numbers';
 import { entryBytes, KvNotANumberError, type KvNamespace, KvQuotaError, type KvSetOptions, type KvStore, type KvUsage } from './kv-store';
 
 interface Entry {
@@ -49,7 +50,7 @@ export class MemoryKvStore implements KvStore {
   async set(ns: KvNamespace, key: string, value: string, options: KvSetOptions = {}): Promise<boolean> {
     const old = this.live(ns, key);
     if (old && options.ifAbsent) return false;
-    const ttl = options.ttlMs && options.ttlMs > 0 ? options.ttlMs : 0;
+    const ttl = positiveOrZero(options.ttlMs);
     this.write(ns, key, value, ttl > 0 ? this.now() + ttl : 0, old);
     return true;
   }
@@ -82,7 +83,7 @@ export class MemoryKvStore implements KvStore {
     const old = this.live(ns, key);
     if (old && !INTEGER.test(old.value)) throw new KvNotANumberError();
     const next = (old ? Number(old.value) : 0) + 1;
-    const expiresAt = old ? old.expiresAt : ttlMs && ttlMs > 0 ? this.now() + ttlMs : 0;
+    const expiresAt = old ? old.expiresAt : positiveOrZero(ttlMs) > 0 ? this.now() + positiveOrZero(ttlMs) : 0;
     this.write(ns, key, String(next), expiresAt, old);
     return next;
   }

@@ -1,3 +1,4 @@
+import { positiveOrZero } from '../../util/numbers';
 import type { Redis } from 'ioredis';
 import { redisCommand } from '../redis-connection';
 import { KvNotANumberError, type KvNamespace, KvQuotaError, type KvSetOptions, type KvStore, type KvUsage } from './kv-store';
@@ -146,7 +147,7 @@ export class RedisKvStore implements KvStore {
   }
 
   async set(ns: KvNamespace, key: string, value: string, options: KvSetOptions = {}): Promise<boolean> {
-    const ttl = options.ttlMs && options.ttlMs > 0 ? Math.ceil(options.ttlMs) : 0;
+    const ttl = Math.ceil(positiveOrZero(options.ttlMs));
     if (!ns.quota) {
       const name = ns.prefix + key;
       const reply = await redisCommand(() => {
@@ -186,7 +187,7 @@ export class RedisKvStore implements KvStore {
   }
 
   async incr(ns: KvNamespace, key: string, ttlMs?: number): Promise<number> {
-    const ttl = ttlMs && ttlMs > 0 ? Math.ceil(ttlMs) : 0;
+    const ttl = Math.ceil(positiveOrZero(ttlMs));
     if (!ns.quota) {
       const name = ns.prefix + key;
       let value: number;
