@@ -250,6 +250,24 @@ describe('isogate.kv (Redis store)', function () {
     }
   });
 
+  it('a store that stalls costs the calling hook its time budget only; the next call works', async () => {
+    const kv = client(() => gw);
+    const raw = redis.client();
+    await kv('kva', { op: 'set', key: 'stall', value: 'before' });
+    // Every command of every client waits 3 s (longer than the 300 ms hook budget).
+    await raw.call('CLIENT', 'PAUSE', '3000', 'ALL');
+    const started = Date.now();
+    const res = await fetch(`${gw.url}/kva/x`, { method: 'POST', body: JSON.stringify({ op: 'get', key: 'stall' }) });
+    const body = await res.text();
+    const elapsed = Date.now() - started;
+    // The guest got an error at its budget (its answer says so) or the hook timed out: either way in time.
+    if (res.status === 200) expect((JSON.parse(body) as Outcome).error?.message).to.contain('time budget');
+    else expect(res.status).to.equal(500);
+    expect(elapsed).to.be.lessThan(2500);
+    await raw.call('CLIENT', 'UNPAUSE');
+    expect((await kv('kva', { op: 'get', key: 'stall' })).result).to.equal('before');
+  });
+
   it('survives a gateway restart', async () => {
     const kv = client(() => gw);
     await kv('kvb', { op: 'set', key: 'restart', value: [1, 'two'] });

@@ -1,6 +1,6 @@
 import { apiKvNamespace, jsvmStoreNamespace, type KvNamespace, type KvQuota, type KvStore } from '../../../storage/kv';
 import { KV_LIST_DEFAULT_LIMIT, KV_MAX_KEY_BYTES, STORAGE_HOST_FUNCTIONS as F, TYK_STORAGE_MAX_KEY_BYTES, TYK_STORAGE_MAX_VALUE_BYTES } from '../../../protocol/kv';
-import type { HostFunctions } from './host-calls';
+import type { HostCallContext, HostFunction, HostFunctions } from './host-calls';
 
 /** Whose storage an isolate reaches: the API it serves, never what its code says. */
 export interface StorageOwner {
@@ -34,6 +34,25 @@ function ttl(value: unknown, unitMs: number, what: string): number {
 }
 
 /**
+ * Answer within the guest call's budget: a slow store (Redis waits up to storage.timeout) must
+ * not keep the guest blocked in its host call past the hook's deadline, since the isolate is then
+ * thrown away under it. The store operation itself still completes or fails on its own.
+ */
+function bounded(fn: (args: unknown[]) => unknown): HostFunction {
+  return (args: unknown[], { signal }: HostCallContext) => {
+    if (signal.aborted) throw new Error('the call\'s time budget is used up');
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(new Error('the store did not answer within the call\'s time budget'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      Promise.resolve()
+        .then(() => fn(args))
+        .then(resolve, reject)
+        .finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  };
+}
+
+/**
  * The host half of `isogate.kv` (the API's own namespace, with its quota) and of Tyk JSVM's
  * `TykStorage*` (the API's org, as Python's store_data: src/storage/kv/namespaces.ts). Every
  * isolate gets both: the sandbox decides which globals its adapter shows. Arguments come from
@@ -49,7 +68,7 @@ export function storageHostFunctions(kv: KvStore, owner: StorageOwner): HostFunc
     if (Buffer.byteLength(v) > TYK_STORAGE_MAX_VALUE_BYTES) throw new RangeError(`storage value exceeds ${TYK_STORAGE_MAX_VALUE_BYTES} bytes`);
     return v;
   };
-  return {
+  const functions: Record<string, (args: unknown[]) => unknown> = {
     [F.kvGet]: async ([k]) => (await kv.get(api, key(k, KV_MAX_KEY_BYTES))) ?? null,
     [F.kvSet]: async ([k, json, ttlMs]) => {
       const name = key(k, KV_MAX_KEY_BYTES);
@@ -86,4 +105,5 @@ export function storageHostFunctions(kv: KvStore, owner: StorageOwner): HostFunc
     // A string, as Tyk: counters may pass 2^53.
     [F.tykIncr]: async ([k, ttlS]) => String(await kv.incr(org, tykKey(k), ttl(ttlS, 1000, 'ttlSeconds'))),
   };
+  return Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, bounded(fn)]));
 }
