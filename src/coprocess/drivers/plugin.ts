@@ -34,6 +34,8 @@ export interface DriverPlugin {
   readonly requiresByName?: boolean;
   /** Its hook timeout when the API sets no `limits.hook_timeout_ms` (default isolate_options.hook_timeout_ms). */
   defaultHookTimeoutMs?(config: GatewayConfig): number;
+  /** Its hooks run in a Tyk JSVM (otto, javascript): the same isolate serves the API's virtual endpoints and JSVM event handlers. */
+  readonly runsJsvm?: boolean;
   open(host: DriverHost): Driver;
 }
 
