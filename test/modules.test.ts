@@ -19,12 +19,15 @@ export function suffix() { return shout('b') + '(' + prefix + ')'; }
 `;
 const UTIL = `export const shout = (s) => s.toUpperCase();\n`;
 
-// Top-level await at load: a store read and a chain of promises, finished before any request.
+// Top-level await at load: store reads, a chain of promises and a timer, finished before any request.
 const TLA = `const seeded = await isogate.kv.get('seed');
 if (seeded === undefined) await isogate.kv.set('seed', 'planted at load');
 const steps = [];
 for (let i = 0; i < 3; i++) steps.push(await Promise.resolve(i));
-const ready = { seed: await isogate.kv.get('seed'), steps };
+// A timer is settled by a later entry into the isolate, not by microtasks: the load waits for it.
+const t0 = Date.now();
+await new Promise((resolve) => setTimeout(resolve, 40));
+const ready = { seed: await isogate.kv.get('seed'), steps, waited: Date.now() - t0 >= 35 };
 export function tlaHook(request) {
   request.set_headers['X-Tla'] = JSON.stringify(ready);
 }
@@ -64,9 +67,9 @@ describe('ES modules: imports between an API\'s files, top-level await, refused 
     expect(seen.headers['x-mod']).to.equal('from-a+B(from-a)');
   });
 
-  it('awaits top-level await at load, store calls included', async () => {
+  it('awaits top-level await at load, store calls and a timer included', async () => {
     const seen = await echoed(await fetch(`${gw.url}/tla/x`));
-    expect(JSON.parse(String(seen.headers['x-tla']))).to.deep.equal({ seed: 'planted at load', steps: [0, 1, 2] });
+    expect(JSON.parse(String(seen.headers['x-tla']))).to.deep.equal({ seed: 'planted at load', steps: [0, 1, 2], waited: true });
   });
 
   it('a top-level await that never settles is a load error naming the file, within the startup budget', async () => {

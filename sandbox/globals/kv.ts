@@ -4,6 +4,7 @@
 // host call (sandbox/host.ts): the isolate waits for the store while the gateway does not.
 import { KV_QUOTA_MESSAGE, STORAGE_HOST_FUNCTIONS as F } from '../../src/protocol/kv';
 import { callHost } from '../host';
+import { define } from './define';
 
 /** A write that would take the API past `limits.kv_max_keys` or `limits.kv_max_bytes`. */
 class QuotaExceeded extends Error {
@@ -60,5 +61,5 @@ export function installKv(): void {
   const g = globalThis as { isogate?: Record<string, unknown> };
   const ns = g.isogate ?? {};
   Object.defineProperty(ns, 'kv', { value: kv, enumerable: true });
-  if (!g.isogate) Object.defineProperty(globalThis, 'isogate', { value: ns, writable: true, configurable: true, enumerable: false });
+  if (!g.isogate) define('isogate', ns);
 }

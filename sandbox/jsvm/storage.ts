@@ -3,15 +3,12 @@
 // TTLs in seconds); unlike Tyk's other natives these throw on failure, so that an outage is never
 // mistaken for a missing key.
 import { STORAGE_HOST_FUNCTIONS as F } from '../../src/protocol/kv';
+import { define } from '../globals/define';
 import { callHost } from '../host';
 
 function seconds(value: unknown): number {
   const n = Math.trunc(Number(value));
   return Number.isFinite(n) && n > 0 ? n : 0;
-}
-
-function define(name: string, value: unknown): void {
-  Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
 }
 
 export function installTykStorage(): void {
