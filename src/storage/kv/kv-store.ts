@@ -68,7 +68,7 @@ export interface KvStore {
   set(ns: KvNamespace, key: string, value: string, options?: KvSetOptions): Promise<boolean>;
   /** Whether the key existed. */
   delete(ns: KvNamespace, key: string): Promise<boolean>;
-  /** Live keys starting with `prefix`, sorted by UTF-16 code unit, at most `limit`. */
+  /** Live keys starting with `prefix`, sorted (by code unit or by UTF-8 byte: the same for ASCII), at most `limit`. */
   list(ns: KvNamespace, prefix: string, limit: number): Promise<string[]>;
   /** Remaining life in ms: -1 no expiry, -2 no such key (Redis PTTL). */
   ttlMs(ns: KvNamespace, key: string): Promise<number>;
