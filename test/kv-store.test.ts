@@ -11,17 +11,20 @@ interface Backend {
   open(): Promise<{ store: KvStore; close(): Promise<void> }>;
 }
 
-let redis: RunningRedis | undefined;
-
 const BACKENDS: Backend[] = [
   { name: 'memory', open: async () => { const store = new MemoryKvStore({ sweepIntervalMs: 0 }); return { store, close: () => store.close() }; } },
   {
     name: 'redis',
     open: async () => {
-      redis ??= await startRedis();
+      const redis: RunningRedis = await startRedis();
       const client = new Redis({ host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: 1 });
-      await client.flushall();
-      return { store: new RedisKvStore(client), close: async () => client.disconnect() };
+      return {
+        store: new RedisKvStore(client),
+        close: async () => {
+          client.disconnect();
+          await redis.close();
+        },
+      };
     },
   },
 ];
@@ -103,7 +106,3 @@ for (const backend of BACKENDS) {
     });
   });
 }
-
-after(async () => {
-  await redis?.close();
-});
