@@ -16,6 +16,14 @@ export function apiIdProblem(apiId: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Why `id` cannot be a policy id, or undefined when it can: the api_id rule, as policy ids travel
+ * the same ways (a URL path of /tyk/policies/{id}, log lines, session JSON).
+ */
+export function policyIdProblem(id: unknown): string | undefined {
+  return apiIdProblem(id);
+}
+
 /** A JS script or module: the middleware of the isolate and JSVM drivers (the default kind). */
 export const MIDDLEWARE_FILE = /\.(m?js)$/;
 /** Every kind of middleware file: JavaScript, Python (driver `python`) or Lua (driver `lua`), each driver's `sourceFiles`. */

@@ -15,6 +15,8 @@ import { quarantinedRuntime } from '../containment/quarantine-runtime';
 import type { SessionLimiter } from '../auth/limits';
 import type { SessionStore } from '../storage/session-store';
 import { ApiRuntime } from './api-runtime';
+import type { PolicySet } from '../policies/policy';
+import { policiesStep } from '../policies/step';
 import { Messages } from '../pipeline/errors';
 import { virtualEndpointStep } from './virtual/step';
 import type { Step } from '../pipeline/request-state';
@@ -29,6 +31,8 @@ export interface GatewayServices {
   authCache: AuthCache;
   limiter: SessionLimiter;
   drivers: Drivers;
+  /** The policies loaded now (src/policies): read per request, swapped by a reload. */
+  policies: () => PolicySet;
 }
 
 /** Tyk's spec map sent with every hook: OrgID, APIID, bundle_hash and config_data when enabled. */
@@ -52,7 +56,8 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     ? compileIdExtractor(spec.idExtractor, {
       apiId: spec.apiId,
       orgId: spec.orgId,
-      hashKeyFunction: config.hash_keys ? normaliseHashFunction(config.hash_key_function) || undefined : undefined,
+      // As Tyk: the generated session id follows hash_key_function whether or not hash_keys is on.
+      hashKeyFunction: normaliseHashFunction(config.hash_key_function) || undefined,
       scope: config.auth_cache.id_extractor_scope,
     })
     : undefined;
@@ -81,7 +86,7 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     apiId: spec.apiId,
     orgId: spec.orgId,
     dispatcher,
-    specMap: specMap(spec),
+    specMap: variants?.specMap?.(spec, specMap(spec)) ?? specMap(spec),
     events,
     failureMessage: variants?.failureMessage ?? Messages.middlewareError,
     session: variants?.sessionExchange?.(spec),
@@ -93,8 +98,11 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     if (ctx && spec.authCheck) {
       const authStep = variants?.authCheck ?? authCheckStep;
       steps.push(authStep({ spec, config, hook: spec.authCheck, ctx, extractor, cache: services.authCache, store: services.rawStore }));
+      // Tyk: a plugin session whose policies cannot be applied is 403 Forbidden.
+      steps.push(policiesStep(spec, services.policies, events, Messages.forbidden));
     } else {
       steps.push(tokenAuthStep(spec, config, services.store, events));
+      steps.push(policiesStep(spec, services.policies, events, Messages.accessDisallowed));
     }
     steps.push(...hooks('post_key_auth'));
     steps.push(limitsStep(spec, services.limiter, events));

@@ -24,6 +24,9 @@ import { GatewayError, Messages } from '../pipeline/errors';
 import { framingError } from '../pipeline/framing';
 import { isClosing, lastResort, sendError, sendGatewayError, sendReply, setGeneratorHeader } from '../pipeline/respond';
 import { handleApiRequest } from './handle-request';
+import { failedMiddlewareRuntime, MiddlewareLoadError } from './failed-runtime';
+import { loadPolicies } from '../policies/load';
+import type { PolicySet } from '../policies/policy';
 import { closeUpstreamAgents, type RequestLimits } from './proxy';
 import { RouteTable } from './route-table';
 import { normalisePath, requestTarget } from '../pipeline/url';
@@ -80,6 +83,8 @@ export class Gateway {
   private lock: Promise<unknown> = Promise.resolve();
   private reloadQueued?: Promise<ReloadReport>;
   private stopping = false;
+  /** Security policies (`policies.policy_source: "file"`), loaded at start and on every reload. */
+  private policySet: PolicySet = new Map();
   /** Redis mode only: notifications to and from the other nodes. */
   private cluster?: ClusterBus;
 
@@ -113,7 +118,7 @@ export class Gateway {
   }
 
   private get services(): GatewayServices {
-    return { config: this.config, store: this.store, rawStore: this.rawStore, events: this.events, authCache: this.authCache, limiter: this.limiter, drivers: this.drivers };
+    return { config: this.config, store: this.store, rawStore: this.rawStore, events: this.events, authCache: this.authCache, limiter: this.limiter, drivers: this.drivers, policies: () => this.policySet };
   }
 
   /** The last resort around the router: nothing thrown while routing escapes the request. */
@@ -166,6 +171,9 @@ export class Gateway {
     await connectSessionStore(this.rawStore);
     this.cluster = await startClusterBus(this.config, this.rawStore, this);
     void this.bundles.sweep().catch((err: Error) => logger.warn(`cleaning up old bundle extractions: ${err.message}`));
+    // A bad policy file is a startup error naming the file and policy (a ConfigError: exit non-zero).
+    this.policySet = await loadPolicies(this.config);
+    if (this.policySet.size > 0) logger.info({ policies: [...this.policySet.keys()] }, `loaded ${this.policySet.size} policies`);
     const report = await this.reload();
     for (const line of report.errors) logger.error(line);
     await new Promise<void>((resolve, reject) => {
@@ -179,6 +187,11 @@ export class Gateway {
     const address = this.server.address() as AddressInfo;
     logger.info({ address: address.address, port: address.port, apis: this.runtimes.size }, `isogate listening on http://${address.address}:${address.port}`);
     return address;
+  }
+
+  /** The policies in force (GET /tyk/policies). */
+  get policies(): PolicySet {
+    return this.policySet;
   }
 
   listApis(): ApiRuntime[] {
@@ -262,6 +275,8 @@ export class Gateway {
         throw err;
       }
       this.swap(new Map([[apiId, runtime]]), []);
+      // An API that served failed (missing or broken middleware) is healthy again.
+      if (current?.failure) this.setFailure(apiId);
       logger.info({ api_id: apiId, generation: runtime.generation }, 'middleware changed; API isolate swapped');
       return runtime;
     });
@@ -304,6 +319,21 @@ export class Gateway {
     });
   }
 
+  /** The failed-middleware runtime of `spec` (failed-runtime.ts), answering with Tyk's message for the failure. */
+  private failedRuntime(spec: ApiSpec, failure: LoadFailure, err: MiddlewareLoadError): ApiRuntime {
+    let message: string = Messages.driverNotLoaded;
+    if (!err.driverUnavailable) {
+      try {
+        message = this.drivers.stepsFor(spec)?.failureMessage ?? Messages.middlewareError;
+      } catch {
+        // The driver itself is unknown: Tyk's "driver not loaded".
+      }
+    }
+    const generation = (this.generations.get(spec.apiId) ?? 0) + 1;
+    this.generations.set(spec.apiId, generation);
+    return failedMiddlewareRuntime(spec, generation, failure, message, this.events);
+  }
+
   private async build(spec: ApiSpec): Promise<ApiRuntime> {
     const generation = (this.generations.get(spec.apiId) ?? 0) + 1;
     const runtime = await buildApiRuntime(spec, this.services, generation);
@@ -318,22 +348,46 @@ export class Gateway {
    */
   private async doReload(): Promise<{ report: ReloadReport; pending: PendingSpec[]; seq: number }> {
     const seq = ++this.reloads;
+    // Policies first: a bad file keeps the ones loaded before, and the reload reports it.
+    const policyFailures: LoadFailure[] = [];
+    if (this.ready) {
+      try {
+        this.policySet = await loadPolicies(this.config);
+      } catch (err) {
+        const error = `${(err as Error).message} — the policies loaded before stay in force`;
+        logger.error(error);
+        policyFailures.push({ file: this.config.policies?.policy_record_name ?? this.config.policies?.policy_path ?? this.config.source, error });
+      }
+    }
     const serving = new Map<string, ServingPath>();
     for (const runtime of this.runtimes.values()) serving.set(runtime.spec.listenPath, { apiId: runtime.spec.apiId, file: runtime.spec.file });
     const { specs, failures, failedFiles, pending } = await loadApiDefinitions(this.config, this.drivers, serving, this.bundleContext);
+    failures.push(...policyFailures);
     const built = new Map<string, ApiRuntime>();
     const unchanged: string[] = [];
     for (const spec of specs) {
       const current = this.runtimes.get(spec.apiId);
       if (current && current.spec.contentHash === spec.contentHash) {
         unchanged.push(spec.apiId);
+        // Still failed: still reported.
+        if (current.failure) failures.push(current.failure);
         continue;
       }
       try {
+        if (spec.middlewareFailure !== undefined) throw new MiddlewareLoadError(spec.middlewareFailure, false);
         built.set(spec.apiId, await this.build(spec));
       } catch (err) {
         const message = (err as Error).message;
-        const line = `${message.startsWith(spec.file) ? '' : `${spec.file} (api ${spec.apiId}): `}${message}${current ? ' — the previous version keeps serving' : ''}`;
+        const where = message.startsWith(spec.file) ? '' : `${spec.file} (api ${spec.apiId}): `;
+        // A healthy version keeps serving; otherwise, by default, the API loads failed and answers 500 (Tyk).
+        if (err instanceof MiddlewareLoadError && !(current && !current.failure) && this.config.middleware_load_failure === 'serve_500' && !spec.bundle) {
+          const failure: LoadFailure = { file: spec.file, apiId: spec.apiId, error: `${where}${message} — the API answers 500 until its middleware loads` };
+          built.set(spec.apiId, this.failedRuntime(spec, failure, err));
+          failures.push(failure);
+          logger.error({ api_id: spec.apiId, file: spec.file }, failure.error);
+          continue;
+        }
+        const line = `${where}${message}${current ? ' — the previous version keeps serving' : ''}`;
         failures.push({ file: spec.file, apiId: spec.apiId, error: line });
         logger.error({ api_id: spec.apiId, file: spec.file }, line);
       }

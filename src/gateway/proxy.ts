@@ -73,6 +73,13 @@ function outgoingHeaders(state: RequestState, framing: BodyFraming): IncomingHtt
     delete headers['content-length'];
     headers['transfer-encoding'] = 'chunked';
   }
+  if (state.headerNames) {
+    for (const [lower, name] of Object.entries(state.headerNames)) {
+      if (name === lower || headers[lower] === undefined) continue;
+      headers[name] = headers[lower];
+      delete headers[lower];
+    }
+  }
   return headers;
 }
 
@@ -170,7 +177,22 @@ async function collect(upstreamRes: IncomingMessage, state: RequestState, maxByt
     upstreamRes.destroy();
     throw new GatewayError(502, Messages.upstreamDown);
   }
-  state.upstream = { status: upstreamRes.statusCode ?? 502, headers: stripHopByHop(upstreamRes.headers), body };
+  state.upstream = { status: upstreamRes.statusCode ?? 502, headers: stripHopByHop(distinctHeaders(upstreamRes)), body };
+}
+
+/**
+ * The upstream's headers with a repeated header kept as separate values (Node's `headers` joins
+ * them with ", "): response hooks see each value, as Tyk's do, and the client gets them back as
+ * separate lines. Single values stay strings.
+ */
+function distinctHeaders(upstreamRes: IncomingMessage): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  const all = upstreamRes.headersDistinct;
+  for (const name in all) {
+    const values = all[name]!;
+    out[name] = values.length === 1 && name !== 'set-cookie' ? values[0] : values;
+  }
+  return out;
 }
 
 function stream(upstreamRes: IncomingMessage, state: RequestState): Promise<void> {

@@ -10,6 +10,8 @@ export const Messages = {
   rateLimited: 'Rate limit exceeded',
   quotaExceeded: 'Quota exceeded',
   jsvmError: 'Internal Server Error',
+  /** Tyk's answer when an API's driver is not loaded (unknown, switched off, misconfigured). */
+  driverNotLoaded: 'Internal Server Error',
   notFound: 'Not Found',
   tooLarge: 'Request is too large',
   badRequest: 'Bad Request',

@@ -28,6 +28,11 @@ export interface RequestState {
   path: string;
   query: string;
   headers: IncomingHttpHeaders;
+  /**
+   * With `ignore_canonical_mime_header_key`: lowercase name → the spelling a plugin set it with,
+   * which is the name the upstream gets (Node sends names as given).
+   */
+  headerNames?: Record<string, string>;
   /** The buffered request body; undefined while it still streams from `req`. */
   body?: Buffer;
   session?: SessionState;

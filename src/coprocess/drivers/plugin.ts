@@ -58,6 +58,8 @@ export interface HookStepVariants {
   readonly failureMessage: string;
   /** How sessions travel to and from this driver's hooks (coprocess: the proto session). */
   sessionExchange?(spec: ApiSpec): SessionExchange;
+  /** The spec map its hooks get, from Tyk's (`base`): a driver may add what only its adapter reads. */
+  specMap?(spec: ApiSpec, base: Record<string, string>): Record<string, string>;
   /** The auth_check step (coprocess: src/coprocess/auth-check-step.ts). */
   authCheck?(deps: AuthCheckDeps): Step;
 }
