@@ -6,6 +6,7 @@ import { sendEvent, sendLog } from '../host';
 import { define } from './define';
 import { decodeBase64, encodeBase64 } from '../text/base64';
 import { decodeUtf8, encodeUtf8 } from '../text/utf8';
+import { installKv } from './kv';
 
 function bytesOf(input: unknown): Uint8Array {
   if (input instanceof Uint8Array) return input;
@@ -43,4 +44,5 @@ export function installGlobals(): void {
   define('rawb64enc', (input: unknown) => encodeBase64(bytesOf(input), false));
   define('rawb64dec', (text: unknown, as?: unknown) => decode(text, as));
   define('TykTriggerEvent', (name: unknown, payload?: unknown) => sendEvent(name, payload));
+  installKv();
 }

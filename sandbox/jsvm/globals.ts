@@ -7,6 +7,7 @@ import { callHost, sendLog } from '../host';
 import { decodeBase64, encodeBase64 } from '../text/base64';
 import { decodeUtf8, encodeUtf8 } from '../text/utf8';
 import { createTykJS } from './core';
+import { installTykStorage } from './storage';
 
 function define(name: string, value: unknown): void {
   // Writable and configurable like any script global: a plugin may shadow them deliberately.
@@ -57,6 +58,7 @@ export function installJsvmGlobals(): void {
     hostOrUndefined(JSVM_HOST_FUNCTIONS.setKeyData, [String(key), jsonArgument(session), String(suppressReset)]);
     return undefined;
   });
+  installTykStorage();
   // Tyk's helper for virtual endpoints, kept so shared plugin files load unchanged.
   define('TykJsResponse', (response: unknown, sessionMeta: unknown) => JSON.stringify({ Response: response, SessionMeta: sessionMeta }));
 }

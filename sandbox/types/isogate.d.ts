@@ -197,3 +197,27 @@ declare class TextDecoder {
   readonly ignoreBOM: boolean;
   decode(input?: ArrayBuffer | ArrayBufferView, options?: { stream?: boolean }): string;
 }
+
+/** JSON values `isogate.kv` stores (as their JSON text). */
+type IsogateJson = string | number | boolean | null | IsogateJson[] | { [key: string]: IsogateJson };
+
+/** isogate's own APIs. */
+declare const isogate: {
+  /**
+   * The API's key-value store, kept by the gateway: it survives isolate rebuilds and reloads (and,
+   * with Redis, restarts). Keys are 1–512 bytes of UTF-8; quota `limits.kv_max_keys` /
+   * `limits.kv_max_bytes` (a write past it rejects with an error named `QuotaExceeded`).
+   */
+  readonly kv: {
+    /** The value, or undefined when the key is absent or expired. */
+    get<T extends IsogateJson = IsogateJson>(key: string): Promise<T | undefined>;
+    /** `ttl` in milliseconds (0 or absent: no expiry). */
+    set(key: string, value: IsogateJson, options?: { ttl?: number }): Promise<void>;
+    /** Whether the key existed. */
+    delete(key: string): Promise<boolean>;
+    /** Live keys starting with `prefix`, sorted; at most `limit` (default 1000). */
+    list(prefix?: string, options?: { limit?: number }): Promise<string[]>;
+    /** What the API keeps, against its quota. */
+    usage(): Promise<{ keys: number; bytes: number; maxKeys: number; maxBytes: number }>;
+  };
+};

@@ -46,6 +46,9 @@ export const IsolateLimitsSchema = Type.Object({
   /** Guest output budgets (sandbox/globals/output-budget.ts); override isolate_options.*. */
   log_lines_per_s: Type.Optional(Type.Number({ minimum: 0 })),
   events_per_s: Type.Optional(Type.Number({ minimum: 0 })),
+  /** isogate.kv quota of this API (src/storage/kv); override isolate_options.kv_max_*. */
+  kv_max_keys: Type.Optional(Type.Integer({ minimum: 0 })),
+  kv_max_bytes: Type.Optional(Type.Integer({ minimum: 0 })),
 }, { additionalProperties: false });
 export type IsolateLimits = Static<typeof IsolateLimitsSchema>;
 

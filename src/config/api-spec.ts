@@ -47,6 +47,8 @@ export interface ApiSpec {
   /** Guest output budgets: `limits.*`, else `isolate_options.*`. */
   readonly logLinesPerS: number;
   readonly eventsPerS: number;
+  /** isogate.kv quota: `limits.kv_max_*`, else `isolate_options.kv_max_*`. */
+  readonly kvQuota: { readonly maxKeys: number; readonly maxBytes: number };
   /** JSON of config_data as Tyk puts it in the spec map, or undefined when disabled or empty. */
   readonly configDataJson?: string;
   /** Tyk's `bundle_hash`: MD5 hex of `custom_middleware_bundle` (of "" without one). */
@@ -186,6 +188,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
   const allowWasm = limits.allow_wasm ?? config.isolate_options.allow_wasm;
   const logLinesPerS = limits.log_lines_per_s ?? config.isolate_options.log_lines_per_s;
   const eventsPerS = limits.events_per_s ?? config.isolate_options.events_per_s;
+  const kvQuota = { maxKeys: limits.kv_max_keys ?? config.isolate_options.kv_max_keys, maxBytes: limits.kv_max_bytes ?? config.isolate_options.kv_max_bytes };
   const hash = createHash('sha256').update(JSON.stringify(def)).update(`\0${memoryLimitMb}\0${hookTimeoutMs}\0${allowWasm}\0${logLinesPerS}\0${eventsPerS}`);
   for (const s of sources) hash.update(`\0${s.filename}\0`).update(s.code);
   if (bundle) hash.update(`\0bundle\0${bundle.info.dir}\0`).update(JSON.stringify(cm));
@@ -212,6 +215,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     allowWasm,
     logLinesPerS,
     eventsPerS,
+    kvQuota,
     configDataJson,
     bundleHash: createHash('md5').update(def.custom_middleware_bundle ?? '').digest('hex'),
     bundle: bundle?.info,

@@ -64,6 +64,9 @@ export const GatewayConfigSchema = Type.Object({
     events_per_s: Type.Number({ minimum: 0, default: 10000 }),
     /** How often an API whose output was dropped gets its one summary warning. */
     output_report_interval_s: Type.Number({ exclusiveMinimum: 0, default: 10 }),
+    /** isogate.kv quota per API (per API: `limits.kv_max_keys`, `limits.kv_max_bytes`). */
+    kv_max_keys: Type.Integer({ minimum: 0, default: 1000 }),
+    kv_max_bytes: Type.Integer({ minimum: 0, default: 1 * MiB }),
   }, { default: {} }),
   auth_cache: Type.Object({
     max_entries: Type.Integer({ minimum: 1, default: 10000 }),

@@ -5,6 +5,8 @@
 import { writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { IsolateDispatcher, MiddlewareSourceError } from '../coprocess/drivers/isolate';
+import { storageHostFunctions } from '../coprocess/drivers/isolate/storage-host';
+import { MemoryKvStore } from '../storage/kv';
 import { REPORT_FD, type ValidationJob, type ValidationReport } from './validation-protocol';
 
 function report(message: ValidationReport): void {
@@ -14,7 +16,12 @@ function report(message: ValidationReport): void {
 
 async function run(job: ValidationJob): Promise<void> {
   try {
-    await IsolateDispatcher.validate({ ...job.options, onTopLevel: (file) => report({ id: job.id, file }) });
+    // Top-level code may use plugin storage: here it gets an empty scratch store of the same
+    // quota, never the gateway's (a rejected upload must not leave data behind).
+    const { apiId, orgId = '', kvQuota = { maxKeys: 1000, maxBytes: 1024 * 1024 } } = job.options;
+    const scratch = new MemoryKvStore({ sweepIntervalMs: 0 });
+    const hostFunctions = storageHostFunctions(scratch, { apiId, orgId, kvQuota });
+    await IsolateDispatcher.validate({ ...job.options, hostFunctions, onTopLevel: (file) => report({ id: job.id, file }) }).finally(() => scratch.close());
     report({ id: job.id, ok: true });
   } catch (err) {
     const e = err as MiddlewareSourceError;

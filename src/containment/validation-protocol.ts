@@ -18,6 +18,7 @@ export interface ValidationOptions {
   allowWasm?: boolean;
   logLinesPerS?: number;
   eventsPerS?: number;
+  kvQuota?: { maxKeys: number; maxBytes: number };
 }
 
 export interface ValidationJob {

@@ -17,6 +17,7 @@ import { logger } from '../log/logger';
 import { type ClusterBus, Commands, startClusterBus } from '../cluster/index';
 import { connectSessionStore, createSessionStore } from '../storage/index';
 import type { SessionStore } from '../storage/session-store';
+import { type KvStore, kvStoreFor } from '../storage/kv';
 import { ApiRuntime } from './api-runtime';
 import { buildApiRuntime, type GatewayServices } from './build-runtime';
 import { GatewayError, Messages } from '../pipeline/errors';
@@ -65,6 +66,8 @@ export class Gateway {
   readonly authCache: AuthCache;
   readonly drivers: Drivers;
   readonly limiter: SessionLimiter;
+  /** Plugin data (isogate.kv, TykStorage*, store_data): lives as long as the gateway, not an API version. */
+  readonly kv: KvStore;
   private table = new RouteTable<ApiRuntime>([]);
   private readonly runtimes = new Map<string, ApiRuntime>();
   /** What the last reload could not load or build (and bundles that failed since). */
@@ -116,10 +119,12 @@ export class Gateway {
     }
     this.observers = { accessLog: accessLogFor(config), generateTrace: config.trace_context.generate };
     setRequestTiming(this.metrics !== undefined || this.observers.accessLog !== undefined);
+    this.kv = kvStoreFor(this.rawStore);
     this.drivers = new Drivers({
       metrics: this.metrics,
       config,
       events: this.events,
+      kv: this.kv,
       // Tyk JSVM natives use the same store and counters as /tyk/keys.
       sessions: { store: this.store, orgForApi: (apiId) => this.getApi(apiId)?.spec.orgId, onKeyChanged: (storedKey) => this.keyChanged(storedKey) },
     });
@@ -563,6 +568,7 @@ export class Gateway {
     await this.limiter.flush();
     this.limiter.close();
     await this.drivers.close();
+    await this.kv.close();
     await this.store.close();
     closeUpstreamAgents();
   }

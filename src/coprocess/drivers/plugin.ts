@@ -3,6 +3,7 @@ import type { GatewayConfig } from '../../config/gateway-config';
 import type { EventSink } from '../../events/event';
 import type { Step } from '../../pipeline/request-state';
 import type { KeyDataServices } from './jsvm/key-data';
+import type { KvStore } from '../../storage/kv';
 import type { Dispatcher } from '../dispatcher';
 import type { SessionExchange } from '../hook-step';
 import type { AuthCheckDeps } from '../auth-check-step';
@@ -16,6 +17,8 @@ export interface DriverHost {
   sessions?: KeyDataServices;
   /** Per-API recorders (src/metrics); unset with enable_metrics off. */
   metrics?: { forApi(apiId: string): ApiMetrics };
+  /** The gateway's plugin data store (isogate.kv, TykStorage*, store_data): outlives reloads. */
+  kv: KvStore;
 }
 
 /**

@@ -3,7 +3,7 @@ import { entryTag, type RecordSlot, recordSlot } from '../../../containment/entr
 import { middlewareFingerprint } from '../../../containment/fingerprint';
 import { createIsolate, releaseIsolate } from './live-isolates';
 import { writeRawLine } from '../../../log/raw-line';
-import { BOOT_GLOBALS, ENTRIES_GLOBAL, type BatchReport, type BootConfig, type GuestEntries, type GuestLogLevel } from '../../../protocol/isolate';
+import { BATCH_COUNT_BYTES, BOOT_GLOBALS, ENTRIES_GLOBAL, type BatchReport, type BootConfig, type GuestEntries, type GuestLogLevel } from '../../../protocol/isolate';
 import { startWindowMs, withDeadline } from './deadline';
 import { HostCalls } from './host-calls';
 import { loadGuestSources } from './guest-sources';
@@ -165,8 +165,18 @@ export class IsolateSlot {
 
       // Top-level middleware code may call the host too, within the startup budget.
       hostCalls?.begin(options.startupTimeoutMs);
-      if (loadSources.typeof === 'function') await loadGuestSources(loadSources, options.sources, options.startupTimeoutMs, options.onTopLevel);
-      else await new MiddlewareLoader(isolate, context, options.sources, registerModule, options.startupTimeoutMs, options.onTopLevel).loadAll();
+      // A module's top-level await may wait for a timer: timers fire at the start of an entry, so
+      // while the files load, a wake-up enters with an empty batch (the dispatcher takes the wake
+      // sink over once the slot serves).
+      wakeSink.wake = () => {
+        void entries.run.apply(undefined, [new ArrayBuffer(BATCH_COUNT_BYTES), 0], { arguments: { copy: true }, result: { copy: true }, timeout: options.startupTimeoutMs }).catch(() => undefined);
+      };
+      try {
+        if (loadSources.typeof === 'function') await loadGuestSources(loadSources, options.sources, options.startupTimeoutMs, options.onTopLevel);
+        else await new MiddlewareLoader(isolate, context, options.sources, registerModule, options.startupTimeoutMs, options.onTopLevel).loadAll();
+      } finally {
+        wakeSink.wake = NO_WAKE;
+      }
       loadSources.release();
       registerModule.release();
       entriesRef.release();

@@ -1,8 +1,17 @@
 import { posix } from 'node:path';
-import type ivm from 'isolated-vm';
+import ivm from 'isolated-vm';
+import { importTarget, missingImport } from './import-specifier';
 import type { IsolateSource } from './options';
 import { MiddlewareSourceError, sourceErrorFrom } from './source-error';
 import { withDeadline } from './deadline';
+
+/**
+ * Global the load wrappers call once their module's evaluation, top-level awaits included, is
+ * done (see `evaluate`). Present only while files load.
+ */
+const LOADED_GLOBAL = '__isogateModuleLoaded';
+/** The specifier a load wrapper imports its module by (never a file name: those are absolute). */
+const WRAPPED = 'isogate:wrapped';
 
 /** Syntax V8 rejects in a classic script but accepts in a module. */
 const MODULE_SYNTAX = /\bimport\b|\bexport\b/;
@@ -27,6 +36,11 @@ export class MiddlewareLoader {
   private readonly files = new Map<string, Loaded>();
   private readonly byModule = new Map<ivm.Module, Loaded>();
   private readonly registered = new Set<ivm.Module>();
+  /** Load wrapper → the module it evaluates. */
+  private readonly wrapped = new Map<ivm.Module, ivm.Module>();
+  /** Wrapper id → resolve of the wait for it (the wrapper ran: its module finished). */
+  private readonly waiting = new Map<number, () => void>();
+  private wrappers = 0;
 
   constructor(
     private readonly isolate: ivm.Isolate,
@@ -48,9 +62,12 @@ export class MiddlewareLoader {
   }
 
   async loadAll(): Promise<void> {
+    const loadedCallback = new ivm.Callback((id: unknown) => this.waiting.get(Number(id))?.(), { ignored: true });
     try {
+      await this.context.global.set(LOADED_GLOBAL, loadedCallback);
       for (const loaded of this.files.values()) await this.load(loaded);
     } finally {
+      await this.context.global.delete(LOADED_GLOBAL).catch(() => undefined);
       this.release();
     }
   }
@@ -67,14 +84,52 @@ export class MiddlewareLoader {
       }
       return;
     }
+    let namespace: ivm.Reference;
     try {
       await module.instantiate(this.context, (specifier, referrer) => this.resolve(specifier, referrer));
-      await withDeadline(module.evaluate({ timeout: this.timeoutMs }), this.timeoutMs, `${filename}: top-level code`);
+      namespace = await this.evaluate(module, filename);
     } catch (err) {
       if (err instanceof MiddlewareSourceError) throw err;
       throw sourceErrorFrom(err, filename, 'run');
     }
-    await this.register(module);
+    try {
+      await this.register(module, namespace);
+    } finally {
+      namespace.release();
+    }
+  }
+
+  /**
+   * Run a module's top-level code, top-level `await`s included, within the startup budget.
+   * ivm's evaluate returns once the code is suspended on an await that microtasks cannot settle
+   * (a host call still in flight, a timer), without saying so. So a small wrapper module that
+   * imports it is evaluated instead: V8 runs the wrapper's body only after the module (and its
+   * imports) finished, and the body tells the host. No word within the budget: a load error
+   * naming the file; a rejection that happens during the call is thrown by evaluate itself.
+   */
+  private async evaluate(module: ivm.Module, filename: string): Promise<ivm.Reference> {
+    const started = Date.now();
+    const id = ++this.wrappers;
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    this.waiting.set(id, done);
+    // It also hands out the module's namespace: ivm gives `namespace` only for a module it
+    // evaluated itself, and a module imported by another file was evaluated by V8 as a dependency.
+    const wrapper = await this.isolate.compileModule(`import * as ns from ${JSON.stringify(WRAPPED)};\nexport { ns };\nglobalThis.${LOADED_GLOBAL}(${id});\n`, { filename: `${filename} (load)` });
+    this.wrapped.set(wrapper, module);
+    try {
+      await wrapper.instantiate(this.context, (specifier, referrer) => this.resolve(specifier, referrer));
+      await withDeadline(wrapper.evaluate({ timeout: this.timeoutMs }), this.timeoutMs, `${filename}: top-level code`);
+      const left = this.timeoutMs - (Date.now() - started);
+      await withDeadline(finished, Math.max(1, left), 'wait').catch(() => {
+        throw new MiddlewareSourceError(`${filename}: failed while loading: its top-level await did not finish within the startup budget of ${this.timeoutMs} ms (or rejected later)`, filename);
+      });
+      return await wrapper.namespace.get('ns', { reference: true });
+    } finally {
+      this.waiting.delete(id);
+      this.wrapped.delete(wrapper);
+      wrapper.release();
+    }
   }
 
   /** Compile a file once; returns its Module, or undefined for a classic script. */
@@ -112,23 +167,23 @@ export class MiddlewareLoader {
   }
 
   private async resolve(specifier: string, referrer: ivm.Module): Promise<ivm.Module> {
-    const from = this.byModule.get(referrer)?.source.filename ?? '';
-    const target = key(specifier.startsWith('.') ? posix.join(posix.dirname(key(from)), specifier) : specifier);
+    const wrapped = this.wrapped.get(referrer);
+    if (wrapped && specifier === WRAPPED) return wrapped;
+    const source = this.byModule.get(referrer)?.source;
+    const from = source?.filename ?? '';
+    const code = source?.code ?? '';
+    const target = importTarget(from, code, specifier, key);
     const loaded = this.files.get(target);
-    if (!loaded) {
-      throw new MiddlewareSourceError(`${from}: cannot import "${specifier}": only this API's own middleware files can be imported`, from);
-    }
+    if (!loaded) throw missingImport(from, code, specifier, `${target} is not one of this API's middleware files`);
     const module = await this.compile(loaded);
-    if (!module) {
-      throw new MiddlewareSourceError(`${from}: cannot import "${specifier}": ${loaded.source.filename} is a classic script, not a module`, from);
-    }
+    if (!module) throw missingImport(from, code, specifier, `${loaded.source.filename} is a classic script, not a module`);
     return module;
   }
 
-  private async register(module: ivm.Module): Promise<void> {
+  private async register(module: ivm.Module, namespace: ivm.Reference): Promise<void> {
     if (this.registered.has(module)) return;
     this.registered.add(module);
-    await this.registerModule.apply(undefined, [module.namespace.derefInto()], { timeout: this.timeoutMs });
+    await this.registerModule.apply(undefined, [namespace.derefInto()], { timeout: this.timeoutMs });
   }
 
   /** Compiled scripts and modules are not needed once run: exports live on in the runtime. */

@@ -26,6 +26,8 @@ export interface IsolateDispatcherOptions {
   logLinesPerS?: number;
   /** `TykTriggerEvent` calls per second that leave the isolate; beyond it counted and dropped. Default 10000. */
   eventsPerS?: number;
+  /** The API's isogate.kv quota; only the validation child reads it (its storage is a scratch one). */
+  kvQuota?: { maxKeys: number; maxBytes: number };
   /** Budget of one hook or event call. Default 1000. */
   hookTimeoutMs?: number;
   /** Budget for running the runtime and the middleware's top-level code. Default max(2000, hookTimeoutMs). */

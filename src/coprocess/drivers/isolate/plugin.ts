@@ -8,6 +8,7 @@ import type { ValidationOptions } from '../../../containment/validation-protocol
 import { IsolateDispatcher } from './isolate-dispatcher';
 import type { IsolateDispatcherOptions } from './options';
 import { ensureOutputDropReports } from './output-meter';
+import { storageHostFunctions } from './storage-host';
 import type { SandboxRuntime } from './runtime-script';
 
 /** Hook function names an API's custom_middleware refers to: each must be a function in its isolate. */
@@ -46,9 +47,11 @@ export async function createApiIsolate(spec: ApiSpec, host: DriverHost, generati
     allowWasm: spec.allowWasm,
     logLinesPerS: spec.logLinesPerS,
     eventsPerS: spec.eventsPerS,
+    kvQuota: spec.kvQuota,
     mode: guest?.mode ?? 'coprocess',
     runtime: guest?.runtime,
-    hostFunctions: guest?.hostFunctions,
+    // Plugin storage outlives the isolate (host.kv is the gateway's): rebuilds and reloads keep it.
+    hostFunctions: { ...storageHostFunctions(host.kv, spec), ...guest?.hostFunctions },
     generation,
     logger: logger.child({ api_id: spec.apiId }),
     onEvent: (name: string, payload: string) => host.events.fire({ type: name, apiId: spec.apiId, orgId: spec.orgId, meta: { Message: payload } }),
@@ -62,11 +65,11 @@ export async function createApiIsolate(spec: ApiSpec, host: DriverHost, generati
 
 /** What the validation child needs: everything but functions and the logger (host functions stay in the worker). */
 function validationOptions(o: IsolateDispatcherOptions): ValidationOptions {
-  const { apiId, orgId, hookNames: names, memoryLimitMb, hookTimeoutMs, mode, allowWasm, logLinesPerS, eventsPerS } = o;
+  const { apiId, orgId, hookNames: names, memoryLimitMb, hookTimeoutMs, mode, allowWasm, logLinesPerS, eventsPerS, kvQuota } = o;
   // The child validates one API and exits when idle: warming a code cache would cost more there
   // than the compile it saves.
   const runtime = o.runtime && { file: o.runtime.file };
-  return { apiId, orgId, sources: o.sources.map((s) => ({ filename: s.filename, code: s.code })), hookNames: names && [...names], memoryLimitMb, hookTimeoutMs, mode, runtime, allowWasm, logLinesPerS, eventsPerS };
+  return { apiId, orgId, sources: o.sources.map((s) => ({ filename: s.filename, code: s.code })), hookNames: names && [...names], memoryLimitMb, hookTimeoutMs, mode, runtime, allowWasm, logLinesPerS, eventsPerS, kvQuota };
 }
 
 /**

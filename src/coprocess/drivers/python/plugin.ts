@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiSpec } from '../../../config/api-spec';
 import { logger } from '../../../log/logger';
-import { type PluginDataStore, pluginDataStoreFor } from '../../../storage/plugin-data-store';
+import { type PluginDataStore, pluginDataStore } from '../../../storage/plugin-data-store';
 import type { DriverPlugin } from '../plugin';
 import { GatewayCalls } from './gateway-calls';
 import type { HostInit } from './host-process';
@@ -60,7 +60,7 @@ export const pythonDriver: DriverPlugin = {
         const interpreter = await interpreters.get();
         // mkdtemp makes it 0700: no other user can reach the plugin sockets.
         socketDir ??= mkdtempSync(join(tmpdir(), 'isogate-py-'));
-        data ??= pluginDataStoreFor(host.sessions?.store);
+        data ??= pluginDataStore(host.kv);
         const dir = socketDir;
         const log = logger.child({ api_id: spec.apiId, component: 'python' });
         const calls = new GatewayCalls({
