@@ -12,6 +12,9 @@ type HostWake = () => void;
 interface HostCallRef {
   applySyncPromise(receiver: undefined, args: [string, unknown[]], options: { arguments: { copy: true } }): unknown;
 }
+interface HostCallAsyncRef {
+  apply(receiver: undefined, args: [string, unknown[]], options: { arguments: { copy: true }; result: { promise: true; copy: true } }): Promise<unknown>;
+}
 
 function take<T>(name: string): T | undefined {
   const g = globalThis as Record<string, unknown>;
@@ -24,6 +27,7 @@ const hostLog = take<HostLog>(BOOT_GLOBALS.log);
 const hostEmit = take<HostEmit>(BOOT_GLOBALS.emit);
 const bootConfig = take<BootConfig>(BOOT_GLOBALS.config);
 const hostCall = take<HostCallRef>(BOOT_GLOBALS.call);
+const hostCallAsync = take<HostCallAsyncRef>(BOOT_GLOBALS.callAsync);
 const hostWake = take<HostWake>(BOOT_GLOBALS.wake);
 const meter = take<SharedArrayBuffer>(BOOT_GLOBALS.meter);
 const clock = take<SharedArrayBuffer>(BOOT_GLOBALS.clock);
@@ -68,4 +72,15 @@ export function sendWake(): void {
 export function callHost(name: string, args: unknown[]): unknown {
   if (!hostCall) throw new Error(`host function "${name}" is not available in this isolate`);
   return hostCall.applySyncPromise(undefined, [name, args], { arguments: { copy: true } });
+}
+
+/**
+ * Call a host function asynchronously: the guest keeps running (its other calls, its other
+ * awaits) while the host works; the promise settles in a task of its own, and the batch runner
+ * reports the hook that awaited it (sandbox/batch.ts, parked calls). The answer is copied in:
+ * objects and Uint8Arrays arrive whole. A host failure rejects with an Error of the same message.
+ */
+export function callHostAsync(name: string, args: unknown[]): Promise<unknown> {
+  if (!hostCallAsync) return Promise.reject(new Error(`host function "${name}" is not available in this isolate`));
+  return hostCallAsync.apply(undefined, [name, args], { arguments: { copy: true }, result: { promise: true, copy: true } });
 }

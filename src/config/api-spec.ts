@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type ApiDefinition, ApiDefinitionSchema, type CustomMiddleware, type HookKind, type IdExtractorConfig, type MiddlewareDefinition } from './api-definition';
 import type { BundleInfo, ResolvedBundle } from './bundle-resolver';
 import { ConfigError } from './config-error';
+import { AllowListError, HttpAllowList } from '../net/allow-list';
 import type { GatewayConfig } from './gateway-config';
 import { apiIdProblem } from './safe-names';
 import { compileSchema } from './schema-validator';
@@ -40,6 +41,8 @@ export interface ApiSpec {
   readonly hookTimeoutMs: number;
   /** `limits.allow_wasm`, else `isolate_options.allow_wasm`. */
   readonly allowWasm: boolean;
+  /** What the API's plugins may reach over the network (src/net/). */
+  readonly net: ApiNetSpec;
   /** Guest output budgets: `limits.*`, else `isolate_options.*`. */
   readonly logLinesPerS: number;
   readonly eventsPerS: number;
@@ -57,6 +60,41 @@ export interface ApiSpec {
   readonly sources: MiddlewareSource[];
   /** Content hash of definition + sources + limits: a reload rebuilds only APIs whose hash changed. */
   readonly contentHash: string;
+}
+
+/** An API's network permissions and caps (src/net/access.ts), resolved once at load. */
+export interface ApiNetSpec {
+  /** allow_net entries, already checked (src/net/allow-list.ts). */
+  readonly allow: readonly string[];
+  /** The key those entries came from, in messages: the one a user edits to allow a host. */
+  readonly allowKey: string;
+  readonly maxResponseBytes: number;
+  readonly maxConcurrent: number;
+}
+
+/**
+ * `limits.allow_net`, else the gateway's default: for Tyk JSVM plugins `jsvm_http_allow` (the
+ * older name of the same list, kept so existing configs work), else `isolate_options.allow_net`.
+ */
+function netSpec(limits: NonNullable<CustomMiddleware['limits']>, config: GatewayConfig, jsvm: boolean, where: string, apiId: string): ApiNetSpec {
+  const own = `custom_middleware.limits.allow_net of API "${apiId}"`;
+  const gatewayKey = jsvm && config.jsvm_http_allow ? 'jsvm_http_allow' : 'isolate_options.allow_net';
+  const gatewayList = jsvm && config.jsvm_http_allow ? config.jsvm_http_allow : config.isolate_options.allow_net;
+  const allow = limits.allow_net ?? gatewayList ?? [];
+  if (limits.allow_net) {
+    try {
+      HttpAllowList.parse(limits.allow_net);
+    } catch (err) {
+      if (err instanceof AllowListError) throw new ConfigError(`${where}: custom_middleware.limits.allow_net[${err.index}]: ${err.message}`);
+      throw err;
+    }
+  }
+  return {
+    allow,
+    allowKey: limits.allow_net ? own : `${own} (or the gateway's ${gatewayKey} for every API)`,
+    maxResponseBytes: limits.net_max_response_bytes ?? config.isolate_options.net_max_response_bytes,
+    maxConcurrent: limits.net_max_concurrent ?? config.isolate_options.net_max_concurrent,
+  };
 }
 
 const validateDefinition = compileSchema<ApiDefinition>(ApiDefinitionSchema);
@@ -181,7 +219,8 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
   const allowWasm = limits.allow_wasm ?? config.isolate_options.allow_wasm;
   const logLinesPerS = limits.log_lines_per_s ?? config.isolate_options.log_lines_per_s;
   const eventsPerS = limits.events_per_s ?? config.isolate_options.events_per_s;
-  const hash = createHash('sha256').update(JSON.stringify(def)).update(`\0${memoryLimitMb}\0${hookTimeoutMs}\0${allowWasm}\0${logLinesPerS}\0${eventsPerS}`);
+  const net = netSpec(limits, config, jsvm, where, def.api_id);
+  const hash = createHash('sha256').update(JSON.stringify(def)).update(`\0${memoryLimitMb}\0${hookTimeoutMs}\0${allowWasm}\0${logLinesPerS}\0${eventsPerS}\0${JSON.stringify(net)}`);
   for (const s of sources) hash.update(`\0${s.filename}\0`).update(s.code);
   if (bundle) hash.update(`\0bundle\0${bundle.info.dir}\0`).update(JSON.stringify(cm));
   return {
@@ -204,6 +243,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     memoryLimitMb,
     hookTimeoutMs,
     allowWasm,
+    net,
     logLinesPerS,
     eventsPerS,
     configDataJson,

@@ -21,6 +21,7 @@ export const JSVM_METADATA = {
 /** Names of the host functions a JSVM isolate may call (sandbox/jsvm/globals.ts). */
 export const JSVM_HOST_FUNCTIONS = {
   httpRequest: 'TykMakeHttpRequest',
+  batchRequest: 'TykBatchRequest',
   getKeyData: 'TykGetKeyData',
   setKeyData: 'TykSetKeyData',
 } as const;

@@ -121,7 +121,10 @@ export class IsolateSlot {
       await global.set(BOOT_GLOBALS.log, bindings.log);
       await global.set(BOOT_GLOBALS.emit, bindings.emit);
       await global.set(BOOT_GLOBALS.wake, bindings.wake);
-      if (hostCalls) await global.set(BOOT_GLOBALS.call, hostCalls.reference);
+      if (hostCalls) {
+        await global.set(BOOT_GLOBALS.call, hostCalls.reference);
+        await global.set(BOOT_GLOBALS.callAsync, hostCalls.asyncReference);
+      }
 
       const runtime = await compileRuntime(isolate, options.runtime);
       try {

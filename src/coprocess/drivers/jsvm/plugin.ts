@@ -1,4 +1,5 @@
-import { HttpAllowList } from '../../../config/host-allow-list';
+import { logger } from '../../../log/logger';
+import { netAccessFor } from '../../../net/host-functions';
 import { Messages } from '../../../pipeline/errors';
 import { createApiIsolate } from '../isolate/plugin';
 import type { DriverPlugin } from '../plugin';
@@ -14,8 +15,7 @@ export const jsvmDriver: DriverPlugin = {
   names: ['otto', 'javascript'],
   needsSources: true,
   open(host) {
-    // One allow-list for every JSVM isolate, parsed once (the config loader already validated it).
-    const deps = { config: host.config, allow: HttpAllowList.parse(host.config.jsvm_http_allow), sessions: host.sessions };
+    const deps = { config: host.config, sessions: host.sessions };
     return {
       validate(spec) {
         if (!host.config.enable_jsvm) {
@@ -23,7 +23,12 @@ export const jsvmDriver: DriverPlugin = {
         }
       },
       // Natives per API: the key store sees the calling API's org (key-data.ts), never what the plugin claims.
-      create: (spec, generation) => createApiIsolate(spec, host, generation, { mode: 'jsvm', hostFunctions: jsvmHostFunctions(deps, { apiId: spec.apiId, orgId: spec.orgId }) }),
+      // The network through the one layer, under the API's allow_net (jsvm_http_allow: src/config/api-spec.ts).
+      create: (spec, generation) => {
+        const log = logger.child({ api_id: spec.apiId });
+        const functions = jsvmHostFunctions(deps, { apiId: spec.apiId, orgId: spec.orgId }, netAccessFor(spec.net), (message) => log.error({ source: 'middleware' }, message));
+        return createApiIsolate(spec, host, generation, { mode: 'jsvm', hostFunctions: functions });
+      },
       steps: {
         failureMessage: Messages.jsvmError,
         sessionExchange: (spec) => {

@@ -1,0 +1,33 @@
+import type { HostFunctions } from '../coprocess/drivers/isolate/host-calls';
+import { type FetchAnswer, NET_HOST_FUNCTIONS } from '../protocol/net';
+import type { ApiNetSpec } from '../config/api-spec';
+import { NetAccess } from './access';
+import { HttpAllowList } from './allow-list';
+import { NetError } from './errors';
+import { netFetch } from './fetch';
+
+/** An API's NetAccess from its spec: one per API build, so its concurrency cap spans its isolates. */
+export function netAccessFor(net: ApiNetSpec): NetAccess {
+  return new NetAccess({ allow: HttpAllowList.parse(net.allow), allowKey: net.allowKey, maxResponseBytes: net.maxResponseBytes, maxConcurrent: net.maxConcurrent });
+}
+
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/** The host side of `fetch` in an isolate (sandbox/globals/fetch/fetch.ts). Never throws: failures are answers. */
+export function netHostFunctions(access: NetAccess): HostFunctions {
+  return {
+    [NET_HOST_FUNCTIONS.fetch]: async ([call], { signal }): Promise<FetchAnswer> => {
+      try {
+        const c = (call ?? {}) as Record<string, unknown>;
+        const headers = Array.isArray(c.headers) ? (c.headers as unknown[]).map((p) => (Array.isArray(p) ? [String(p[0]), String(p[1])] as const : ['', ''] as const)) : [];
+        const body = c.body instanceof Uint8Array ? c.body : undefined;
+        const redirect = c.redirect === 'manual' || c.redirect === 'error' ? c.redirect : 'follow';
+        const r = await netFetch(access, { method: text(c.method), url: text(c.url), headers, body, redirect }, signal);
+        return { ok: true, status: r.status, statusText: r.statusText, url: r.url, redirected: r.redirected, headers: r.headers, body: r.body };
+      } catch (err) {
+        const e = err instanceof NetError ? err : new NetError('TypeError', err instanceof Error ? err.message : String(err));
+        return { ok: false, name: e.kind, message: e.message };
+      }
+    },
+  };
+}
