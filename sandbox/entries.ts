@@ -11,7 +11,7 @@ import { decodeObject, encodeObject, type DecodedObject } from './wire/codec';
 function reasonOf(error: unknown, fallback: GuestFailureReason): GuestFailureReason {
   if (error instanceof BadResultError) return 'bad_result';
   // Typed-array allocations over the isolate's limit fail catchably; treat like exhaustion so the
-  // host replaces the isolate (ISOLATED-VM-NOTES §A3).
+  // host replaces the isolate.
   if (error instanceof RangeError && /allocation failed/i.test(error.message)) return 'memory';
   return fallback;
 }

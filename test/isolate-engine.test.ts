@@ -333,7 +333,7 @@ describe('isolate engine', function () {
     });
 
     it('aborts the process on a fatal V8 out-of-memory, after logging it (the supervisor restarts it)', async () => {
-      // One huge allocation is fatal for V8 itself; ivm cannot contain it (ISOLATED-VM-NOTES §A3).
+      // One huge allocation is fatal for V8 itself; isolated-vm cannot contain it.
       const script = `
         const { IsolateDispatcher } = require(${JSON.stringify(require.resolve('../src/coprocess/drivers/isolate'))});
         const d = new IsolateDispatcher({ apiId: 'doomed', sources: [{ filename: 'mw.js', code: 'function Huge() { return Array(1e9).fill(0).length; }' }], memoryLimitMb: 16, hookTimeoutMs: 20000 });

@@ -3,7 +3,7 @@
 
 export const AUTH_TOKEN = 'bench-token';
 
-/** Isolate-driver hooks (classic script; coprocess Object semantics, CONTRACT §4). */
+/** Isolate-driver hooks (classic script; coprocess Object semantics). */
 export const ISOLATE_PLUGIN = `
 function benchPre(request) {
   request.set_headers['X-Bench'] = '1';

@@ -96,8 +96,8 @@ bareContext.release();
 bare.dispose();
 
 // What-if, measured rather than guessed: the same runtime and hook in an isolate built by the
-// driver's own IsolateSlot, entered with applySync instead of async apply (ISOLATED-VM-NOTES
-// §C.3 weighs the trade-off: sync calls block the event loop for the hook's duration).
+// driver's own IsolateSlot, entered with applySync instead of async apply (the trade-off: sync calls block the
+// event loop for the hook's duration, which is why the driver never uses them).
 // It reaches into the slot's entry Reference; if the driver's internals move, the what-if is
 // reported as unavailable instead of failing the bench.
 async function syncWhatIf() {

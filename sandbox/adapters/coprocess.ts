@@ -1,4 +1,4 @@
-// The isolate driver's calling convention (CONTRACT §4), modelled on Tyk's Python plugins:
+// The isolate driver's calling convention, modelled on Tyk's Python plugins:
 //   pre / post_key_auth / post / auth_check: fn(request, session, metadata, spec)
 //   response:                                fn(request, response, session, metadata, spec)
 // Changes made in place are kept; a returned `{ request, session, metadata }` (or, for response

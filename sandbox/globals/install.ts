@@ -1,4 +1,4 @@
-// The globals middleware can use (CONTRACT §4): log, console.*, b64enc/b64dec (plus Tyk's raw
+// The globals middleware can use: log, console.*, b64enc/b64dec (plus Tyk's raw
 // variants), TykTriggerEvent. Everything Node-like is absent by construction: a fresh V8 context
 // has no require/process, and nothing here adds them.
 import type { GuestLogLevel } from '../../src/protocol/isolate';
@@ -30,7 +30,7 @@ function consoleMethod(level: GuestLogLevel) {
 
 export function installGlobals(): void {
   // Atomics.waitAsync with a timeout aborts the whole Node process under isolated-vm 5.0.4
-  // ("terminate called without an active exception", test/isolate-batching.test.js), and
+  // ("terminate called without an active exception", test/isolate-batching.test.ts), and
   // nothing a hook does needs it.
   delete (Atomics as { waitAsync?: unknown }).waitAsync;
   define('log', (message: unknown) => sendLog('info', [message]));

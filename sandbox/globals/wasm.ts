@@ -1,4 +1,4 @@
-// WebAssembly inside an API's isolate (CONTRACT §8: `allow_wasm`, off by default).
+// WebAssembly inside an API's isolate (`allow_wasm`, off by default).
 //
 // Off: the `WebAssembly` global is deleted before any user code runs. It is V8's only way in:
 // every Wasm object (Module, Instance, Memory, Table, …) is made through that namespace, the

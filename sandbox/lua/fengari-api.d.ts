@@ -131,7 +131,7 @@ declare module 'fengari/src/ldblib.js' {
 }
 
 // fengari internals that tables.ts uses to build and read tables without the stack API (see
-// there for why). fengari is pinned by package-lock.json; test/lua-*.test.js cover these paths.
+// there for why). fengari is pinned by package-lock.json; test/lua-*.test.ts cover these paths.
 declare module 'fengari/src/defs.js' {
   export const constant_types: {
     readonly LUA_TNIL: number;

@@ -1,6 +1,6 @@
 // The shape of Tyk's coprocess messages as the normaliser needs it: which fields are maps,
 // lists, bytes, numbers. pbjs static code carries no reflection data, so the table is written
-// out here; test/proto-compat.test.js checks it field by field against a reflection load of
+// out here; test/proto-compat.test.ts checks it field by field against a reflection load of
 // proto/ so it cannot drift from the wire format.
 
 export type ScalarKind = 'string' | 'bytes' | 'bool' | 'int32' | 'int64' | 'double' | 'enum';

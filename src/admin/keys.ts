@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type Response, Router } from 'express';
 import { hashKey, storageKey } from '../auth/key-hash';
 import { candidateKeyNames, newKeyName } from '../auth/key-names';
-import { applyKeyWrite, positive } from '../auth/key-update';
+import { applyKeyWrite } from '../auth/key-update';
+import { positiveOrZero } from '../util/numbers';
 import type { SessionState } from '../pipeline/session';
 import { validateSessionBody } from '../auth/session-validate';
 import type { GatewayConfig } from '../config/gateway-config';
@@ -43,7 +44,7 @@ const BODY_LIMIT = '5mb';
 export function createKeysRouter(options: KeysRouterOptions): Router {
   const { store, config, events } = options;
   const now = options.now ?? Date.now;
-  const lifetime = options.sessionLifetime ?? ((s: SessionState) => positive(s.session_lifetime));
+  const lifetime = options.sessionLifetime ?? ((s: SessionState) => positiveOrZero(s.session_lifetime));
   const router = Router();
   // body-parser skips a body that an outer parser already read, so this only acts standalone.
   const json = express.json({ limit: BODY_LIMIT, strict: false, type: () => true });

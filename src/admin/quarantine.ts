@@ -5,7 +5,7 @@ import type { Gateway } from '../gateway/gateway';
 import { sendError, sendJson } from './respond';
 
 /**
- * `DELETE /tyk/apis/{api_id}/quarantine` (our extension, CONTRACT §8): an operator lets an API
+ * `DELETE /tyk/apis/{api_id}/quarantine` (our extension): an operator lets an API
  * whose middleware aborted a worker run its code again. The API is rebuilt from its current
  * files (new code is tried in the validation child first); if that fails, it stays quarantined.
  * `GET` shows the entry.

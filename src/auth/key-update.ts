@@ -1,4 +1,5 @@
 import type { SessionState } from '../pipeline/session';
+import { positiveOrZero } from '../util/numbers';
 
 // Tyk's rules for writing a key, in one place for every writer outside the request path: the
 // management API (POST/PUT /tyk/keys) and a JSVM plugin's TykSetKeyData.
@@ -25,7 +26,7 @@ export function applyKeyWrite(next: SessionState, prev: SessionState | undefined
     next.date_created = new Date(write.nowMs).toISOString();
     next.last_updated = String(nowSec);
     if (next.quota_remaining === undefined) next.quota_remaining = next.quota_max ?? 0;
-    next.quota_renews = nowSec + positive(next.quota_renewal_rate);
+    next.quota_renews = nowSec + positiveOrZero(next.quota_renewal_rate);
     return;
   }
   if (prev.date_created !== undefined) next.date_created = prev.date_created;
@@ -36,7 +37,7 @@ export function applyKeyWrite(next: SessionState, prev: SessionState | undefined
   } else {
     next.last_updated = String(nowSec);
     next.quota_remaining = next.quota_max ?? 0;
-    next.quota_renews = nowSec + positive(next.quota_renewal_rate);
+    next.quota_renews = nowSec + positiveOrZero(next.quota_renewal_rate);
   }
   if (typeof next.expires === 'number' && next.expires > 1 && next.expires < nowSec) next.expires = prev.expires ?? 0;
   if (!next.basic_auth_data?.password && prev.basic_auth_data?.password) next.basic_auth_data = prev.basic_auth_data;
@@ -47,7 +48,3 @@ function copyField(next: SessionState, prev: SessionState, field: keyof SessionS
   else next[field] = prev[field];
 }
 
-/** A positive finite number, else 0 (TTLs, renewal rates). */
-export function positive(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
-}

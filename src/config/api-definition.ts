@@ -39,7 +39,7 @@ export type IdExtractorConfig = Static<typeof IdExtractorConfigSchema>;
 export const IsolateLimitsSchema = Type.Object({
   memory_limit_mb: Type.Optional(Type.Integer({ minimum: 8 })),
   hook_timeout_ms: Type.Optional(Type.Integer({ minimum: 1 })),
-  /** WebAssembly in this API's isolate (CONTRACT §8); overrides isolate_options.allow_wasm. */
+  /** WebAssembly in this API's isolate; overrides isolate_options.allow_wasm. */
   allow_wasm: Bool(),
   /** Where this API's plugins may reach (src/net/allow-list.ts); overrides isolate_options.allow_net. */
   allow_net: Type.Optional(Type.Array(Type.String())),

@@ -4,6 +4,7 @@ import type { BundleInfo, ResolvedBundle } from './bundle-resolver';
 import { ConfigError } from './config-error';
 import { AllowListError, HttpAllowList } from '../net/allow-list';
 import type { GatewayConfig } from './gateway-config';
+import type { SourcePolicy } from './middleware-sources';
 import { apiIdProblem } from './safe-names';
 import { compileSchema } from './schema-validator';
 import { normalisePath } from '../pipeline/url';
@@ -186,7 +187,7 @@ function maxBodyBytes(def: ApiDefinition, config: GatewayConfig): number {
   return limits.length > 0 ? Math.min(...limits) : config.isolate_options.max_body_bytes;
 }
 
-export function compileApiSpec(def: ApiDefinition, file: string, config: GatewayConfig, sources: MiddlewareSource[], bundle?: ResolvedBundle): ApiSpec {
+export function compileApiSpec(def: ApiDefinition, file: string, config: GatewayConfig, drivers: SourcePolicy, sources: MiddlewareSource[], bundle?: ResolvedBundle): ApiSpec {
   const where = `${file} (api ${def.api_id})`;
   const cm = effectiveMiddleware(def, bundle);
   let target: URL;
@@ -213,9 +214,8 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
   const configDataJson = !def.config_data_disabled && def.config_data && Object.keys(def.config_data).length > 0
     ? JSON.stringify(def.config_data) : undefined;
   const limits = cm.limits ?? {};
-  const jsvm = driver === 'otto' || driver === 'javascript';
   const memoryLimitMb = limits.memory_limit_mb ?? config.isolate_options.memory_limit_mb;
-  const hookTimeoutMs = limits.hook_timeout_ms ?? (jsvm ? (config.jsvm_timeout > 0 ? config.jsvm_timeout : 5) * 1000 : config.isolate_options.hook_timeout_ms);
+  const hookTimeoutMs = limits.hook_timeout_ms ?? (driver ? drivers.defaultHookTimeoutMs?.(driver, config) : undefined) ?? config.isolate_options.hook_timeout_ms;
   const allowWasm = limits.allow_wasm ?? config.isolate_options.allow_wasm;
   const logLinesPerS = limits.log_lines_per_s ?? config.isolate_options.log_lines_per_s;
   const eventsPerS = limits.events_per_s ?? config.isolate_options.events_per_s;

@@ -60,7 +60,7 @@ export async function buildSpec(def: ApiDefinition, file: string, config: Gatewa
   if (bundles && (await bundles.resolver.needsDownload(def, bundles.upload))) await bundles.resolver.download(def, where);
   const bundle = bundles ? await bundles.resolver.resolve(def, where, drivers, bundles.upload) : undefined;
   const sources = bundle ? bundle.sources : await resolveMiddlewareSources(def, file, config, dirname(config.source), drivers, overlay);
-  return compileApiSpec(def, file, config, sources, bundle);
+  return compileApiSpec(def, file, config, drivers, sources, bundle);
 }
 
 /** An API a file claims: built (`spec`), or waiting for its bundle (`pending`). */

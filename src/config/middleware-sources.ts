@@ -18,6 +18,8 @@ export interface SourcePolicy {
   needsSources(driver: string): boolean;
   /** Which files of the API's folder are this driver's middleware (default MIDDLEWARE_FILE). */
   sourceFiles?(driver: string): RegExp | undefined;
+  /** The driver's hook timeout when the API sets none (default isolate_options.hook_timeout_ms). */
+  defaultHookTimeoutMs?(driver: string, config: GatewayConfig): number | undefined;
 }
 
 /**

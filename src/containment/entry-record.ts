@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 /**
  * Which API is inside an isolate right now, kept where a process abort cannot erase it: a small
  * file per worker, written with positional writes on a descriptor kept open. A single huge
- * allocation in a guest aborts the whole process (ISOLATED-VM-NOTES §A3) and takes every
+ * allocation in a guest aborts the whole process (V8's fatal OOM, which isolated-vm cannot catch) and takes every
  * in-memory trace with it; the page cache keeps what was written, so the supervisor reads the
  * file after the worker died and knows whom to quarantine (src/cli/supervisor.ts).
  *

@@ -1,6 +1,6 @@
 // The validation child: runs new middleware's top-level code and hook check in a scratch
 // isolate, in a process of its own, so that code which aborts the process (one huge
-// allocation, ISOLATED-VM-NOTES §A3) takes down this child and not the gateway worker.
+// allocation is a fatal V8 OOM that isolated-vm cannot catch) takes down this child and not the gateway worker.
 // Started by validator.ts with --no-node-snapshot; jobs arrive one JSON line at a time on stdin.
 import { writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';

@@ -7,6 +7,7 @@ import { HANDLER_KINDS, type DispatcherSource, type EventHandler, type HandlerKi
 import { WebhookDedup } from './handlers/webhook-dedup';
 import { DEFAULT_WEBHOOK_TRANSPORT, WebhookTransport, type WebhookTransportOptions } from './handlers/webhook-transport';
 import { Lane } from './lane';
+import { numericOption } from '../util/numbers';
 
 export interface EventBusOptions {
   /** Defaults to the process logger with `component: "events"`; tests inject their own stream. */
@@ -71,11 +72,8 @@ const DELIVERIES_PER_TURN = 256;
 /** Failures of one handler are logged at most this often; the line carries the skipped count. */
 const FAILURE_LOG_INTERVAL_MS = 1_000;
 
-const positive = (value: number | undefined, fallback: number, name: string): number => {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`EventBus option ${name} must be an integer >= 1`);
-  return value;
-};
+const positive = (value: number | undefined, fallback: number, name: string): number =>
+  numericOption('EventBus option', name, value, fallback, { min: 1, integer: true });
 
 function toLanes(table: Map<string, EventHandler[]>): Map<string, Lane[]> {
   const lanes = new Map<string, Lane[]>();

@@ -7,7 +7,7 @@ import { GatewayError, Messages } from './errors';
  * insecureHTTPParser, which the gateway never sets) already answers 400 and closes for
  * Content-Length with Transfer-Encoding, two Content-Lengths, a Content-Length list,
  * obs-fold, bare LF line ends, CR/LF/NUL in a field value, a Transfer-Encoding that does not
- * end in chunked, and a missing Host on HTTP/1.1 (test/hostile-framing.test.js pins each).
+ * end in chunked, and a missing Host on HTTP/1.1 (test/hostile-framing.test.ts pins each).
  * What it accepts and this refuses, closing the connection since the body's end is unknown:
  * - an HTTP version other than 1.x (`HTTP/2.0` spoken as text, HTTP/0.9-style lines): 505;
  * - Transfer-Encoding on an HTTP/1.0 request (§6.1: the framing is faulty): 400;

@@ -4,7 +4,7 @@ import { redisCommand } from './redis-connection';
 import { RedisSessionStore } from './redis-store';
 import type { SessionStore } from './session-store';
 
-/** Tyk keeps its Python plugins' `store_data` values under this prefix (TYK-FACTS §10.1). */
+/** Tyk keeps its Python plugins' `store_data` values under this prefix. */
 export const PLUGIN_DATA_PREFIX = 'coprocess-data:';
 
 /**

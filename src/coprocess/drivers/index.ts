@@ -1,4 +1,5 @@
 import type { ApiSpec } from '../../config/api-spec';
+import type { GatewayConfig } from '../../config/gateway-config';
 import type { SourcePolicy } from '../../config/middleware-sources';
 import type { Dispatcher } from '../dispatcher';
 import { grpcDriver } from './grpc/plugin';
@@ -23,6 +24,7 @@ function hasHooks(spec: ApiSpec): boolean {
 export const DRIVER_SOURCES: SourcePolicy = {
   needsSources: (name) => BY_NAME.get(name)?.needsSources ?? true,
   sourceFiles: (name) => BY_NAME.get(name)?.sourceFiles,
+  defaultHookTimeoutMs: (name, config) => BY_NAME.get(name)?.defaultHookTimeoutMs?.(config),
 };
 
 /** The gateway's drivers, each opened on first use and closed with the gateway. */
@@ -37,6 +39,10 @@ export class Drivers implements SourcePolicy {
 
   sourceFiles(name: string): RegExp | undefined {
     return DRIVER_SOURCES.sourceFiles!(name);
+  }
+
+  defaultHookTimeoutMs(name: string, config: GatewayConfig): number | undefined {
+    return DRIVER_SOURCES.defaultHookTimeoutMs!(name, config);
   }
 
   private driverFor(spec: ApiSpec): Driver {

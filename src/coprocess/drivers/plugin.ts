@@ -27,6 +27,8 @@ export interface DriverPlugin {
   readonly needsSources: boolean;
   /** Which files of `middleware_path/{api_id}/` are its middleware. Default: `.js` and `.mjs`. */
   readonly sourceFiles?: RegExp;
+  /** Its hook timeout when the API sets no `limits.hook_timeout_ms` (default isolate_options.hook_timeout_ms). */
+  defaultHookTimeoutMs?(config: GatewayConfig): number;
   open(host: DriverHost): Driver;
 }
 

@@ -1,5 +1,6 @@
 import type { ChannelOptions } from '@grpc/grpc-js';
 import type { GatewayConfig } from '../../../config/gateway-config';
+import { isPositiveNumber } from '../../../util/numbers';
 
 export type CoprocessOptions = GatewayConfig['coprocess_options'];
 
@@ -28,12 +29,8 @@ const RECONNECT = {
 export function channelOptionsFrom(options: CoprocessOptions): ChannelOptions {
   const channel: ChannelOptions = { ...KEEPALIVE, ...RECONNECT };
   // As in Tyk, 0 or absent keeps gRPC's defaults (4 MiB receive, unlimited send).
-  if (positive(options.grpc_recv_max_size)) channel['grpc.max_receive_message_length'] = options.grpc_recv_max_size;
-  if (positive(options.grpc_send_max_size)) channel['grpc.max_send_message_length'] = options.grpc_send_max_size;
+  if (isPositiveNumber(options.grpc_recv_max_size)) channel['grpc.max_receive_message_length'] = options.grpc_recv_max_size;
+  if (isPositiveNumber(options.grpc_send_max_size)) channel['grpc.max_send_message_length'] = options.grpc_send_max_size;
   if (options.grpc_authority) channel['grpc.default_authority'] = options.grpc_authority;
   return channel;
-}
-
-function positive(value: number | undefined): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0;
 }

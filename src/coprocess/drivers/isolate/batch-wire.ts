@@ -15,8 +15,8 @@ import {
 } from '../../../protocol/isolate';
 
 /**
- * The Object's protobuf bytes, possibly a slice of protobufjs's shared pool (ISOLATED-VM-NOTES
- * §B1). That is safe here: the slice is only read, when `packBatch` copies it into the batch
+ * The Object's protobuf bytes, possibly a slice of protobufjs's shared pool (so
+ * never transferred itself). That is safe here: the slice is only read, when `packBatch` copies it into the batch
  * buffer, which is the one buffer ever transferred.
  */
 export function encodeCall(object: CoprocessObject): Uint8Array {

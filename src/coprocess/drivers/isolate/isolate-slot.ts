@@ -188,7 +188,8 @@ export class IsolateSlot {
    * which hook and event calls reach the guest, one entry at a time (the dispatcher's drain
    * loop). `batch` comes from packBatch and is owned by nobody else: it is transferred in, not
    * copied, and is detached afterwards (transfer measured 10–40 % faster than
-   * `{arguments: {copy: true}}`; a pooled Node Buffer is never transferred, ISOLATED-VM-NOTES §B1).
+   * `{arguments: {copy: true}}`; a pooled Node Buffer is never transferred: detaching it would
+   * detach every other Buffer sharing its pool).
    */
   enter(batch: ArrayBuffer, firstId: number, timeoutMs: number): Promise<BatchReport | { report: BatchReport }> {
     this.hostCalls?.begin(timeoutMs);

@@ -2,6 +2,7 @@ import type { Logger } from '../../../log/logger';
 import type { HostFunctions } from './host-calls';
 import { outputMeter } from './output-meter';
 import { JS_RUNTIME, type SandboxRuntime } from './runtime-script';
+import { numericOption } from '../../../util/numbers';
 
 /** One middleware file of an API, loaded into the API's isolate in list order. */
 export interface IsolateSource {
@@ -19,7 +20,7 @@ export interface IsolateDispatcherOptions {
   hookNames?: readonly string[];
   /** V8 heap limit of the API's isolate (ivm minimum 8), also its WebAssembly memory budget. Default 128. */
   memoryLimitMb?: number;
-  /** WebAssembly inside the isolate (CONTRACT §8 `allow_wasm`). Default false: no `WebAssembly` global. */
+  /** WebAssembly inside the isolate (`allow_wasm`). Default false: no `WebAssembly` global. */
   allowWasm?: boolean;
   /** Log lines per second that leave the isolate; beyond it they are counted and dropped. Default 1000. */
   logLinesPerS?: number;
@@ -94,19 +95,11 @@ export const MIN_MEMORY_LIMIT_MB = 8;
 export const MIN_HOOK_TIMEOUT_MS = 10;
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`isolate option ${name} must be a number >= 0, got ${String(value)}`);
-  }
-  return value;
+  return numericOption('isolate option', name, value, fallback, { min: 0 });
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`isolate option ${name} must be a positive number, got ${String(value)}`);
-  }
-  return value;
+  return numericOption('isolate option', name, value, fallback, { min: 0, exclusive: true });
 }
 
 export function resolveOptions(options: IsolateDispatcherOptions, rootLogger: Logger): ResolvedOptions {

@@ -17,8 +17,8 @@ interface Parked {
 
 /**
  * Calls that began in the isolate but await a promise nothing in their entry settled
- * (src/protocol/isolate.ts BatchReport). Their result arrives with a later entry's report; ivm's timeout
- * cannot end such a wait (ISOLATED-VM-NOTES §0.7), so each keeps a host deadline of its own.
+ * (src/protocol/isolate.ts BatchReport). Their result arrives with a later entry's report; isolated-vm's
+ * `timeout` only bounds running code, not a wait on a promise, so each keeps a host deadline of its own.
  */
 export class ParkedCalls {
   private readonly byId = new Map<number, Parked>();

@@ -1,7 +1,8 @@
 import { storageKey } from '../../../auth/key-hash';
 import { candidateStorageKeys } from '../../../auth/key-names';
 import { findOwnKey, resolveOwnKey, stampOrg } from '../../../auth/key-org';
-import { applyKeyWrite, positive } from '../../../auth/key-update';
+import { applyKeyWrite } from '../../../auth/key-update';
+import { positiveOrZero } from '../../../util/numbers';
 import type { SessionState } from '../../../pipeline/session';
 import type { GatewayConfig } from '../../../config/gateway-config';
 import type { SessionStore } from '../../../storage/session-store';
@@ -72,6 +73,6 @@ export async function setKeyData(key: string, json: string, suppressReset: strin
     stampOrg(session, caller.orgId);
   }
   applyKeyWrite(session, previous, { suppressReset: suppressReset === '1', nowMs: Date.now() });
-  await services.store.set(storedKey, session, positive(session.session_lifetime));
+  await services.store.set(storedKey, session, positiveOrZero(session.session_lifetime));
   services.onKeyChanged?.(storedKey);
 }

@@ -14,6 +14,8 @@ import { jsvmSessionExchange } from './session-exchange';
 export const jsvmDriver: DriverPlugin = {
   names: ['otto', 'javascript'],
   needsSources: true,
+  // Tyk's `jsvm_timeout` (seconds; 0 or less means its default of 5) bounds every JSVM hook.
+  defaultHookTimeoutMs: (config) => (config.jsvm_timeout > 0 ? config.jsvm_timeout : 5) * 1000,
   open(host) {
     const deps = { config: host.config, sessions: host.sessions };
     return {

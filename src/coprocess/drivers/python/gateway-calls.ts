@@ -14,7 +14,7 @@ import { Budget } from './budget';
 
 /** The per-message cap of isolate logs (sandbox/globals/format.ts). */
 export const MAX_LOG_MESSAGE = 16 * 1024;
-/** Tyk's JavaScript store limits (TYK-FACTS §5.3), applied to the Python store as well. */
+/** Tyk's JavaScript store limits, applied to the Python store as well. */
 export const MAX_KEY_BYTES = 256;
 export const MAX_VALUE_BYTES = 64 * 1024;
 export const MAX_EVENT_NAME = 256;

@@ -1,4 +1,4 @@
-"""Running one hook on one Object the way Tyk's Python dispatcher does (TYK-FACTS §4.4).
+"""Running one hook on one Object the way Tyk's Python dispatcher does.
 
 The hook gets `request` (TykCoProcessRequest around object.request), the Object's session,
 metadata and spec maps, and returns them; whatever it returns is written back into the Object,
@@ -79,7 +79,7 @@ def run_hook(hook, obj):
 
 
 def run_event_handler(handler, payload):
-    """`payload` is the gateway's `{message, handler_name, spec}` JSON (TYK-FACTS §6.4)."""
+    """`payload` is the gateway's `{message, handler_name, spec}` JSON."""
     event = json.loads(payload)
     message, spec = event.get("message", {}), event.get("spec", {})
     if handler.arg_count == 1:

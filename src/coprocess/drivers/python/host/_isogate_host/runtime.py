@@ -9,7 +9,7 @@ import time
 
 from .channel import CallFailed
 
-# As for Tyk's JavaScript store (TYK-FACTS §5.3): keys up to 256 bytes, values up to 64 KiB.
+# As for Tyk's JavaScript store: keys up to 256 bytes, values up to 64 KiB.
 MAX_KEY_BYTES = 256
 MAX_VALUE_BYTES = 64 * 1024
 MAX_EVENT_NAME = 256
