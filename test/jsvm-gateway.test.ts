@@ -281,7 +281,7 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     expect(await tykError(res)).to.equal('lookup failed');
     expect(lookup.requests.length).to.equal(before);
     // (the log is JSON: quotes are escaped there)
-    await gw.waitForLog(`Requires net access to \\"localhost:${lookup.port}\\": list it in custom_middleware.limits.allow_net of API \\"jsvm-refused\\" (or the gateway's jsvm_http_allow for every API)`);
+    await gw.waitForLog(`Requires net access to \\"localhost:${lookup.port}\\": list it in custom_middleware.limits.allow_net of API \\"jsvm-refused\\" (or the gateway's jsvm_http_allow for every JSVM API)`);
   });
 
   it('TykSetKeyData creates a key in the gateway store and TykGetKeyData reads it back', async () => {

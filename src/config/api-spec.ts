@@ -67,21 +67,16 @@ export interface ApiSpec {
 export interface ApiNetSpec {
   /** allow_net entries, already checked (src/net/allow-list.ts). */
   readonly allow: readonly string[];
+  /** The entries are the API's own `limits.allow_net` (not a gateway default). */
+  readonly fromApi: boolean;
   /** The key those entries came from, in messages: the one a user edits to allow a host. */
   readonly allowKey: string;
   readonly maxResponseBytes: number;
   readonly maxConcurrent: number;
 }
 
-/**
- * `limits.allow_net`, else the gateway's default: for Tyk JSVM plugins `jsvm_http_allow` (the
- * older name of the same list, kept so existing configs work), else `isolate_options.allow_net`.
- */
-function netSpec(limits: NonNullable<CustomMiddleware['limits']>, config: GatewayConfig, jsvm: boolean, where: string, apiId: string): ApiNetSpec {
-  const own = `custom_middleware.limits.allow_net of API "${apiId}"`;
-  const gatewayKey = jsvm && config.jsvm_http_allow ? 'jsvm_http_allow' : 'isolate_options.allow_net';
-  const gatewayList = jsvm && config.jsvm_http_allow ? config.jsvm_http_allow : config.isolate_options.allow_net;
-  const allow = limits.allow_net ?? gatewayList ?? [];
+/** `limits.allow_net`, else the gateway's `isolate_options.allow_net` (a driver may name another default, drivers/jsvm/plugin.ts). */
+function netSpec(limits: NonNullable<CustomMiddleware['limits']>, config: GatewayConfig, where: string, apiId: string): ApiNetSpec {
   if (limits.allow_net) {
     try {
       HttpAllowList.parse(limits.allow_net);
@@ -90,9 +85,11 @@ function netSpec(limits: NonNullable<CustomMiddleware['limits']>, config: Gatewa
       throw err;
     }
   }
+  const own = `custom_middleware.limits.allow_net of API "${apiId}"`;
   return {
-    allow,
-    allowKey: limits.allow_net ? own : `${own} (or the gateway's ${gatewayKey} for every API)`,
+    allow: limits.allow_net ?? config.isolate_options.allow_net ?? [],
+    fromApi: limits.allow_net !== undefined,
+    allowKey: limits.allow_net ? own : `${own} (or the gateway's isolate_options.allow_net for every API)`,
     maxResponseBytes: limits.net_max_response_bytes ?? config.isolate_options.net_max_response_bytes,
     maxConcurrent: limits.net_max_concurrent ?? config.isolate_options.net_max_concurrent,
   };
@@ -219,7 +216,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
   const allowWasm = limits.allow_wasm ?? config.isolate_options.allow_wasm;
   const logLinesPerS = limits.log_lines_per_s ?? config.isolate_options.log_lines_per_s;
   const eventsPerS = limits.events_per_s ?? config.isolate_options.events_per_s;
-  const net = netSpec(limits, config, jsvm, where, def.api_id);
+  const net = netSpec(limits, config, where, def.api_id);
   const hash = createHash('sha256').update(JSON.stringify(def)).update(`\0${memoryLimitMb}\0${hookTimeoutMs}\0${allowWasm}\0${logLinesPerS}\0${eventsPerS}\0${JSON.stringify(net)}`);
   for (const s of sources) hash.update(`\0${s.filename}\0`).update(s.code);
   if (bundle) hash.update(`\0bundle\0${bundle.info.dir}\0`).update(JSON.stringify(cm));

@@ -68,7 +68,8 @@ function send(url: URL, permit: Permit, method: string, headers: Record<string, 
       res.on('end', () => {
         const pairs: [string, string][] = [];
         for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
-        // A fresh, exact-size array: never a pooled Buffer (ISOLATED-VM-NOTES §B1).
+        // A fresh, exact-size array: copying a view into the isolate copies its whole ArrayBuffer, so a
+        // pooled Buffer would hand the guest its neighbours' bytes.
         const bytes = new Uint8Array(size);
         let at = 0;
         for (const c of chunks) {

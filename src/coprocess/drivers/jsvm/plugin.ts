@@ -1,3 +1,5 @@
+import type { ApiNetSpec, ApiSpec } from '../../../config/api-spec';
+import type { GatewayConfig } from '../../../config/gateway-config';
 import { logger } from '../../../log/logger';
 import { netAccessFor } from '../../../net/host-functions';
 import { Messages } from '../../../pipeline/errors';
@@ -6,6 +8,16 @@ import type { DriverPlugin } from '../plugin';
 import { jsvmAuthStep } from './auth-step';
 import { jsvmHostFunctions } from './host-functions';
 import { jsvmSessionExchange } from './session-exchange';
+
+/**
+ * `jsvm_http_allow` is the older name of the gateway's allow_net for Tyk JSVM plugins only: when
+ * set, it is their default instead of isolate_options.allow_net (an API's own limits.allow_net
+ * still wins). Existing configs keep working, through the same network layer.
+ */
+function jsvmNet(spec: ApiSpec, config: GatewayConfig): ApiNetSpec {
+  if (spec.net.fromApi || !config.jsvm_http_allow) return spec.net;
+  return { ...spec.net, allow: config.jsvm_http_allow, allowKey: `custom_middleware.limits.allow_net of API "${spec.apiId}" (or the gateway's jsvm_http_allow for every JSVM API)` };
+}
 
 /**
  * `otto` and `javascript`: Tyk JSVM plugins, run unchanged inside the API's own isolate with
@@ -28,7 +40,7 @@ export const jsvmDriver: DriverPlugin = {
       // The network through the one layer, under the API's allow_net (jsvm_http_allow: src/config/api-spec.ts).
       create: (spec, generation) => {
         const log = logger.child({ api_id: spec.apiId });
-        const functions = jsvmHostFunctions(deps, { apiId: spec.apiId, orgId: spec.orgId }, netAccessFor(spec.net), (message) => log.error({ source: 'middleware' }, message));
+        const functions = jsvmHostFunctions(deps, { apiId: spec.apiId, orgId: spec.orgId }, netAccessFor(jsvmNet(spec, host.config)), (message) => log.error({ source: 'middleware' }, message));
         return createApiIsolate(spec, host, generation, { mode: 'jsvm', hostFunctions: functions });
       },
       steps: {
