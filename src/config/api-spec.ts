@@ -3,6 +3,7 @@ import { type ApiDefinition, ApiDefinitionSchema, type CustomMiddleware, type Ho
 import type { BundleInfo, ResolvedBundle } from './bundle-resolver';
 import { ConfigError } from './config-error';
 import { AllowListError, HttpAllowList } from '../net/allow-list';
+import type { ApiNetSpec } from '../net/access';
 import type { GatewayConfig } from './gateway-config';
 import type { SourcePolicy } from './middleware-sources';
 import { apiIdProblem } from './safe-names';
@@ -61,18 +62,6 @@ export interface ApiSpec {
   readonly sources: MiddlewareSource[];
   /** Content hash of definition + sources + limits: a reload rebuilds only APIs whose hash changed. */
   readonly contentHash: string;
-}
-
-/** An API's network permissions and caps (src/net/access.ts), resolved once at load. */
-export interface ApiNetSpec {
-  /** allow_net entries, already checked (src/net/allow-list.ts). */
-  readonly allow: readonly string[];
-  /** The entries are the API's own `limits.allow_net` (not a gateway default). */
-  readonly fromApi: boolean;
-  /** The key those entries came from, in messages: the one a user edits to allow a host. */
-  readonly allowKey: string;
-  readonly maxResponseBytes: number;
-  readonly maxConcurrent: number;
 }
 
 /** `limits.allow_net`, else the gateway's `isolate_options.allow_net` (a driver may name another default, drivers/jsvm/plugin.ts). */

@@ -1,7 +1,7 @@
 import dns from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { specialAddress } from './address';
-import type { HttpAllowList } from './allow-list';
+import { HttpAllowList } from './allow-list';
 import { NetError, NetPermissionDenied } from './errors';
 
 export interface NetAccessOptions {
@@ -111,4 +111,21 @@ export class NetAccess {
       }
     };
   }
+}
+
+/** An API's network permissions and caps, resolved once when its definition loads (src/config/api-spec.ts). */
+export interface ApiNetSpec {
+  /** allow_net entries, already checked (allow-list.ts). */
+  readonly allow: readonly string[];
+  /** The entries are the API's own `limits.allow_net` (not a gateway default). */
+  readonly fromApi: boolean;
+  /** The key those entries came from, in messages: the one a user edits to allow a host. */
+  readonly allowKey: string;
+  readonly maxResponseBytes: number;
+  readonly maxConcurrent: number;
+}
+
+/** An API's NetAccess: one per API build, so its concurrency cap spans the API's isolates. */
+export function netAccessFor(net: ApiNetSpec): NetAccess {
+  return new NetAccess({ allow: HttpAllowList.parse(net.allow), allowKey: net.allowKey, maxResponseBytes: net.maxResponseBytes, maxConcurrent: net.maxConcurrent });
 }

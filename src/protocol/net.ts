@@ -1,4 +1,4 @@
-// The private contract between the network layer's host function (src/net/host-functions.ts)
+// The private contract between the network layer's host function (src/coprocess/drivers/isolate/fetch-host.ts)
 // and `fetch` inside isolates (sandbox/globals/fetch/). Imported by both sides: no Node APIs.
 
 export const NET_HOST_FUNCTIONS = {

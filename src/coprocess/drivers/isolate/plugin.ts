@@ -9,7 +9,8 @@ import { IsolateDispatcher } from './isolate-dispatcher';
 import type { IsolateDispatcherOptions } from './options';
 import { ensureOutputDropReports } from './output-meter';
 import type { SandboxRuntime } from './runtime-script';
-import { netAccessFor, netHostFunctions } from '../../../net/host-functions';
+import { netAccessFor } from '../../../net/access';
+import { netHostFunctions } from './fetch-host';
 
 /** Hook function names an API's custom_middleware refers to: each must be a function in its isolate. */
 export function hookNames(spec: ApiSpec): string[] {

@@ -1,7 +1,7 @@
-import type { ApiNetSpec, ApiSpec } from '../../../config/api-spec';
+import type { ApiSpec } from '../../../config/api-spec';
+import { type ApiNetSpec, netAccessFor } from '../../../net/access';
 import type { GatewayConfig } from '../../../config/gateway-config';
 import { logger } from '../../../log/logger';
-import { netAccessFor } from '../../../net/host-functions';
 import { Messages } from '../../../pipeline/errors';
 import { createApiIsolate } from '../isolate/plugin';
 import type { DriverPlugin } from '../plugin';

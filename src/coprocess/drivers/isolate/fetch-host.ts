@@ -1,15 +1,8 @@
-import type { HostFunctions } from '../coprocess/drivers/isolate/host-calls';
-import { type FetchAnswer, NET_HOST_FUNCTIONS } from '../protocol/net';
-import type { ApiNetSpec } from '../config/api-spec';
-import { NetAccess } from './access';
-import { HttpAllowList } from './allow-list';
-import { NetError } from './errors';
-import { netFetch } from './fetch';
-
-/** An API's NetAccess from its spec: one per API build, so its concurrency cap spans its isolates. */
-export function netAccessFor(net: ApiNetSpec): NetAccess {
-  return new NetAccess({ allow: HttpAllowList.parse(net.allow), allowKey: net.allowKey, maxResponseBytes: net.maxResponseBytes, maxConcurrent: net.maxConcurrent });
-}
+import type { HostFunctions } from './host-calls';
+import { type FetchAnswer, NET_HOST_FUNCTIONS } from '../../../protocol/net';
+import type { NetAccess } from '../../../net/access';
+import { NetError } from '../../../net/errors';
+import { netFetch } from '../../../net/fetch';
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
