@@ -81,6 +81,8 @@ describe('fetch and TykBatchRequest through the network layer', function () {
   let forbidden: RecordingServer;
   /** Requests of the service whose connection closed before an answer (the deadline test). */
   const abandoned: string[] = [];
+  /** /delay requests being answered now, and the most at once since the last reset. */
+  const delay = { now: 0, max: 0 };
 
   before(async () => {
     upstream = await startRecordingServer();
@@ -98,7 +100,12 @@ describe('fetch and TykBatchRequest through the network layer', function () {
       } else if (path === '/slow') {
         res.on('close', () => abandoned.push(seen.url));
       } else if (path === '/delay') {
-        setTimeout(() => res.end('late'), 300);
+        delay.now++;
+        delay.max = Math.max(delay.max, delay.now);
+        setTimeout(() => {
+          delay.now--;
+          res.end('late');
+        }, 300);
       } else {
         res.writeHead(200, { 'content-type': 'application/json', 'x-service': 'auth' });
         res.end(JSON.stringify({ user: 'alice', method: seen.method, url: seen.url, body: seen.text }));
@@ -175,6 +182,10 @@ describe('fetch and TykBatchRequest through the network layer', function () {
       ['star', 'http://0.0.0.0/', 'unspecified'],
       ['star', 'http://[fd00::1]/', 'unique local'],
       ['star', 'http://[fe80::1]/', 'link-local'],
+      ['star', `http://127%2E0%2E0%2E1:${service.port}/auth`, 'loopback'],
+      ['star', `http://[0:0:0:0:0:ffff:7f00:1]:${service.port}/auth`, 'loopback'],
+      // The gateway's own management API, with its secret: loopback like any other.
+      ['star', `http://127.0.0.1:${gw.port}/tyk/apis`, 'loopback'],
     ];
     for (const [api, target, why] of cases) {
       const { error } = await probe(api, target);
@@ -274,7 +285,19 @@ describe('fetch and TykBatchRequest through the network layer', function () {
       expect(service.requests.find((r) => r.url === '/auth?b=1')!.headers['x-one']).to.equal('1');
     });
 
-    it('runs in parallel by default; a refused or failed request is the empty reply', async () => {
+    it('runs the requests at once by default, one after the other with suppress_parallel_execution', async () => {
+      const three = [1, 2, 3].map((i) => ({ method: 'GET', relative_url: serviceUrl(`/delay?n=${i}`) }));
+      delay.max = 0;
+      const parallel = JSON.parse(await batch({ requests: three })) as { code: number; body: string }[];
+      expect(parallel.map((r) => [r.code, r.body])).to.deep.equal([[200, 'late'], [200, 'late'], [200, 'late']]);
+      expect(delay.max).to.equal(3);
+      delay.max = 0;
+      const serial = JSON.parse(await batch({ requests: three, suppress_parallel_execution: true })) as { relative_url: string }[];
+      expect(serial.map((r) => r.relative_url)).to.deep.equal(three.map((r) => r.relative_url));
+      expect(delay.max).to.equal(1);
+    });
+
+    it('a refused or failed request is the empty reply', async () => {
       const reply = JSON.parse(await batch({
         requests: [
           { method: 'GET', relative_url: serviceUrl('/auth?p=1') },

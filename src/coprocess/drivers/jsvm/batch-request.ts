@@ -60,7 +60,7 @@ function decode(json: string): { items: BatchItem[]; serial: boolean } {
 
 /**
  * TykBatchRequest on the host (Tyk's ManualBatchRequest): every request of the batch through the
- * API's network layer, in parallel unless `suppress_parallel_execution`. Tyk answers the
+ * API's network layer, in parallel (at most net_max_concurrent at once) unless `suppress_parallel_execution`. Tyk answers the
  * parallel replies in the order they finish, and a request that fails (refused by allow_net
  * here, too) as the empty reply `{"relative_url":"","code":0,"headers":null,"body":""}`.
  * Throws (the plugin gets undefined) for JSON Tyk cannot decode. `log` receives each failure.
@@ -79,10 +79,12 @@ export async function batchRequest(json: string, signal: AbortSignal, access: Ne
     }
   };
   const replies: BatchReply[] = [];
-  if (serial) {
-    for (const item of items) replies.push(await one(item));
-  } else {
-    await Promise.all(items.map((item) => one(item).then((r) => replies.push(r))));
-  }
+  // Parallel, but never more at once than the API's net_max_concurrent (more would be refused).
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) replies.push(await one(items[next++]));
+  };
+  const lanes = serial ? 1 : Math.min(items.length, access.maxConcurrent);
+  await Promise.all(Array.from({ length: lanes }, lane));
   return JSON.stringify(replies);
 }
