@@ -23,6 +23,7 @@ import {
   type BatchReport,
   type GuestFailure,
 } from '../src/protocol/isolate';
+import { runEntryTasks } from './entry-tasks';
 import { sendWake } from './host';
 import { isThenable } from './promise';
 import { encodeUtf8 } from './text/utf8';
@@ -210,6 +211,8 @@ export function createBatchRunner(runCall: CallRunner, windowMs: number): BatchR
     entryActive = true;
     wakeSent = false;
     current = -1;
+    // Answers that arrived between entries settle now, so what awaited them runs timed (entry-tasks.ts).
+    runEntryTasks();
     pump(e);
     // Nothing can finish after this return: answer now, without the getter (cheaper to copy).
     if (unsettled === 0) return seal(e);

@@ -76,9 +76,10 @@ export function callHost(name: string, args: unknown[]): unknown {
 
 /**
  * Call a host function asynchronously: the guest keeps running (its other calls, its other
- * awaits) while the host works; the promise settles in a task of its own, and the batch runner
- * reports the hook that awaited it (sandbox/batch.ts, parked calls). The answer is copied in:
- * objects and Uint8Arrays arrive whole. A host failure rejects with an Error of the same message.
+ * awaits) while the host works. The answer is copied in: objects and Uint8Arrays arrive whole.
+ * The promise settles in a task isolated-vm runs outside any entry, where no timeout applies:
+ * callers must not run user code there (use sandbox/entry-tasks.ts). A host failure rejects
+ * with an Error of the same message.
  */
 export function callHostAsync(name: string, args: unknown[]): Promise<unknown> {
   if (!hostCallAsync) return Promise.reject(new Error(`host function "${name}" is not available in this isolate`));

@@ -38,6 +38,14 @@ async function slow(request) {
   return request;
 }
 
+// Spins after the answer arrives: that code must run under the hook's timeout like any other.
+async function spinAfter(request) {
+  const r = await fetch(request.headers['X-Target']);
+  if (request.headers['X-Spin'] === 'yes') for (;;) {}
+  request.set_headers['X-Result'] = String(r.status);
+  return request;
+}
+
 // Header injection attempts, in the guest's Headers and past it (a plugin replacing the method
 // that hands the pairs to the host): each must fail with a TypeError, nothing sent.
 async function inject(request) {
@@ -122,6 +130,7 @@ describe('fetch and TykBatchRequest through the network layer', function () {
     isolate('flood', 'flood', allowed);
     isolate('slow', 'slow', allowed);
     isolate('inject', 'inject', allowed);
+    isolate('spin', 'spinAfter', allowed);
     isolate('star', 'probe', { allow_net: ['*'] });
     isolate('byname', 'probe', { allow_net: [`localhost:${service.port}`] });
     isolate('none', 'probe', {});
@@ -232,6 +241,17 @@ describe('fetch and TykBatchRequest through the network layer', function () {
     expect((await fetch(`${gw.url}/hello`)).status).to.equal(200);
     const next = await probe('allowed', serviceUrl('/auth?after-slow'));
     expect(next.result).to.include({ status: 200 });
+  });
+
+  it('runs the code after `await fetch` under the hook timeout: a spin there is a 500, and the API recovers', async () => {
+    const t0 = Date.now();
+    const res = await fetch(`${gw.url}/spin/x`, { headers: { 'x-target': serviceUrl('/auth?spin'), 'x-spin': 'yes' } });
+    expect(res.status).to.equal(500);
+    expect(Date.now() - t0).to.be.below(3000);
+    const again = await fetch(`${gw.url}/spin/x`, { headers: { 'x-target': serviceUrl('/auth?spin-ok') } });
+    expect(again.status).to.equal(200);
+    expect((await readJson<Echoed>(again)).headers['x-result']).to.equal('200');
+    expect((await probe('allowed', serviceUrl('/auth?after-spin'))).result).to.include({ status: 200 });
   });
 
   it('caps the response body', async () => {

@@ -2,6 +2,7 @@
 // an asynchronous host call, under the API's allow_net, caps and the hook's deadline. The
 // guest keeps running meanwhile (other calls of its batch, other awaits).
 import { type FetchAnswer, type FetchCall, NET_HOST_FUNCTIONS } from '../../../src/protocol/net';
+import { settleInEntry } from '../../entry-tasks';
 import { callHostAsync } from '../../host';
 import { IsogateRequest, type RequestInit } from './request';
 import { IsogateResponse } from './response';
@@ -29,7 +30,19 @@ export async function isogateFetch(input: string | IsogateRequest | { href: stri
   const call: FetchCall = { method: request.method, url: request.url, headers: request.headers.pairs(), redirect: request.redirect };
   const body = request.bodyBytes();
   if (body) call.body = body;
-  const answer = (await callHostAsync(NET_HOST_FUNCTIONS.fetch, [call])) as FetchAnswer;
+  const answer = await fromHost(call);
   if (!answer.ok) throw failure(answer);
   return new IsogateResponse(answer.body, { status: answer.status, statusText: answer.statusText, headers: answer.headers }, { url: answer.url, redirected: answer.redirected });
+}
+
+/**
+ * The host's answer, settled at the start of an entry: the hook's code after `await fetch(...)`
+ * must run under the entry's timeout, not in the untimed task that delivers the answer.
+ */
+function fromHost(call: FetchCall): Promise<FetchAnswer> {
+  return new Promise<FetchAnswer>((resolve) => {
+    settleInEntry(callHostAsync(NET_HOST_FUNCTIONS.fetch, [call]), (ok, value) =>
+      resolve(ok ? (value as FetchAnswer) : { ok: false, name: 'TypeError', message: value instanceof Error ? value.message : String(value) }),
+    );
+  });
 }
