@@ -7,6 +7,7 @@
 // What runs in that untimed task touches nothing user code can reach: no array methods or index
 // writes (a setter on Array.prototype would run), only own properties of object literals and
 // functions taken at load.
+import { onEntry } from './call-scope';
 import { sendWake } from './host';
 
 interface Node {
@@ -41,8 +42,8 @@ export function settleInEntry<T>(promise: Promise<T>, onSettled: (ok: boolean, v
   ]);
 }
 
-/** Called by the batch runner as each entry begins (sandbox/batch.ts). */
-export function runEntryTasks(): void {
+/** Runs as each entry begins (sandbox/call-scope.ts beginEntry, called by sandbox/batch.ts). */
+function runEntryTasks(): void {
   let node = head;
   head = tail = null;
   while (node) {
@@ -50,3 +51,5 @@ export function runEntryTasks(): void {
     node = node.next;
   }
 }
+
+onEntry(runEntryTasks);

@@ -12,6 +12,8 @@ export interface FetchCall {
   headers: [string, string][];
   body?: Uint8Array;
   redirect: 'follow' | 'manual' | 'error';
+  /** What is left of the calling hook's budget (sandbox/call-scope.ts): the request ends by then. */
+  timeoutMs?: number;
 }
 
 export type FetchAnswer =

@@ -3,6 +3,7 @@
 // guest keeps running meanwhile (other calls of its batch, other awaits).
 import { type FetchAnswer, type FetchCall, NET_HOST_FUNCTIONS } from '../../../src/protocol/net';
 import { settleInEntry } from '../../entry-tasks';
+import { currentScope } from '../../call-scope';
 import { callHostAsync } from '../../host';
 import { IsogateRequest, type RequestInit } from './request';
 import { IsogateResponse } from './response';
@@ -27,7 +28,8 @@ function failure(answer: Extract<FetchAnswer, { ok: false }>): Error {
 
 export async function isogateFetch(input: string | IsogateRequest | { href: string }, init?: RequestInit): Promise<IsogateResponse> {
   const request = new IsogateRequest(input, init);
-  const call: FetchCall = { method: request.method, url: request.url, headers: request.headers.pairs(), redirect: request.redirect };
+  // The calling hook's own deadline, also after its first await (the host's bound is per entry).
+  const call: FetchCall = { method: request.method, url: request.url, headers: request.headers.pairs(), redirect: request.redirect, timeoutMs: Math.max(0, currentScope().deadline - Date.now()) };
   const body = request.bodyBytes();
   if (body) call.body = body;
   const answer = await fromHost(call);
