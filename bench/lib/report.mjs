@@ -66,6 +66,11 @@ export function microTable(micro) {
     );
     add(`  B's p99 beside A (alone: ${fmt(n.solo.p99Ms, 1)} ms); A served ${fmt(n.neighbour.reqPerSec)} req/s, ${fmt(n.neighbour.non2xx)} failed`, `${fmt(n.noisy.p99Ms, 1)} ms${n.noisy.failed ? `, ${n.noisy.failed} of B's failed` : ''}`, '< 150 ms', n.noisy.p99Ms < 150 && n.noisy.failed === 0);
   }
+  const mt = micro.metrics;
+  if (mt) {
+    add('metrics recorded per request (status, latency, upstream, one hook, a batch; clock reads included)', `${fmt(mt.nsPerRequest)} ns`, '≤ 1 µs', mt.nsPerRequest <= 1000);
+    add('  of which the recorders / the 6 clock reads (performance.now)', `${fmt(mt.recordsNs)} ns / ${fmt(mt.clockNs)} ns`);
+  }
   const c = micro.coldViaAdmin;
   add(`cold start: POST /tyk/apis + reload?block=true + first hooked request, median of ${c.samples}`, `${fmt(c.medianTotalMs, 1)} ms (post ${fmt(c.medianPostMs, 1)}, reload ${fmt(c.medianReloadMs, 1)}, first request ${fmt(c.medianFirstRequestMs, 1)})`, '≤ 20 ms', c.medianTotalMs <= 20);
   add(`  a reload in which nothing changed, ${c.apisAtEnd} APIs`, `${fmt(c.noopReloadMs, 1)} ms`);

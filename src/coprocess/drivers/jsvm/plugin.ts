@@ -3,6 +3,7 @@ import type { GatewayConfig } from '../../../config/gateway-config';
 import { logger } from '../../../log/logger';
 import { type ApiNetSpec, netAccessFor } from '../../../net/access';
 import { Messages } from '../../../pipeline/errors';
+import { JSVM_SPEC } from '../../../protocol/jsvm';
 import type { Dispatcher } from '../../dispatcher';
 import { createApiIsolate } from '../isolate/plugin';
 import type { DriverHost, DriverPlugin } from '../plugin';
@@ -92,6 +93,7 @@ export const jsvmDriver: DriverPlugin = {
           return jsvmSessionExchange(host.sessions.store, spec.sessionLifetime);
         },
         authCheck: jsvmAuthStep,
+        specMap: (spec, base) => (spec.definition.config_data_disabled === true ? { ...base, [JSVM_SPEC.configDataDisabled]: '1' } : base),
       },
     };
   },
