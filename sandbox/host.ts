@@ -13,6 +13,9 @@ type HostTimer = (delayMs: number) => void;
 interface HostCallRef {
   applySyncPromise(receiver: undefined, args: [string, unknown[]], options: { arguments: { copy: true } }): unknown;
 }
+interface HostCallAsyncRef {
+  apply(receiver: undefined, args: [string, unknown[]], options: { arguments: { copy: true }; result: { promise: true; copy: true } }): Promise<unknown>;
+}
 
 function take<T>(name: string): T | undefined {
   const g = globalThis as Record<string, unknown>;
@@ -25,6 +28,7 @@ const hostLog = take<HostLog>(BOOT_GLOBALS.log);
 const hostEmit = take<HostEmit>(BOOT_GLOBALS.emit);
 const bootConfig = take<BootConfig>(BOOT_GLOBALS.config);
 const hostCall = take<HostCallRef>(BOOT_GLOBALS.call);
+const hostCallAsync = take<HostCallAsyncRef>(BOOT_GLOBALS.callAsync);
 const hostWake = take<HostWake>(BOOT_GLOBALS.wake);
 const meter = take<SharedArrayBuffer>(BOOT_GLOBALS.meter);
 const clock = take<SharedArrayBuffer>(BOOT_GLOBALS.clock);
@@ -76,4 +80,16 @@ export function sendTimerWake(delayMs: number): void {
 export function callHost(name: string, args: unknown[]): unknown {
   if (!hostCall) throw new Error(`host function "${name}" is not available in this isolate`);
   return hostCall.applySyncPromise(undefined, [name, args], { arguments: { copy: true } });
+}
+
+/**
+ * Call a host function asynchronously: the guest keeps running (its other calls, its other
+ * awaits) while the host works. The answer is copied in: objects and Uint8Arrays arrive whole.
+ * The promise settles in a task isolated-vm runs outside any entry, where no timeout applies:
+ * callers must not run user code there (use sandbox/entry-tasks.ts). A host failure rejects
+ * with an Error of the same message.
+ */
+export function callHostAsync(name: string, args: unknown[]): Promise<unknown> {
+  if (!hostCallAsync) return Promise.reject(new Error(`host function "${name}" is not available in this isolate`));
+  return hostCallAsync.apply(undefined, [name, args], { arguments: { copy: true }, result: { promise: true, copy: true } });
 }

@@ -280,7 +280,8 @@ describe('Tyk JSVM plugins through a real gateway', function () {
     expect(res.status).to.equal(502);
     expect(await tykError(res)).to.equal('lookup failed');
     expect(lookup.requests.length).to.equal(before);
-    await gw.waitForLog('is not allowed by the gateway\'s jsvm_http_allow');
+    // (the log is JSON: quotes are escaped there)
+    await gw.waitForLog(`Requires net access to \\"localhost:${lookup.port}\\": list it in custom_middleware.limits.allow_net of API \\"jsvm-refused\\" (or the gateway's jsvm_http_allow for every JSVM API)`);
   });
 
   it('TykSetKeyData creates a key in the gateway store and TykGetKeyData reads it back', async () => {

@@ -4,7 +4,8 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { HttpAllowList, AllowListError } from '../src/config/host-allow-list';
+import { HttpAllowList, AllowListError } from '../src/net/allow-list';
+import { NetAccess } from '../src/net/access';
 import { makeHttpRequest } from '../src/coprocess/drivers/jsvm/http-request';
 import { getKeyData, setKeyData, type KeyDataServices } from '../src/coprocess/drivers/jsvm/key-data';
 import type { SessionState } from '../src/pipeline/session';
@@ -92,7 +93,7 @@ describe('TykMakeHttpRequest (host side)', () => {
     await other.close();
   });
 
-  const limits = (entries: string[], maxBodyBytes = 1024) => ({ allow: HttpAllowList.parse(entries), maxBodyBytes });
+  const limits = (entries: string[], maxResponseBytes = 1024) => new NetAccess({ allow: HttpAllowList.parse(entries), allowKey: 'the test\'s allow list', maxResponseBytes, maxConcurrent: 4 });
 
   it("returns Tyk's JSON: Code/Body/Headers with lowercase twins, multi-value headers as arrays", async () => {
     const json = await makeHttpRequest(JSON.stringify({ Method: 'put', Domain: target.url, Resource: '/r?q=1', Headers: { 'x-custom': 'v' }, Body: 'payload' }), signal(), limits([target.url]));
@@ -116,15 +117,15 @@ describe('TykMakeHttpRequest (host side)', () => {
     const followed = JSON.parse(await makeHttpRequest(JSON.stringify({ Method: 'POST', Domain: target.url, Resource: '/see-other', Body: 'x' }), signal(), limits([target.url])));
     expect(followed.Body).to.equal('seen GET /landing');
     const error = await rejectionOf(makeHttpRequest(JSON.stringify({ Domain: target.url, Resource: '/redirect-out' }), signal(), limits([target.url])));
-    expect(error.message).to.include('not allowed');
+    expect(error.message).to.include(`Requires net access to "127.0.0.1:${other.port}"`);
     expect(other.requests).to.have.length(0);
   });
 
   it('refuses non-http schemes, bad JSON, oversized bodies, and gives up when the signal aborts', async () => {
-    const fail = (json: string, l = limits(['*']), s = signal()) => makeHttpRequest(json, s, l).then(() => 'resolved', (e: Error) => e.message);
+    const fail = (json: string, l = limits([target.url]), s = signal()) => makeHttpRequest(json, s, l).then(() => 'resolved', (e: Error) => e.message);
     expect(await fail(JSON.stringify({ Domain: 'file:///etc/passwd' }))).to.include('only http and https');
     expect(await fail('{not json')).to.include('failed to deserialise');
-    expect(await fail(JSON.stringify({ Domain: target.url, Resource: '/big' }), limits(['*'], 1024))).to.include('exceeds 1024 bytes');
+    expect(await fail(JSON.stringify({ Domain: target.url, Resource: '/big' }), limits([target.url], 1024))).to.include('exceeds 1024 bytes');
     const t0 = Date.now();
     expect(await fail(JSON.stringify({ Domain: target.url, Resource: '/hang' }), limits(['*']), AbortSignal.timeout(200))).to.not.equal('resolved');
     expect(Date.now() - t0).to.be.below(1000);

@@ -9,6 +9,7 @@ import { isThenable } from '../promise';
 import { coprocess, type DecodedObject } from '../wire/codec';
 import { releaseUntouchedBody } from '../wire/lazy-body';
 import { sessionToSend } from '../wire/session';
+import { installFetch } from '../globals/fetch/install';
 import { registerHookAdapter } from './registry';
 import type { EventPayload, HookAdapter, HookAdapterContext, ObjectLike } from './types';
 
@@ -138,6 +139,8 @@ export const coprocessAdapter: HookAdapter = {
   dispatch,
   event,
   checkHook: (name, context) => functionProblem(name, context.lookup(name)),
+  // fetch and its classes: the isolate driver's way to the network (src/net/).
+  install: installFetch,
 };
 
 registerHookAdapter('coprocess', coprocessAdapter);

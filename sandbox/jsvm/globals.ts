@@ -51,6 +51,7 @@ export function installJsvmGlobals(): void {
     if (request === undefined) return undefined;
     return hostOrUndefined(JSVM_HOST_FUNCTIONS.httpRequest, [jsonArgument(request)]);
   });
+  define('TykBatchRequest', (batch: unknown) => hostOrUndefined(JSVM_HOST_FUNCTIONS.batchRequest, [jsonArgument(batch)]));
   define('TykGetKeyData', (key: unknown, apiId: unknown) =>
     hostOrUndefined(JSVM_HOST_FUNCTIONS.getKeyData, [String(key), apiId === undefined || apiId === null ? '' : String(apiId)]),
   );

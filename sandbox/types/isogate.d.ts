@@ -1,3 +1,4 @@
+/// <reference path="fetch.d.ts" />
 // Types for isogate middleware authors (driver `isolate`). Reference this file from a
 // middleware project (`/// <reference path="isogate.d.ts" />` or `"types"` in tsconfig) to get
 // the hook signatures and the globals every API isolate provides. Objects use the coprocess

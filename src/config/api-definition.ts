@@ -43,6 +43,10 @@ export const IsolateLimitsSchema = Type.Object({
   hook_timeout_ms: Type.Optional(Type.Integer({ minimum: 1 })),
   /** WebAssembly in this API's isolate; overrides isolate_options.allow_wasm. */
   allow_wasm: Bool(),
+  /** Where this API's plugins may reach (src/net/allow-list.ts); overrides isolate_options.allow_net. */
+  allow_net: Type.Optional(Type.Array(Type.String())),
+  net_max_response_bytes: Type.Optional(Type.Integer({ minimum: 0 })),
+  net_max_concurrent: Type.Optional(Type.Integer({ minimum: 1 })),
   /** Guest output budgets (sandbox/globals/output-budget.ts); override isolate_options.*. */
   log_lines_per_s: Type.Optional(Type.Number({ minimum: 0 })),
   events_per_s: Type.Optional(Type.Number({ minimum: 0 })),

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { type ApiDefinition, ApiDefinitionSchema, type CustomMiddleware, type HookKind, type IdExtractorConfig, type MiddlewareDefinition } from './api-definition';
 import type { BundleInfo, ResolvedBundle } from './bundle-resolver';
 import { ConfigError } from './config-error';
+import { AllowListError, HttpAllowList } from '../net/allow-list';
+import type { ApiNetSpec } from '../net/access';
 import type { GatewayConfig } from './gateway-config';
 import type { SourcePolicy } from './middleware-sources';
 import { apiIdProblem } from './safe-names';
@@ -44,6 +46,8 @@ export interface ApiSpec {
   readonly hookTimeoutMs: number;
   /** `limits.allow_wasm`, else `isolate_options.allow_wasm`. */
   readonly allowWasm: boolean;
+  /** What the API's plugins may reach over the network (src/net/). */
+  readonly net: ApiNetSpec;
   /** Guest output budgets: `limits.*`, else `isolate_options.*`. */
   readonly logLinesPerS: number;
   readonly eventsPerS: number;
@@ -74,6 +78,26 @@ export interface ApiSpec {
   readonly jsvm: JsvmExtras;
   /** Content hash of definition + sources + limits: a reload rebuilds only APIs whose hash changed. */
   readonly contentHash: string;
+}
+
+/** `limits.allow_net`, else the gateway's `isolate_options.allow_net` (a driver may name another default, drivers/jsvm/plugin.ts). */
+function netSpec(limits: NonNullable<CustomMiddleware['limits']>, config: GatewayConfig, where: string, apiId: string): ApiNetSpec {
+  if (limits.allow_net) {
+    try {
+      HttpAllowList.parse(limits.allow_net);
+    } catch (err) {
+      if (err instanceof AllowListError) throw new ConfigError(`${where}: custom_middleware.limits.allow_net[${err.index}]: ${err.message}`);
+      throw err;
+    }
+  }
+  const own = `custom_middleware.limits.allow_net of API "${apiId}"`;
+  return {
+    allow: limits.allow_net ?? config.isolate_options.allow_net ?? [],
+    fromApi: limits.allow_net !== undefined,
+    allowKey: limits.allow_net ? own : `${own} (or the gateway's isolate_options.allow_net for every API)`,
+    maxResponseBytes: limits.net_max_response_bytes ?? config.isolate_options.net_max_response_bytes,
+    maxConcurrent: limits.net_max_concurrent ?? config.isolate_options.net_max_concurrent,
+  };
 }
 
 const validateDefinition = compileSchema<ApiDefinition>(ApiDefinitionSchema);
@@ -189,7 +213,8 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
   const logLinesPerS = limits.log_lines_per_s ?? config.isolate_options.log_lines_per_s;
   const eventsPerS = limits.events_per_s ?? config.isolate_options.events_per_s;
   const kvQuota = { maxKeys: limits.kv_max_keys ?? config.isolate_options.kv_max_keys, maxBytes: limits.kv_max_bytes ?? config.isolate_options.kv_max_bytes };
-  const hash = createHash('sha256').update(JSON.stringify(def)).update(`\0${memoryLimitMb}\0${hookTimeoutMs}\0${allowWasm}\0${logLinesPerS}\0${eventsPerS}`);
+  const net = netSpec(limits, config, where, def.api_id);
+  const hash = createHash('sha256').update(JSON.stringify(def)).update(`\0${memoryLimitMb}\0${hookTimeoutMs}\0${allowWasm}\0${logLinesPerS}\0${eventsPerS}\0${JSON.stringify(net)}\0${JSON.stringify(kvQuota)}`);
   for (const s of sources) hash.update(`\0${s.filename}\0`).update(s.code);
   if (bundle) hash.update(`\0bundle\0${bundle.info.dir}\0`).update(JSON.stringify(cm));
   for (const s of [...virtual.sources, ...extras.core, ...extras.handlerSources]) hash.update(`\0jsvm\0${s.filename}\0`).update(s.code);
@@ -213,6 +238,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     memoryLimitMb,
     hookTimeoutMs,
     allowWasm,
+    net,
     logLinesPerS,
     eventsPerS,
     kvQuota,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
 import { dirname, resolve } from 'node:path';
-import { AllowListError, HttpAllowList } from './host-allow-list';
+import { AllowListError, HttpAllowList } from '../net/allow-list';
 import { EventConfigError, parseEventHandlers } from '../events';
 import { logger } from '../log/logger';
 import { ConfigError } from './config-error';
@@ -59,6 +59,12 @@ export const GatewayConfigSchema = Type.Object({
     max_upload_bytes: Type.Integer({ minimum: 1, default: 1 * MiB }),
     /** WebAssembly inside isolates (per API: `limits.allow_wasm`). */
     allow_wasm: Type.Boolean({ default: false }),
+    /** Where plugins may reach over the network (src/net/allow-list.ts; per API: `limits.allow_net`). None: no network. */
+    allow_net: Type.Optional(Type.Array(Type.String())),
+    /** Largest response body a plugin's request reads (per API: `limits.net_max_response_bytes`). */
+    net_max_response_bytes: Type.Integer({ minimum: 0, default: 10 * MiB }),
+    /** Plugin requests in flight at once per API and worker (per API: `limits.net_max_concurrent`). */
+    net_max_concurrent: Type.Integer({ minimum: 1, default: 16 }),
     /** Guest output budgets per API, token buckets inside the isolate (per API: `limits.*`). */
     log_lines_per_s: Type.Number({ minimum: 0, default: 1000 }),
     events_per_s: Type.Number({ minimum: 0, default: 10000 }),
@@ -185,12 +191,14 @@ export function parseGatewayConfig(raw: unknown, source: string, baseDir: string
     if (err instanceof EventConfigError) throw new ConfigError(`${source}: ${err.key}: ${err.problem}`);
     throw err;
   }
-  try {
-    // Absent means no outbound requests from JSVM plugins (see allow-list.ts).
-    HttpAllowList.parse(config.jsvm_http_allow);
-  } catch (err) {
-    if (err instanceof AllowListError) throw new ConfigError(`${source}: jsvm_http_allow[${err.index}]: ${err.message}`);
-    throw err;
+  // Absent means no outbound requests from plugins (src/net/allow-list.ts).
+  for (const [key, entries] of [['jsvm_http_allow', config.jsvm_http_allow], ['isolate_options.allow_net', config.isolate_options.allow_net]] as const) {
+    try {
+      HttpAllowList.parse(entries);
+    } catch (err) {
+      if (err instanceof AllowListError) throw new ConfigError(`${source}: ${key}[${err.index}]: ${err.message}`);
+      throw err;
+    }
   }
   if (config.enable_bundle_downloader && !config.bundle_base_url) {
     throw new ConfigError(`${source}: bundle_base_url: is required when enable_bundle_downloader is true`);

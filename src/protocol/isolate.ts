@@ -17,6 +17,11 @@ export const BOOT_GLOBALS = {
    */
   call: '__isogateHostCall',
   /**
+   * The same functions as `call`, called with `apply(..., { result: { promise: true, copy: true } })`:
+   * the guest gets a promise and keeps running; the answer may be any copyable value.
+   */
+  callAsync: '__isogateHostCallAsync',
+  /**
    * ivm Callback `() => void`, ignored result. The guest calls it when a parked call (see
    * `BatchReport`) settles outside any entry, so the host runs an entry to collect the result.
    */

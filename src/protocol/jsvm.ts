@@ -30,6 +30,7 @@ export const JSVM_SPEC = {
 /** Names of the host functions a JSVM isolate may call (sandbox/jsvm/globals.ts). */
 export const JSVM_HOST_FUNCTIONS = {
   httpRequest: 'TykMakeHttpRequest',
+  batchRequest: 'TykBatchRequest',
   getKeyData: 'TykGetKeyData',
   setKeyData: 'TykSetKeyData',
 } as const;

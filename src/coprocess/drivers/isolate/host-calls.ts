@@ -28,12 +28,19 @@ export type HostFunctions = Readonly<Record<string, HostFunction>>;
  */
 export class HostCalls {
   readonly reference: ivm.Reference<(name: unknown, args: unknown) => Promise<unknown>>;
+  /**
+   * The same table for asynchronous calls (sandbox/host.ts `callHostAsync`): the guest gets a
+   * promise and goes on running (other calls of its batch, other awaits); the answer, copied in,
+   * may be any structured-clonable value (objects, Uint8Arrays). Used by `fetch`.
+   */
+  readonly asyncReference: ivm.Reference<(name: unknown, args: unknown) => Promise<unknown>>;
   private deadline = 0;
 
   constructor(functions: HostFunctions) {
     const table = new Map(Object.entries(functions));
     // Captures the table and this object only: never the slot or the dispatcher.
-    this.reference = new ivm.Reference((name: unknown, args: unknown) => this.invoke(table, name, args));
+    this.reference = new ivm.Reference((name: unknown, args: unknown) => this.invoke(table, name, args, false));
+    this.asyncReference = new ivm.Reference((name: unknown, args: unknown) => this.invoke(table, name, args, true));
   }
 
   /** Start the budget of the next guest call. */
@@ -42,20 +49,22 @@ export class HostCalls {
   }
 
   release(): void {
-    try {
-      this.reference.release();
-    } catch {
-      // already released with its isolate
+    for (const ref of [this.reference, this.asyncReference]) {
+      try {
+        ref.release();
+      } catch {
+        // already released with its isolate
+      }
     }
   }
 
-  private async invoke(table: Map<string, HostFunction>, name: unknown, args: unknown): Promise<unknown> {
+  private async invoke(table: Map<string, HostFunction>, name: unknown, args: unknown, objects: boolean): Promise<unknown> {
     const fn = table.get(String(name));
     if (!fn) throw new Error(`host function "${String(name)}" does not exist`);
     const remaining = this.deadline - Date.now();
     if (remaining <= 0) throw new Error(`host function "${String(name)}": the call's time budget is used up`);
     const result = await fn(Array.isArray(args) ? args : [], { signal: AbortSignal.timeout(remaining) });
-    if (result !== null && result !== undefined && typeof result === 'object') throw new Error(`host function "${String(name)}" returned an object; return JSON text`);
+    if (!objects && result !== null && result !== undefined && typeof result === 'object') throw new Error(`host function "${String(name)}" returned an object; return JSON text`);
     return result;
   }
 }

@@ -134,7 +134,10 @@ export class IsolateSlot {
       await global.set(BOOT_GLOBALS.emit, bindings.emit);
       await global.set(BOOT_GLOBALS.wake, bindings.wake);
       await global.set(BOOT_GLOBALS.timer, bindings.timer);
-      if (hostCalls) await global.set(BOOT_GLOBALS.call, hostCalls.reference);
+      if (hostCalls) {
+        await global.set(BOOT_GLOBALS.call, hostCalls.reference);
+        await global.set(BOOT_GLOBALS.callAsync, hostCalls.asyncReference);
+      }
 
       const runtime = await compileRuntime(isolate, options.runtime);
       try {

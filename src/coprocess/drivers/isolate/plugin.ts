@@ -10,6 +10,8 @@ import type { IsolateDispatcherOptions } from './options';
 import { ensureOutputDropReports } from './output-meter';
 import { storageHostFunctions } from './storage-host';
 import type { SandboxRuntime } from './runtime-script';
+import { netAccessFor } from '../../../net/access';
+import { netHostFunctions } from './fetch-host';
 
 /** Hook function names an API's custom_middleware refers to: each must be a function in its isolate. */
 export function hookNames(spec: ApiSpec): string[] {
@@ -89,7 +91,8 @@ export const isolateDriver: DriverPlugin = {
   open(host) {
     return {
       validate: (spec) => requireCoprocess(host, spec.driver),
-      create: (spec, generation) => createApiIsolate(spec, host, generation),
+      // `fetch` goes through the one network layer, under the API's allow_net (src/net/).
+      create: (spec, generation) => createApiIsolate(spec, host, generation, { mode: 'coprocess', hostFunctions: netHostFunctions(netAccessFor(spec.net)) }),
     };
   },
 };

@@ -1,6 +1,7 @@
 import type { ApiSpec } from '../../../config/api-spec';
 import type { GatewayConfig } from '../../../config/gateway-config';
-import { HttpAllowList } from '../../../config/host-allow-list';
+import { logger } from '../../../log/logger';
+import { type ApiNetSpec, netAccessFor } from '../../../net/access';
 import { Messages } from '../../../pipeline/errors';
 import { JSVM_SPEC } from '../../../protocol/jsvm';
 import type { Dispatcher } from '../../dispatcher';
@@ -32,14 +33,28 @@ function requireJsvm(host: DriverHost, spec: ApiSpec, what: string): void {
 }
 
 function hostDeps(host: DriverHost): JsvmHostDeps {
-  // One allow-list for every JSVM isolate, parsed once (the config loader already validated it).
-  return { config: host.config, allow: HttpAllowList.parse(host.config.jsvm_http_allow), sessions: host.sessions };
+  return { config: host.config, sessions: host.sessions };
 }
 
-/** A JSVM isolate for `spec` running `sources`; natives per API: the key store sees the calling API's org (key-data.ts). */
+/**
+ * `jsvm_http_allow` is the older name of the gateway's allow_net for Tyk JSVM plugins only: when
+ * set, it is their default instead of isolate_options.allow_net (an API's own limits.allow_net
+ * still wins). Existing configs keep working, through the same network layer (src/net/).
+ */
+function jsvmNet(spec: ApiSpec, config: GatewayConfig): ApiNetSpec {
+  if (spec.net.fromApi || !config.jsvm_http_allow) return spec.net;
+  return { ...spec.net, allow: config.jsvm_http_allow, allowKey: `custom_middleware.limits.allow_net of API "${spec.apiId}" (or the gateway's jsvm_http_allow for every JSVM API)` };
+}
+
+/**
+ * A JSVM isolate for `spec` running `sources`; natives per API: the key store sees the calling
+ * API's org (key-data.ts), the network goes through the API's allow list (src/net/).
+ */
 function createJsvmIsolate(spec: ApiSpec, host: DriverHost, deps: JsvmHostDeps, generation: number, sources: ApiSpec['sources'], hooks: boolean): Promise<Dispatcher> {
   const served: ApiSpec = hooks ? { ...spec, sources } : { ...spec, sources, hooks: { pre: [], post_key_auth: [], post: [], response: [] }, authCheck: undefined };
-  return createApiIsolate(served, host, generation, { mode: 'jsvm', hostFunctions: jsvmHostFunctions(deps, { apiId: spec.apiId, orgId: spec.orgId }) });
+  const log = logger.child({ api_id: spec.apiId });
+  const functions = jsvmHostFunctions(deps, { apiId: spec.apiId, orgId: spec.orgId }, netAccessFor(jsvmNet(spec, host.config)), (message) => log.error({ source: 'middleware' }, message));
+  return createApiIsolate(served, host, generation, { mode: 'jsvm', hostFunctions: functions });
 }
 
 /**
