@@ -10,6 +10,9 @@ import { compileSchema, unknownKeys } from './schema-validator';
 
 const MiB = 1024 * 1024;
 
+/** The embedded store's folder when `storage.path` is not given, next to the config file. */
+export const DEFAULT_STORE_FOLDER = 'isogate-data';
+
 const Int = (min: number, max?: number) => Type.Integer({ minimum: min, ...(max === undefined ? {} : { maximum: max }) });
 
 /**
@@ -22,16 +25,23 @@ export const GatewayConfigSchema = Type.Object({
   secret: Type.Optional(Type.String({ minLength: 1 })),
   app_path: Type.String({ default: './apps' }),
   middleware_path: Type.String({ default: './middleware' }),
-  /** Redis: `timeout` is seconds for a connect or command (Tyk's `storage.timeout`, default 5). */
+  /**
+   * Where sessions, quota and rate counters and plugin data live. "embedded" (the default): an
+   * LMDB store in the folder `path` (default `isogate-data` next to the config file), shared by
+   * every worker and kept across restarts. "memory": this process only, lost on exit. "redis":
+   * shared between nodes; `timeout` is seconds for a connect or command (Tyk's `storage.timeout`,
+   * default 5).
+   */
   storage: Type.Object({
-    type: Type.Union([Type.Literal('memory'), Type.Literal('redis')]),
+    type: Type.Union([Type.Literal('embedded'), Type.Literal('memory'), Type.Literal('redis')]),
+    path: Type.Optional(Type.String({ minLength: 1 })),
     host: Type.Optional(Type.String()),
     port: Type.Optional(Int(1, 65535)),
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
     database: Type.Optional(Int(0)),
     timeout: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-  }, { default: { type: 'memory' } }),
+  }, { default: { type: 'embedded' } }),
   hash_keys: Type.Boolean({ default: false }),
   hash_key_function: Type.Optional(Type.String()),
   min_token_length: Type.Integer({ minimum: 0, default: 3 }),
@@ -123,6 +133,7 @@ export function parseGatewayConfig(raw: unknown, source: string, baseDir: string
   config.app_path = resolve(baseDir, config.app_path);
   config.middleware_path = resolve(baseDir, config.middleware_path);
   if (config.public_key_path) config.public_key_path = resolve(baseDir, config.public_key_path);
+  if (config.storage.type === 'embedded') config.storage.path = resolve(baseDir, config.storage.path ?? DEFAULT_STORE_FOLDER);
   if (config.storage.type === 'redis' && !config.storage.host) {
     throw new ConfigError(`${source}: storage.host: is required when storage.type is "redis"`);
   }

@@ -15,7 +15,7 @@ import { EventBus } from '../events';
 import { SessionLimiter } from '../auth/limits';
 import { logger } from '../log/logger';
 import { type ClusterBus, Commands, startClusterBus } from '../cluster/index';
-import { connectSessionStore, createSessionStore } from '../storage/index';
+import { connectSessionStore, createSessionStore, sharedCountersOf } from '../storage/index';
 import type { SessionStore } from '../storage/session-store';
 import { ApiRuntime } from './api-runtime';
 import { buildApiRuntime, type GatewayServices } from './build-runtime';
@@ -86,7 +86,7 @@ export class Gateway {
     this.authCache = new AuthCache({ maxEntries: config.auth_cache.max_entries, maxBytes: config.auth_cache.max_bytes });
     this.store = new CachedSessionStore(this.authCache, this.rawStore);
     this.events = new EventBus({ gatewayHandlers: config.event_handlers });
-    this.limiter = new SessionLimiter({ store: this.store });
+    this.limiter = new SessionLimiter({ store: this.store, counters: sharedCountersOf(this.rawStore) });
     this.bundles = new BundleLoader(config);
     this.drivers = new Drivers({
       config,

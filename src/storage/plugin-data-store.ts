@@ -2,6 +2,8 @@ import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { redisCommand } from './redis-connection';
 import { RedisSessionStore } from './redis-store';
+import { EmbeddedSessionStore } from './embedded-store';
+import { EmbeddedPluginDataStore } from './embedded-plugin-data';
 import type { SessionStore } from './session-store';
 
 /** Tyk keeps its Python plugins' `store_data` values under this prefix. */
@@ -75,16 +77,19 @@ export class RedisPluginDataStore implements PluginDataStore {
   }
 }
 
-/** The Redis session store under any wrappers (`inner`), if the gateway uses Redis. */
-function redisUnder(store: SessionStore | undefined): RedisSessionStore | undefined {
+/** The session store of class `type` under any wrappers (`inner`), if the gateway uses it. */
+function storeUnder<T>(store: SessionStore | undefined, type: new (...args: never[]) => T): T | undefined {
   for (let s: unknown = store; s; s = (s as { inner?: unknown }).inner) {
-    if (s instanceof RedisSessionStore) return s;
+    if (s instanceof type) return s;
   }
   return undefined;
 }
 
-/** Plugin data lives where the sessions live: Redis when the gateway uses it, else memory. */
+/** Plugin data lives where the sessions live: Redis, the embedded store, else memory. */
 export function pluginDataStoreFor(sessions: SessionStore | undefined): PluginDataStore {
-  const redis = redisUnder(sessions);
-  return redis ? new RedisPluginDataStore(redis.client) : new MemoryPluginDataStore();
+  const redis = storeUnder(sessions, RedisSessionStore);
+  if (redis) return new RedisPluginDataStore(redis.client);
+  const embedded = storeUnder(sessions, EmbeddedSessionStore);
+  if (embedded) return new EmbeddedPluginDataStore(embedded.envs.sessions);
+  return new MemoryPluginDataStore();
 }

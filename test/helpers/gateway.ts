@@ -86,7 +86,9 @@ export interface RunningGateway {
 export async function startGateway(options: GatewayOptions = {}): Promise<RunningGateway> {
   const dir = options.dir ?? makeWorkspace();
   const port = await freePort();
-  const config = { listen_address: '127.0.0.1', listen_port: port, secret: SECRET, app_path: './apps', middleware_path: './middleware', ...options.config };
+  // Memory unless the test asks for a store: most tests need no state across processes, and an
+  // embedded store per test would only cost time (test/store-embedded.test.ts asks for one).
+  const config = { listen_address: '127.0.0.1', listen_port: port, secret: SECRET, app_path: './apps', middleware_path: './middleware', storage: { type: 'memory' }, ...options.config };
   const confFile = path.join(dir, 'gateway.json');
   fs.writeFileSync(confFile, JSON.stringify(config, null, 2));
   const args = ['--no-node-snapshot', CLI, '--conf', confFile];
