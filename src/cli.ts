@@ -4,7 +4,8 @@ import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from './config/config-error';
-import { loadGatewayConfig } from './config/gateway-config';
+import { loadGatewayConfig, resolveWorkerCount } from './config/gateway-config';
+import { availableParallelism } from 'node:os';
 import { logger } from './log/logger';
 import { startEchoUpstream } from './cli/echo-upstream';
 import { BUNDLE_USAGE } from './cli/bundle-usage';
@@ -13,11 +14,13 @@ import { checkBundleSettings } from './bundles/settings';
 const USAGE = `isogate — a Tyk-compatible API gateway with plugins in V8 isolates
 
 Usage:
-  isogate [--conf FILE] [--no-supervisor]
+  isogate [--conf FILE] [--workers N|auto] [--no-supervisor]
 
   --conf FILE       gateway config (tyk.conf keys); relative paths resolve against its folder.
                     Without it, isogate runs the embedded demo: an echo upstream on
                     127.0.0.1:18081 and the APIs in middleware/default/.
+  --workers N|auto  gateway worker processes sharing the port (default: worker_count, 1);
+                    auto = one per core. Needs storage "embedded" (the default) or "redis".
   --no-supervisor   run the gateway in this process (no automatic restart after a crash)
   --help            this text
 
@@ -38,9 +41,10 @@ function ensureNodeFlags(): boolean {
   return false;
 }
 
-function parseArgs(argv: string[]): { conf?: string; supervise: boolean } {
+function parseArgs(argv: string[]): { conf?: string; supervise: boolean; workers?: number | 'auto' } {
   let conf: string | undefined;
   let supervise = true;
+  let workers: number | 'auto' | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') {
@@ -49,6 +53,14 @@ function parseArgs(argv: string[]): { conf?: string; supervise: boolean } {
     } else if (a === '--conf' || a === '-c') conf = argv[++i];
     else if (a.startsWith('--conf=')) conf = a.slice(7);
     else if (a === '--no-supervisor') supervise = false;
+    else if (a === '--workers' || a.startsWith('--workers=')) {
+      const value = a === '--workers' ? argv[++i] : a.slice(10);
+      workers = value === 'auto' ? 'auto' : /^[1-9]\d{0,2}$/.test(value ?? '') ? Number(value) : undefined;
+      if (workers === undefined) {
+        process.stderr.write(`--workers needs a number from 1 or "auto", got ${JSON.stringify(value ?? '')}\n`);
+        process.exit(2);
+      }
+    }
     else {
       process.stderr.write(`unknown argument: ${a}\n\n${USAGE}`);
       process.exit(2);
@@ -58,7 +70,7 @@ function parseArgs(argv: string[]): { conf?: string; supervise: boolean } {
     process.stderr.write('--conf needs a file\n');
     process.exit(2);
   }
-  return { conf, supervise };
+  return { conf, supervise, workers };
 }
 
 async function main(): Promise<void> {
@@ -82,8 +94,15 @@ async function main(): Promise<void> {
     logger.fatal(`${confFile}: config file not found`);
     process.exit(1);
   }
+  let workers = 1;
   try {
-    checkBundleSettings(loadGatewayConfig(confFile)); // fail fast, before any process is forked
+    const config = loadGatewayConfig(confFile);
+    checkBundleSettings(config); // fail fast, before any process is forked
+    workers = resolveWorkerCount(args.workers ?? config.worker_count, availableParallelism());
+    if (workers > 1 && config.storage.type === 'memory') {
+      throw new ConfigError(`${confFile}: --workers ${workers}: workers cannot share storage.type "memory": use "embedded" or "redis"`);
+    }
+    if (workers > 1 && !args.supervise) throw new ConfigError(`--workers ${workers} needs the supervisor (drop --no-supervisor)`);
   } catch (err) {
     logger.fatal((err as ConfigError).message);
     process.exit(1);
@@ -98,7 +117,7 @@ async function main(): Promise<void> {
     return;
   }
   const { superviseWorker } = await import('./cli/supervisor');
-  const code = await superviseWorker({ ISOGATE_CONF: confFile });
+  const code = await superviseWorker({ ISOGATE_CONF: confFile, ISOGATE_WORKERS: String(workers) }, workers);
   process.exit(code);
 }
 

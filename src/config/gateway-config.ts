@@ -42,6 +42,11 @@ export const GatewayConfigSchema = Type.Object({
     database: Type.Optional(Int(0)),
     timeout: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   }, { default: { type: 'embedded' } }),
+  /**
+   * Gateway worker processes sharing the listening socket (`--workers` overrides): a number, or
+   * "auto" for one per core. More than one needs a store the workers share (embedded or redis).
+   */
+  worker_count: Type.Union([Type.Integer({ minimum: 1, maximum: 256 }), Type.Literal('auto')], { default: 1 }),
   hash_keys: Type.Boolean({ default: false }),
   hash_key_function: Type.Optional(Type.String()),
   min_token_length: Type.Integer({ minimum: 0, default: 3 }),
@@ -134,6 +139,9 @@ export function parseGatewayConfig(raw: unknown, source: string, baseDir: string
   config.middleware_path = resolve(baseDir, config.middleware_path);
   if (config.public_key_path) config.public_key_path = resolve(baseDir, config.public_key_path);
   if (config.storage.type === 'embedded') config.storage.path = resolve(baseDir, config.storage.path ?? DEFAULT_STORE_FOLDER);
+  if (config.storage.type === 'memory' && config.worker_count !== 1) {
+    throw new ConfigError(`${source}: worker_count: ${JSON.stringify(config.worker_count)} workers cannot share storage.type "memory" (each would have its own keys and counters): use "embedded" or "redis"`);
+  }
   if (config.storage.type === 'redis' && !config.storage.host) {
     throw new ConfigError(`${source}: storage.host: is required when storage.type is "redis"`);
   }
@@ -186,4 +194,9 @@ export function loadGatewayConfig(file: string): GatewayConfig {
     throw new ConfigError(`${path}: invalid JSON: ${(err as Error).message}`);
   }
   return parseGatewayConfig(raw, path, dirname(path));
+}
+
+/** The number of workers `worker_count` (or `--workers`) asks for: "auto" is one per core. */
+export function resolveWorkerCount(value: number | 'auto', cores: number): number {
+  return value === 'auto' ? Math.max(1, cores) : value;
 }
