@@ -60,7 +60,8 @@ export class EmbeddedSessionStore implements SessionStore {
       void this.db.put(k, text);
       return true;
     });
-    if (written) await this.envs.sessions.flushed;
+    // Committed (visible to every worker), not awaited to disk: counter write-backs and plugin
+    // session updates come from the request path; LMDB flushes them right after the commit.
     return written;
   }
 
