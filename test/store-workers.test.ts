@@ -38,7 +38,7 @@ describe('--workers 2 on the embedded store', function () {
     upstream = await startRecordingServer();
     const dir = makeWorkspace();
     writeApi(dir, keyedApi('k', upstream.url));
-    gw = await startGateway({ dir, config: { storage: { type: 'embedded', path: './data' }, worker_count: 2 } });
+    gw = await startGateway({ dir, config: { storage: { type: 'embedded', path: './data' }, worker_count: 2 }, startTimeoutMs: 60_000 });
     pinned = await twoWorkers(gw);
   });
   after(async () => {
