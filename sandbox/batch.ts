@@ -23,6 +23,7 @@ import {
   type BatchReport,
   type GuestFailure,
 } from '../src/protocol/isolate';
+import { beginCall, beginEntry, endCall } from './call-scope';
 import { sendWake } from './host';
 import { isThenable } from './promise';
 import { encodeUtf8 } from './text/utf8';
@@ -137,6 +138,7 @@ export function createBatchRunner(runCall: CallRunner, windowMs: number): BatchR
 
   function finish(e: Entry, id: number, result: CallResult): void {
     if (current === id) current = -1;
+    endCall(id);
     record(id, result);
     // The host replaces an isolate that ran out of memory; the calls after this one must run there.
     if (isFailure(result) && result.failure === 'memory') e.stopped = true;
@@ -155,6 +157,7 @@ export function createBatchRunner(runCall: CallRunner, windowMs: number): BatchR
       e.offset += length;
       const id = e.firstId + index;
       current = id;
+      beginCall(id);
       const result = runCall(kind, payload);
       if (isThenable(result)) {
         // Wait for it before the next call starts (hooks keep their one-at-a-time semantics);
@@ -210,6 +213,7 @@ export function createBatchRunner(runCall: CallRunner, windowMs: number): BatchR
     entryActive = true;
     wakeSent = false;
     current = -1;
+    beginEntry();
     pump(e);
     // Nothing can finish after this return: answer now, without the getter (cheaper to copy).
     if (unsettled === 0) return seal(e);

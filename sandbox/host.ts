@@ -8,6 +8,7 @@ import { createOutputBudget } from './globals/output-budget';
 type HostLog = (level: GuestLogLevel, message: string) => void;
 type HostEmit = (name: string, payload: string) => void;
 type HostWake = () => void;
+type HostTimer = (delayMs: number) => void;
 /** The ivm Reference to the host's call table (see src/coprocess/drivers/isolate/host-calls.ts). */
 interface HostCallRef {
   applySyncPromise(receiver: undefined, args: [string, unknown[]], options: { arguments: { copy: true } }): unknown;
@@ -27,6 +28,7 @@ const hostCall = take<HostCallRef>(BOOT_GLOBALS.call);
 const hostWake = take<HostWake>(BOOT_GLOBALS.wake);
 const meter = take<SharedArrayBuffer>(BOOT_GLOBALS.meter);
 const clock = take<SharedArrayBuffer>(BOOT_GLOBALS.clock);
+const hostTimer = take<HostTimer>(BOOT_GLOBALS.timer);
 
 /** What the host chose for this isolate (defaults: the gateway's, for a host that sends none). */
 export const boot: BootConfig = {
@@ -35,6 +37,7 @@ export const boot: BootConfig = {
   wasmBudgetBytes: bootConfig?.wasmBudgetBytes,
   logLinesPerS: bootConfig?.logLinesPerS ?? 1000,
   eventsPerS: bootConfig?.eventsPerS ?? 10000,
+  hookTimeoutMs: bootConfig?.hookTimeoutMs ?? 1000,
 };
 
 const budget = createOutputBudget(meter, clock, boot.logLinesPerS, boot.eventsPerS);
@@ -57,6 +60,11 @@ export function sendEvent(name: unknown, payload: unknown): void {
 /** Ask the host for an entry, to collect results that settled outside one (sandbox/batch.ts). */
 export function sendWake(): void {
   if (hostWake) hostWake();
+}
+
+/** Ask the host to enter this isolate again in `delayMs` (the earliest timer; sandbox/globals/web/timers.ts). */
+export function sendTimerWake(delayMs: number): void {
+  if (hostTimer) hostTimer(delayMs);
 }
 
 /**

@@ -577,6 +577,26 @@ describe('plugin bundles in the gateway', function () {
     expect((await runtime(gw, 'pyb')).body).to.include({ driver: 'python' });
   });
 
+  it('Lua bundles (driver lua): middleware.lua loads and requires a module of its bundle by name', async () => {
+    const b = await buildBundle(tmp, {
+      files: {
+        'middleware.lua': 'local greet = require "vendor.greet"\n\nfunction BundlePre(request, session, spec)\n  tyk.req.set_header("X-Bundle", greet.greeting())\n  tyk.req.set_header("X-Bundle-Hash", spec.bundle_hash)\n  return request, session\nend\n',
+        'vendor/greet.lua': 'return { greeting = function() return "lua-bundle" end }\n',
+      },
+      manifest: { file_list: ['middleware.lua', 'vendor/greet.lua'], custom_middleware: { driver: 'lua', pre: [{ name: 'BundlePre' }] } },
+      key: keys.priv,
+    });
+    server.put('lua.zip', b.bytes);
+    const ws = makeWorkspace();
+    writeApi(ws, bundleApi('luab', 'lua.zip', upstream.url));
+    const gw = await start({ dir: ws, config: { enable_bundle_downloader: true, bundle_base_url: server.base, public_key_path: keys.pub } });
+    const seen = await through(gw, 'luab');
+    expect(seen.status, JSON.stringify((await runtime(gw, 'luab')).body)).to.equal(200);
+    expect(seen.headers['x-bundle']).to.equal('lua-bundle');
+    expect(seen.headers['x-bundle-hash']).to.equal(md5('lua.zip'));
+    expect((await runtime(gw, 'luab')).body).to.include({ driver: 'lua' });
+  });
+
   it('every driver takes bundles: JSVM (otto) files and gRPC (manifest only)', async () => {
     const grpc = await startNodePluginServer();
     try {

@@ -408,12 +408,18 @@ describe('events', function () {
       );
     });
 
-    it('names an unknown handler, a JSVM handler and a gateway-level cp_dynamic_handler', () => {
+    it('names an unknown handler, a JSVM handler without a JSVM and a gateway-level cp_dynamic_handler', () => {
       const bus = newBus();
       expect(() => bus.setApiHandlers('a', undefined, section({ E: [logHandler('x'), { handler_name: 'eh_bogus' }] })))
         .to.throw(/API a: event_handlers\.events\.E\[1\]\.handler_name: unknown handler "eh_bogus"/);
       expect(() => bus.setApiHandlers('a', undefined, section({ E: [{ handler_name: 'eh_dynamic_handler', handler_meta: { name: 'f' } }] })))
-        .to.throw(/"eh_dynamic_handler" is a Tyk JSVM event handler/);
+        .to.throw(/API a: .*handler_name: "eh_dynamic_handler" needs the API's JSVM/);
+      expect(() => bus.setApiHandlers('a', undefined, section({ E: [{ handler_name: 'eh_dynamic_handler', handler_meta: { name: 'not a name' } }] }), { jsvm: new RecordingDispatcher() }))
+        .to.throw('API a: event_handlers.events.E[0].handler_meta.name: "not a name" is not a JavaScript name');
+      expect(() => bus.setGatewayHandlers(section({ E: [{ handler_name: 'eh_dynamic_handler', handler_meta: { name: 'f' } }] })))
+        .to.throw(/gateway config: .*"eh_dynamic_handler" can only be used in an API definition/);
+      // A disabled handler is skipped before anything else is checked: the API still loads.
+      expect(() => bus.setApiHandlers('a', undefined, section({ E: [{ handler_name: 'eh_dynamic_handler', handler_meta: { disabled: true } }] }))).to.not.throw();
       expect(() => bus.setGatewayHandlers(section({ E: [{ handler_name: 'cp_dynamic_handler', handler_meta: { name: 'f' } }] })))
         .to.throw('gateway config: event_handlers.events.E[0].handler_name: "cp_dynamic_handler" can only be used in an API definition\'s event_handlers');
       expect(() => bus.setApiHandlers('a', undefined, section({ E: [{ handler_name: 'cp_dynamic_handler', handler_meta: { name: 'f' } }] })))

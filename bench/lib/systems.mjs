@@ -8,6 +8,7 @@ import { LUA_PLUGIN, LUA_PLUGIN_FILE, luaPreHookApi } from './lua.mjs';
 import { BENCH_DIR } from './paths.mjs';
 import { AUTH_TOKEN, ISOLATE_PLUGIN, JSVM_PLUGIN, apiDefinition, authChainApi, jsvmApi, preHookApi } from './plugins.mjs';
 import { PYTHON_PLUGIN, hostPidsOf, pythonApi, pythonExtra } from './python.mjs';
+import { WEB_HEADERS, WEB_PLUGIN, WEB_PLUGIN_FILE, webVerifyApi } from './web.mjs';
 
 const AUTH = { authorization: AUTH_TOKEN };
 
@@ -115,6 +116,16 @@ SYSTEMS.push({
   relativeTo: 'c',
   start: (upstream, opts) => gatewaySystem(luaPreHookApi('bench-l', '/l/', upstream.url), { [LUA_PLUGIN_FILE]: LUA_PLUGIN }, opts),
   probes: [{ 'x-bench': true }],
+});
+
+// The web platform (issue 16): (c)'s hook plus one crypto.subtle HMAC verify, against the floor and (c).
+SYSTEMS.push({
+  id: 'w',
+  label: 'isogate, 1 pre hook doing one crypto.subtle HMAC verify',
+  relativeTo: 'c',
+  headers: WEB_HEADERS,
+  start: (upstream, opts) => gatewaySystem(webVerifyApi('bench-w', '/w/', upstream.url), { [WEB_PLUGIN_FILE]: WEB_PLUGIN }, opts),
+  probes: [{ 'x-bench': true, 'x-bench-bad-signature': false }],
 });
 
 /**

@@ -3,6 +3,7 @@
 // has no require/process, and nothing here adds them.
 import type { GuestLogLevel } from '../../src/protocol/isolate';
 import { sendEvent, sendLog } from '../host';
+import { define } from './define';
 import { decodeBase64, encodeBase64 } from '../text/base64';
 import { decodeUtf8, encodeUtf8 } from '../text/utf8';
 
@@ -17,11 +18,6 @@ function decode(text: unknown, as: unknown): string | Uint8Array | undefined {
   const bytes = decodeBase64(String(text ?? ''));
   if (bytes === undefined) return undefined;
   return as === 'bytes' ? bytes : decodeUtf8(bytes);
-}
-
-function define(name: string, value: unknown): void {
-  // Writable and configurable like any script global: middleware may shadow them deliberately.
-  Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
 }
 
 function consoleMethod(level: GuestLogLevel) {

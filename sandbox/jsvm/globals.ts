@@ -40,7 +40,8 @@ function hostOrUndefined(name: string, args: unknown[]): unknown {
 export function installJsvmGlobals(): void {
   define('TykJS', createTykJS());
   define('log', (message: unknown) => sendLog('info', [message]));
-  define('rawlog', (message: unknown) => sendLog('info', [message]));
+  // Tyk writes rawlog's text unformatted: the host puts it on a line of its own (src/log/raw-line.ts).
+  define('rawlog', (message: unknown) => sendLog('raw', [message]));
   define('b64enc', (input: unknown) => encodeBase64(encodeUtf8(String(input))));
   define('b64dec', (input: unknown) => decode('b64dec', input));
   define('rawb64enc', (input: unknown) => encodeBase64(encodeUtf8(String(input)), false));

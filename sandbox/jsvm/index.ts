@@ -4,26 +4,23 @@
 // result back into a coprocess Object, so the host applies it with the same code as every other
 // driver. Where Tyk's JSVM semantics differ from coprocess, the conversion here settles them
 // (see request.ts), or the host steps do when they run with `tykJsvm` (hook-step.ts).
-import { JSVM_METADATA } from '../../src/protocol/jsvm';
+import { JSVM_METADATA, JSVM_VIRTUAL_HOOK_TYPE } from '../../src/protocol/jsvm';
 import { registerHookAdapter } from '../adapters/registry';
 import type { EventPayload, HookAdapter, HookAdapterContext, ObjectLike } from '../adapters/types';
 import { BadResultError } from '../errors';
 import { isThenable } from '../promise';
 import { coprocess, type DecodedObject } from '../wire/codec';
+import { configOf } from './config';
 import { entryPoint } from './core';
 import { installJsvmGlobals } from './globals';
 import { fromJsvmRequest, toJsvmRequest } from './request';
 import { fromJsvmResponse, toJsvmResponse } from './response';
 import { changedSessionMeta, returnedSession, sessionIn } from './session';
 import { isPlain, text, type Plain } from './values';
+import { dispatchVirtual } from './virtual';
 
 const { HookType } = coprocess;
 
-/** Tyk's `config` argument: `{OrgID, APIID, config_data}`, config_data decoded. */
-function configOf(spec: Record<string, string> | null | undefined): Plain {
-  const data = spec?.config_data;
-  return { OrgID: spec?.OrgID ?? '', APIID: spec?.APIID ?? '', config_data: data ? (JSON.parse(data) as unknown) : {} };
-}
 
 function declareHint(name: string, kind: 'TykMiddleware.NewMiddleware' | 'TykEventHandlers.NewEventHandler'): string {
   return `declare it in the plugin as: var ${name} = new TykJS.${kind}({});`;
@@ -116,7 +113,10 @@ function checkHook(name: string, context: HookAdapterContext): string {
 
 export const jsvmAdapter: HookAdapter = {
   install: installJsvmGlobals,
-  dispatch: (object, context) => (object.hook_type === HookType.Response ? dispatchResponse(object, context) : dispatchRequest(object, context)),
+  dispatch: (object, context) => {
+    if (object.hook_type === JSVM_VIRTUAL_HOOK_TYPE) return dispatchVirtual(object, context);
+    return object.hook_type === HookType.Response ? dispatchResponse(object, context) : dispatchRequest(object, context);
+  },
   event,
   checkHook,
 };

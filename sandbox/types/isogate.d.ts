@@ -3,6 +3,8 @@
 // the hook signatures and the globals every API isolate provides. Objects use the coprocess
 // protobuf field names, exactly as Tyk's gRPC and Python plugins see them.
 
+/// <reference path="web.d.ts" />
+
 declare namespace Isogate {
   /** Header and query maps: canonical names (`Content-Type`), first value only. */
   type StringMap = Record<string, string>;

@@ -1,4 +1,5 @@
 import type { ApiSpec } from '../config/api-spec';
+import { pathAfterListenPath } from '../config/path-pattern';
 
 /**
  * Tyk's `ignored` extended paths skip auth. `requestPath` is the router's normalised path
@@ -6,8 +7,6 @@ import type { ApiSpec } from '../config/api-spec';
  */
 export function isIgnoredPath(spec: ApiSpec, requestPath: string, method: string): boolean {
   if (spec.ignoredPaths.length === 0) return false;
-  let path = requestPath;
-  const prefix = spec.listenPath.slice(0, -1);
-  if (prefix && path.startsWith(prefix)) path = path.slice(prefix.length) || '/';
+  const path = pathAfterListenPath(spec.listenPath, requestPath);
   return spec.ignoredPaths.some((entry) => (!entry.methods || entry.methods.has(method)) && entry.pattern.test(path));
 }

@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { SourcePolicy } from '../config/middleware-sources';
-import { MIDDLEWARE_FILE } from '../config/safe-names';
 import { BundleError } from './errors';
 import type { ExtractLimits } from './extract';
 import { loadPublicKey } from './keys';
@@ -36,7 +35,7 @@ export async function inspectBundle(file: string, keyPath: string | undefined, l
     const { manifest, verified } = await unpackVerified(zip, join(dir, 'bundle'), limits, key);
     const driver = manifest.custom_middleware.driver ?? '';
     const sources = drivers.needsSources(driver)
-      ? await bundleSources({ kind: (driver && drivers.sourceFiles?.(driver)) || MIDDLEWARE_FILE, readRoot: join(dir, 'bundle'), nameRoot: '', parts: [{ name: file, sub: '', manifest }], middleware: manifest.custom_middleware, signedOnly: Boolean(key) })
+      ? await bundleSources({ driver, drivers, readRoot: join(dir, 'bundle'), nameRoot: '', parts: [{ name: file, sub: '', manifest }], middleware: manifest.custom_middleware, signedOnly: Boolean(key) })
       : [];
     return { manifest, verified, sources: sources.map((s) => s.filename) };
   } finally {

@@ -6,7 +6,6 @@ import type { BundleInfo, BundleResolver, ResolvedBundle, UploadOverride } from 
 import { ConfigError } from '../config/config-error';
 import type { GatewayConfig } from '../config/gateway-config';
 import { confinedToMiddlewarePath, type SourcePolicy } from '../config/middleware-sources';
-import { MIDDLEWARE_FILE } from '../config/safe-names';
 import { logger } from '../log/logger';
 import { BundleError } from './errors';
 import type { ExtractLimits } from './extract';
@@ -176,7 +175,7 @@ export class BundleLoader implements BundleResolver {
       const middleware = mergeMiddleware(parts);
       const driver = middleware.driver ?? '';
       const sources = drivers.needsSources(driver)
-        ? await bundleSources({ kind: (driver && drivers.sourceFiles?.(driver)) || MIDDLEWARE_FILE, readRoot: root, nameRoot: root, parts, middleware, signedOnly: Boolean(this.key) })
+        ? await bundleSources({ driver, drivers, readRoot: root, nameRoot: root, parts, middleware, signedOnly: Boolean(this.key) })
         : [];
       const info: BundleInfo = {
         name: uploaded ? UPLOAD_NAME : def.custom_middleware_bundle!,

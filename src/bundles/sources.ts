@@ -2,14 +2,17 @@ import { readFile, realpath } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { CustomMiddleware } from '../config/api-definition';
 import type { MiddlewareSource } from '../config/api-spec';
+import type { SourcePolicy } from '../config/middleware-sources';
+import { MIDDLEWARE_FILE } from '../config/safe-names';
 import { BundleError } from './errors';
 import { HOOK_LISTS } from './manifest';
 import type { BundlePart } from './merge';
 import { fileInBundle, normaliseBundlePath } from './paths';
 
 export interface SourceOptions {
-  /** Which files are the driver's middleware (its `sourceFiles`; JavaScript by default). */
-  readonly kind: RegExp;
+  /** The manifest's `custom_middleware.driver`, and what the drivers say of its files. */
+  readonly driver: string;
+  readonly drivers: SourcePolicy;
   /** Where the bundle is read from. */
   readonly readRoot: string;
   /** Where it lives once installed: the folder the isolate's file names (and stack traces) show. */
@@ -25,12 +28,17 @@ export interface SourceOptions {
 
 /**
  * The files an API loads from its bundle, as it would from its own folder (middleware-sources.ts):
- * the top-level files of the driver's kind — those listed in each bundle's `file_list`, in order —
- * then each enabled hook's `path` not already among them. Files in sub-folders load only by a
- * hook `path` (or, for Python, by import: the bundle's folder is on its `sys.path`, as in Tyk). Every
- * file must really lie inside the bundle folder.
+ * the top-level files of the driver's kind (its `sourceFiles`, JavaScript by default) — those
+ * listed in each bundle's `file_list`, in order — then each enabled hook's `path` not already among
+ * them. Files in sub-folders load only by a hook `path`, except for a driver whose files find each
+ * other by module name (Lua's `require "vendor.util"`, as Tyk puts the bundle on `package.path`):
+ * it gets every listed file of its kind. Python imports them itself (the bundle's folder is on its
+ * `sys.path`, as in Tyk). Every file must really lie inside the bundle folder.
  */
 export async function bundleSources(options: SourceOptions): Promise<MiddlewareSource[]> {
+  const { driver, drivers } = options;
+  const kind = (driver && drivers.sourceFiles?.(driver)) || MIDDLEWARE_FILE;
+  const nested = Boolean(driver && drivers.requiresByName?.(driver));
   const listed = new Set<string>();
   const order: { rel: string; key: string }[] = [];
   for (const part of options.parts) {
@@ -38,7 +46,7 @@ export async function bundleSources(options: SourceOptions): Promise<MiddlewareS
       const inBundle = normaliseBundlePath(entry);
       const rel = posix.join(part.sub, inBundle);
       listed.add(rel);
-      if (!inBundle.includes('/') && options.kind.test(inBundle) && !order.some((o) => o.rel === rel)) order.push({ rel, key: options.parts.length > 1 ? `${part.name}: file_list[${i}]` : `file_list[${i}]` });
+      if ((nested || !inBundle.includes('/')) && kind.test(inBundle) && !order.some((o) => o.rel === rel)) order.push({ rel, key: options.parts.length > 1 ? `${part.name}: file_list[${i}]` : `file_list[${i}]` });
     }
   }
   // Manifest paths were checked as written when the manifest was read (manifest.ts).

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { EventHandlersSectionSchema } from '../events/event';
+import { CacheOptionsSchema, VirtualMetaSchema } from './virtual-endpoint';
 
 // One schema per shape: the JSON schema ajv checks and the TypeScript type are the same object.
 
@@ -73,6 +74,7 @@ const VersionSchema = Type.Object({
   global_size_limit: Type.Optional(Type.Integer({ minimum: 0 })),
   extended_paths: Type.Optional(Type.Object({
     ignored: Type.Optional(Type.Array(Type.Object({ path: Type.String(), method: Str(), method_actions: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }))),
+    virtual: Type.Optional(Type.Array(VirtualMetaSchema)),
   })),
 });
 
@@ -110,6 +112,7 @@ export const ApiDefinitionSchema = Type.Object({
   config_data_disabled: Bool(),
   event_handlers: Type.Optional(EventHandlersSectionSchema),
   session_lifetime: Type.Optional(Type.Integer()),
+  cache_options: Type.Optional(CacheOptionsSchema),
   version_data: Type.Optional(Type.Object({
     not_versioned: Bool(),
     default_version: Str(),

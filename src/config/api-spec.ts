@@ -3,9 +3,13 @@ import { type ApiDefinition, ApiDefinitionSchema, type CustomMiddleware, type Ho
 import type { BundleInfo, ResolvedBundle } from './bundle-resolver';
 import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config';
+import type { SourcePolicy } from './middleware-sources';
 import { apiIdProblem } from './safe-names';
 import { compileSchema } from './schema-validator';
 import { normalisePath } from '../pipeline/url';
+import { compilePathPattern } from './path-pattern';
+import { NO_VIRTUAL, type VirtualSpec } from './virtual-sources';
+import { type JsvmExtras, NO_JSVM_EXTRAS } from './jsvm-extras';
 
 /** A middleware file as loaded into an API's isolate. */
 export interface MiddlewareSource {
@@ -55,6 +59,10 @@ export interface ApiSpec {
   readonly sessionLifetime: number;
   /** Middleware files for isolate / JSVM drivers, in load order. */
   readonly sources: MiddlewareSource[];
+  /** Tyk virtual endpoints: run in the API's JSVM (src/gateway/virtual/). */
+  readonly virtual: VirtualSpec;
+  /** The rest of the API's JSVM: `tyk_js_path`, eh_dynamic_handler files. */
+  readonly jsvm: JsvmExtras;
   /** Content hash of definition + sources + limits: a reload rebuilds only APIs whose hash changed. */
   readonly contentHash: string;
 }
@@ -96,30 +104,16 @@ export interface IgnoredPath {
   readonly methods?: ReadonlySet<string>;
 }
 
-/** A literal piece of a pattern, normalised like request paths are, then escaped for a regex. */
-function literal(piece: string): string {
-  const normal = piece === '' ? '' : (normalisePath(`/${piece}`) ?? `/${piece}`).slice(1);
-  return normal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /**
- * Tyk's `ignored` extended paths, matched the way Tyk's exact matching does
- * (`enable_path_prefix_matching` + `enable_path_suffix_matching`): the whole path after the
- * listen path, segment by segment, never as a string prefix. `{name}` is one whole segment, `*`
- * any characters within one segment (`/health*` matches `/healthz`, not `/healthz/secret`), a
- * trailing `/` is optional; other regex characters are literal.
+ * Tyk's `ignored` extended paths (patterns as config/path-pattern.ts reads them).
  */
 function ignoredPaths(def: ApiDefinition): IgnoredPath[] {
   const out: IgnoredPath[] = [];
   for (const data of Object.values(def.version_data?.versions ?? {})) {
     for (const entry of data.extended_paths?.ignored ?? []) {
-      const segments = entry.path.replace(/^\/+/, '').replace(/\/+$/, '').split('/').filter((s, j, all) => s !== '' || all.length === 1);
-      const body = segments
-        .map((segment) => (/^\{[^/{}]*\}$/.test(segment) ? '[^/]+' : segment.split('*').map(literal).join('[^/]*')))
-        .join('/');
       const listed = typeof entry.method === 'string' && entry.method ? [entry.method] : Object.keys(entry.method_actions ?? {});
       out.push({
-        pattern: new RegExp(body ? `^/${body}/?$` : '^/$'),
+        pattern: compilePathPattern(entry.path),
         methods: listed.length > 0 ? new Set(listed.map((m) => m.toUpperCase())) : undefined,
       });
     }
@@ -148,7 +142,7 @@ function maxBodyBytes(def: ApiDefinition, config: GatewayConfig): number {
   return limits.length > 0 ? Math.min(...limits) : config.isolate_options.max_body_bytes;
 }
 
-export function compileApiSpec(def: ApiDefinition, file: string, config: GatewayConfig, sources: MiddlewareSource[], bundle?: ResolvedBundle): ApiSpec {
+export function compileApiSpec(def: ApiDefinition, file: string, config: GatewayConfig, drivers: SourcePolicy, sources: MiddlewareSource[], bundle?: ResolvedBundle, { virtual = NO_VIRTUAL, extras = NO_JSVM_EXTRAS }: { virtual?: VirtualSpec; extras?: JsvmExtras } = {}): ApiSpec {
   const where = `${file} (api ${def.api_id})`;
   const cm = effectiveMiddleware(def, bundle);
   let target: URL;
@@ -175,15 +169,15 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
   const configDataJson = !def.config_data_disabled && def.config_data && Object.keys(def.config_data).length > 0
     ? JSON.stringify(def.config_data) : undefined;
   const limits = cm.limits ?? {};
-  const jsvm = driver === 'otto' || driver === 'javascript';
   const memoryLimitMb = limits.memory_limit_mb ?? config.isolate_options.memory_limit_mb;
-  const hookTimeoutMs = limits.hook_timeout_ms ?? (jsvm ? (config.jsvm_timeout > 0 ? config.jsvm_timeout : 5) * 1000 : config.isolate_options.hook_timeout_ms);
+  const hookTimeoutMs = limits.hook_timeout_ms ?? (driver ? drivers.defaultHookTimeoutMs?.(driver, config) : undefined) ?? config.isolate_options.hook_timeout_ms;
   const allowWasm = limits.allow_wasm ?? config.isolate_options.allow_wasm;
   const logLinesPerS = limits.log_lines_per_s ?? config.isolate_options.log_lines_per_s;
   const eventsPerS = limits.events_per_s ?? config.isolate_options.events_per_s;
   const hash = createHash('sha256').update(JSON.stringify(def)).update(`\0${memoryLimitMb}\0${hookTimeoutMs}\0${allowWasm}\0${logLinesPerS}\0${eventsPerS}`);
   for (const s of sources) hash.update(`\0${s.filename}\0`).update(s.code);
   if (bundle) hash.update(`\0bundle\0${bundle.info.dir}\0`).update(JSON.stringify(cm));
+  for (const s of [...virtual.sources, ...extras.core, ...extras.handlerSources]) hash.update(`\0jsvm\0${s.filename}\0`).update(s.code);
   return {
     definition: def,
     file,
@@ -213,6 +207,8 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     maxBodyBytes: maxBodyBytes(def, config),
     sessionLifetime: def.session_lifetime ?? 0,
     sources,
+    virtual,
+    jsvm: extras,
     contentHash: hash.digest('hex'),
   };
 }

@@ -53,6 +53,8 @@ export const GatewayConfigSchema = Type.Object({
   enable_jsvm: Type.Boolean({ default: true }),
   jsvm_timeout: Type.Number({ default: 5 }),
   jsvm_http_allow: Type.Optional(Type.Array(Type.String())),
+  /** Tyk's user core script: run in every JSVM isolate before the API's own files. */
+  tyk_js_path: Type.Optional(Type.String({ minLength: 1 })),
   /**
    * What TykGetKeyData/TykSetKeyData reach: the calling API's org only ("org"), or every key as in
    * Tyk ("global": any JSVM plugin reads and writes every org's keys; unsafe with tenants).
@@ -142,6 +144,7 @@ export function parseGatewayConfig(raw: unknown, source: string, baseDir: string
   if (config.storage.type === 'memory' && config.worker_count !== 1) {
     throw new ConfigError(`${source}: worker_count: ${JSON.stringify(config.worker_count)} workers cannot share storage.type "memory" (each would have its own keys and counters): use "embedded" or "redis"`);
   }
+  if (config.tyk_js_path) config.tyk_js_path = resolve(baseDir, config.tyk_js_path);
   if (config.storage.type === 'redis' && !config.storage.host) {
     throw new ConfigError(`${source}: storage.host: is required when storage.type is "redis"`);
   }

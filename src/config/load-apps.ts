@@ -7,6 +7,8 @@ import type { BundleResolver, UploadOverride } from './bundle-resolver';
 import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config';
 import { resolveMiddlewareSources, type SourceOverlay, type SourcePolicy } from './middleware-sources';
+import { resolveVirtualSpec } from './virtual-sources';
+import { resolveJsvmExtras, withFileBasedMiddleware } from './jsvm-extras';
 
 /** A definition file (or one API of it) that could not be loaded or built. */
 export interface LoadFailure {
@@ -55,12 +57,22 @@ export interface ServingPath {
  * bundle, its manifest supplies the middleware and its folder the files; a bundle that still has
  * to be downloaded is downloaded first (loadApiDefinitions does that apart, see `pending`).
  */
-export async function buildSpec(def: ApiDefinition, file: string, config: GatewayConfig, drivers: SourcePolicy, overlay?: SourceOverlay, bundles?: BundleContext): Promise<ApiSpec> {
-  const where = `${file} (api ${def.api_id})`;
-  if (bundles && (await bundles.resolver.needsDownload(def, bundles.upload))) await bundles.resolver.download(def, where);
-  const bundle = bundles ? await bundles.resolver.resolve(def, where, drivers, bundles.upload) : undefined;
-  const sources = bundle ? bundle.sources : await resolveMiddlewareSources(def, file, config, dirname(config.source), drivers, overlay);
-  return compileApiSpec(def, file, config, sources, bundle);
+export async function buildSpec(given: ApiDefinition, file: string, config: GatewayConfig, drivers: SourcePolicy, overlay?: SourceOverlay, bundles?: BundleContext): Promise<ApiSpec> {
+  const where = `${file} (api ${given.api_id})`;
+  if (bundles && (await bundles.resolver.needsDownload(given, bundles.upload))) await bundles.resolver.download(given, where);
+  const bundle = bundles ? await bundles.resolver.resolve(given, where, drivers, bundles.upload) : undefined;
+  // A bundle's manifest replaces custom_middleware, folders in middleware_path included.
+  const def = bundle ? given : await withFileBasedMiddleware(given, file, config, drivers);
+  const baseDir = dirname(config.source);
+  const sources = bundle ? bundle.sources : await resolveMiddlewareSources(def, file, config, baseDir, drivers, overlay);
+  // What runs in the API's JSVM: its hooks' isolate when its driver is a JSVM one (files shared
+  // with the hooks are then loaded once), else an isolate of its own (src/coprocess/drivers/jsvm).
+  const driver = bundle ? bundle.customMiddleware.driver : def.custom_middleware?.driver;
+  const jsvmDriver = Boolean(driver && drivers.runsJsvm?.(driver));
+  const shared = jsvmDriver ? sources : [];
+  const virtual = await resolveVirtualSpec(def, file, config, baseDir, shared);
+  const extras = await resolveJsvmExtras(def, file, config, baseDir, [...shared, ...virtual.sources], (handlers) => jsvmDriver || handlers || virtual.endpoints.length > 0);
+  return compileApiSpec(def, file, config, drivers, sources, bundle, { virtual, extras });
 }
 
 /** An API a file claims: built (`spec`), or waiting for its bundle (`pending`). */

@@ -18,6 +18,12 @@ export interface SourcePolicy {
   needsSources(driver: string): boolean;
   /** Which files of the API's folder are this driver's middleware (default MIDDLEWARE_FILE). */
   sourceFiles?(driver: string): RegExp | undefined;
+  /** Its files find each other by module name (Lua's `require`): a bundle loads all it lists. */
+  requiresByName?(driver: string): boolean;
+  /** The driver's hook timeout when the API sets none (default isolate_options.hook_timeout_ms). */
+  defaultHookTimeoutMs?(driver: string, config: GatewayConfig): number | undefined;
+  /** Whether the driver's hooks run in a Tyk JSVM, which then also runs the API's virtual endpoints and JSVM event handlers. */
+  runsJsvm?(driver: string): boolean;
 }
 
 /**
@@ -70,6 +76,23 @@ async function listApiDir(apiDir: string, pattern: RegExp, overlay?: SourceOverl
 }
 
 /**
+ * A file a definition names by a relative `path` (a hook's, a virtual endpoint's): looked up in
+ * the API's folder, then `middleware_path/`, then the config's folder (Tyk definitions often say
+ * `middleware/x.js`). Refused, with `what` (file and key) named, when the path is absolute or has
+ * `..`, NUL or `\`, when it is not found, or when it really lies outside `middleware_path`.
+ * `path` is the logical path (the isolate's file name), `real` the one to read.
+ */
+export async function findMiddlewareFile(config: GatewayConfig, apiDir: string, baseDir: string, path: string, what: string, overlay?: SourceOverlay): Promise<{ path: string; real: string }> {
+  const problem = relativePathProblem(path);
+  if (problem) throw new ConfigError(`${what}: ${JSON.stringify(path)} ${problem}`);
+  const candidates = [join(apiDir, path), join(config.middleware_path, path), resolve(baseDir, path)];
+  let found: string | undefined;
+  for (const c of candidates) if (await exists(c, overlay)) { found = c; break; }
+  if (!found) throw new ConfigError(`${what}: file "${path}" not found (looked in ${candidates.join(', ')})`);
+  return { path: found, real: await confinedToMiddlewarePath(config, found, `${what}: ${JSON.stringify(path)}`) };
+}
+
+/**
  * The files an API's isolate loads: every uploaded file in `middleware_path/{api_id}/` (sorted),
  * then each entry `path`, looked up in the API's folder, then `middleware_path/`, then the
  * config's folder (Tyk definitions often say `middleware/x.js` relative to the gateway). Wherever
@@ -92,17 +115,10 @@ export async function resolveMiddlewareSources(def: ApiDefinition, file: string,
     for (const [i, entry] of (list ?? []).entries()) {
       if (!entry?.path || entry.disabled) continue;
       const key = kind === 'auth_check' ? 'custom_middleware.auth_check.path' : `custom_middleware.${kind}[${i}].path`;
-      const problem = relativePathProblem(entry.path);
-      if (problem) throw new ConfigError(`${where}: ${key}: ${JSON.stringify(entry.path)} ${problem}`);
-      const candidates = [join(apiDir, entry.path), join(config.middleware_path, entry.path), resolve(baseDir, entry.path)];
-      let found: string | undefined;
-      for (const c of candidates) if (await exists(c, overlay)) { found = c; break; }
-      if (!found) {
-        throw new ConfigError(`${where}: ${key}: file "${entry.path}" not found (looked in ${candidates.join(', ')})`);
-      }
-      if (real.has(found)) continue;
-      real.set(found, await confinedToMiddlewarePath(config, found, `${where}: ${key}: ${JSON.stringify(entry.path)}`));
-      files.push(found);
+      const found = await findMiddlewareFile(config, apiDir, baseDir, entry.path, `${where}: ${key}`, overlay);
+      if (real.has(found.path)) continue;
+      real.set(found.path, found.real);
+      files.push(found.path);
     }
   }
   return Promise.all(files.map(async (f) => ({ filename: f, code: overlay?.get(f) ?? (await readFile(real.get(f)!, 'utf8')) })));

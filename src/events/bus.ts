@@ -32,6 +32,8 @@ export interface EventBusOptions {
 export interface ApiHandlerOptions {
   /** Required when the section uses cp_dynamic_handler. */
   dispatcher?: DispatcherSource;
+  /** Required when the section uses eh_dynamic_handler. */
+  jsvm?: DispatcherSource;
 }
 
 export interface HandlerKindStats {
@@ -163,7 +165,7 @@ export class EventBus implements EventSink {
     section: EventHandlersSection | undefined,
     options: ApiHandlerOptions = {},
   ): CompiledApiHandlers {
-    return { apiId, orgId, lanes: this.compile(section, { apiId, orgId }, options.dispatcher) };
+    return { apiId, orgId, lanes: this.compile(section, { apiId, orgId }, options.dispatcher, options.jsvm) };
   }
 
   /** The swapping half: cannot fail, so it can run inside the gateway's atomic swap. */
@@ -277,15 +279,17 @@ export class EventBus implements EventSink {
     section: EventHandlersSection | undefined,
     scope: HandlerScope,
     dispatcher: DispatcherSource | undefined,
+    jsvm?: DispatcherSource,
   ): Map<string, Lane[]> {
     const isApi = scope.apiId !== undefined;
-    const parsed = parseEventHandlers(section, scope, isApi ? { hasDispatcher: dispatcher !== undefined } : {});
+    const parsed = parseEventHandlers(section, scope, isApi ? { hasDispatcher: dispatcher !== undefined, hasJsvm: jsvm !== undefined } : {});
     const table = buildHandlerTable(parsed, {
       logger: this.logger,
       scope,
       dedup: this.dedup,
       transport: this.transport,
       dispatcher,
+      jsvm,
     });
     return toLanes(table);
   }

@@ -2,22 +2,21 @@ import { ConfigPath } from './config-error';
 import type { EventHandlersSection } from './event';
 import type { EventHandler, HandlerDeps, HandlerFactory, HandlerScope } from './handler';
 import { coprocessHandlerFactory } from './handlers/coprocess-handler';
+import { jsvmHandlerFactory } from './handlers/jsvm-handler';
 import { logHandlerFactory } from './handlers/log-handler';
 import { webhookHandlerFactory } from './handlers/webhook-handler';
 import { MetaReader } from './meta-reader';
 
 // Widened to `unknown` config: each entry only ever sees the config its own parse produced.
 const FACTORIES: ReadonlyMap<string, HandlerFactory<unknown>> = new Map(
-  [logHandlerFactory, webhookHandlerFactory, coprocessHandlerFactory].map((f) => [
+  [logHandlerFactory, webhookHandlerFactory, coprocessHandlerFactory, jsvmHandlerFactory].map((f) => [
     f.kind,
     f as HandlerFactory<unknown>,
   ]),
 );
 
 /** Known to Tyk but not implemented here; named so the error says why rather than "unknown". */
-const UNSUPPORTED: Readonly<Record<string, string>> = {
-  eh_dynamic_handler: 'is a Tyk JSVM event handler, not supported by isogate; use cp_dynamic_handler with the API isolate',
-};
+const UNSUPPORTED: Readonly<Record<string, string>> = {};
 
 /** One validated handler entry, not yet bound to a bus. */
 export interface ParsedHandler {
@@ -31,6 +30,8 @@ export interface ParsedHandler {
 export interface ValidateOptions {
   /** An API's section must be able to reach its plugin driver if it uses cp_dynamic_handler. */
   hasDispatcher?: boolean;
+  /** … and its JSVM if it uses eh_dynamic_handler. */
+  hasJsvm?: boolean;
 }
 
 /**
@@ -93,8 +94,11 @@ function parseEntry(
   // Disabled entries are skipped before their meta is read, as Tyk does: a half-written handler
   // can be parked with `disabled: true` without blocking the API.
   if (meta.boolean('disabled') === true) return undefined;
-  if (factory.apiOnly && options.hasDispatcher === false) {
+  if (factory.apiOnly && factory.needs !== 'jsvm' && options.hasDispatcher === false) {
     throw namePath.error(`"${name}" needs the API to have custom_middleware with a plugin driver`);
+  }
+  if (factory.needs === 'jsvm' && options.hasJsvm === false) {
+    throw namePath.error(`"${name}" needs the API's JSVM, which it does not have (is enable_jsvm false?)`);
   }
   return { key: at.path, factory, config: factory.parse(meta) };
 }

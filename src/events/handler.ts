@@ -5,9 +5,9 @@ import type { WebhookDedup } from './handlers/webhook-dedup';
 import type { WebhookTransport } from './handlers/webhook-transport';
 
 /** Tyk's `handler_name` values that isogate implements. */
-export type HandlerKind = 'eh_log_handler' | 'eh_web_hook_handler' | 'cp_dynamic_handler';
+export type HandlerKind = 'eh_log_handler' | 'eh_web_hook_handler' | 'cp_dynamic_handler' | 'eh_dynamic_handler';
 
-export const HANDLER_KINDS: readonly HandlerKind[] = ['eh_log_handler', 'eh_web_hook_handler', 'cp_dynamic_handler'];
+export const HANDLER_KINDS: readonly HandlerKind[] = ['eh_log_handler', 'eh_web_hook_handler', 'cp_dynamic_handler', 'eh_dynamic_handler'];
 
 /** `deduplicated`: a webhook suppressed inside its `event_timeout` window; not a failure. */
 export type DeliveryOutcome = 'delivered' | 'deduplicated';
@@ -41,6 +41,8 @@ export interface HandlerDeps {
   dedup: WebhookDedup;
   transport: WebhookTransport;
   dispatcher?: DispatcherSource;
+  /** The API's JSVM (eh_dynamic_handler): its hooks' isolate for JSVM drivers, else one of its own. */
+  jsvm?: DispatcherSource;
 }
 
 /**
@@ -51,6 +53,8 @@ export interface HandlerFactory<Config> {
   readonly kind: HandlerKind;
   /** cp_dynamic_handler needs an API's plugin driver, so Tyk rejects it in the gateway config. */
   readonly apiOnly: boolean;
+  /** What an API must have for it: its plugin driver (default) or its JSVM. */
+  readonly needs?: 'dispatcher' | 'jsvm';
   parse(meta: MetaReader): Config;
   create(config: Config, deps: HandlerDeps): EventHandler;
 }

@@ -28,6 +28,8 @@ export class ApiRuntime {
     /** This version's event handlers, installed on the bus when the runtime is swapped in. */
     readonly eventHandlers: CompiledApiHandlers,
     readonly dispatcher?: Dispatcher,
+    /** Dispatchers this version owns besides its hooks' (an API JSVM for virtual endpoints), disposed with it. */
+    readonly ownDispatchers: readonly Dispatcher[] = [],
   ) {
     this.hasSteps = requestSteps.length > 0 || responseSteps.length > 0 || needsBody;
   }
@@ -58,10 +60,12 @@ export class ApiRuntime {
         };
       });
     }
-    try {
-      await this.dispatcher?.dispose();
-    } catch (err) {
-      logger.warn({ api_id: this.spec.apiId, err: (err as Error).message }, 'disposing a retired dispatcher failed');
+    for (const dispatcher of [this.dispatcher, ...this.ownDispatchers]) {
+      try {
+        await dispatcher?.dispose();
+      } catch (err) {
+        logger.warn({ api_id: this.spec.apiId, err: (err as Error).message }, 'disposing a retired dispatcher failed');
+      }
     }
   }
 }

@@ -16,6 +16,7 @@ import type { SessionLimiter } from '../auth/limits';
 import type { SessionStore } from '../storage/session-store';
 import { ApiRuntime } from './api-runtime';
 import { Messages } from '../pipeline/errors';
+import { virtualEndpointStep } from './virtual/step';
 import type { Step } from '../pipeline/request-state';
 
 export interface GatewayServices {
@@ -56,12 +57,21 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     })
     : undefined;
   const dispatcher = await services.drivers.create(spec, generation);
+  // The API's JSVM for virtual endpoints and JSVM event handlers (its hooks' isolate, or one of its own).
+  let jsvm: Awaited<ReturnType<Drivers['apiJsvm']>>;
+  try {
+    jsvm = await services.drivers.apiJsvm(spec, generation, dispatcher);
+  } catch (err) {
+    await dispatcher?.dispose();
+    throw err;
+  }
   let eventHandlers: CompiledApiHandlers;
   try {
     // Compiled now, installed when the runtime is swapped in: a failed build leaves the old handlers.
-    eventHandlers = events.compileApiHandlers(spec.apiId, spec.orgId, spec.definition.event_handlers, { dispatcher });
+    eventHandlers = events.compileApiHandlers(spec.apiId, spec.orgId, spec.definition.event_handlers, { dispatcher, jsvm: jsvm?.dispatcher });
   } catch (err) {
     await dispatcher?.dispose();
+    if (jsvm?.own) await jsvm.dispatcher.dispose();
     if (err instanceof EventConfigError) throw new ConfigError(`${spec.file} (api ${spec.apiId}): ${err.key}: ${err.problem}`);
     throw err;
   }
@@ -89,9 +99,12 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     steps.push(...hooks('post_key_auth'));
     steps.push(limitsStep(spec, services.limiter, events));
   }
+  if (jsvm && spec.virtual.endpoints.length > 0) {
+    steps.push(virtualEndpointStep({ spec, dispatcher: jsvm.dispatcher, specMap: ctx?.specMap ?? specMap(spec), events, store: services.store, maxBodyBytes: config.isolate_options.max_body_bytes }));
+  }
   steps.push(...hooks('post'));
   const responseSteps = ctx ? spec.hooks.response.map((h) => responseHookStep(h, ctx)) : [];
   const bodyExtractor = extractor && extractor.extractFrom !== 'header';
-  const needsBody = Boolean(ctx) || Boolean(bodyExtractor);
-  return new ApiRuntime(spec, generation, steps, responseSteps, needsBody, eventHandlers, dispatcher);
+  const needsBody = Boolean(ctx) || Boolean(bodyExtractor) || spec.virtual.endpoints.length > 0;
+  return new ApiRuntime(spec, generation, steps, responseSteps, needsBody, eventHandlers, dispatcher, jsvm?.own ? [jsvm.dispatcher] : []);
 }

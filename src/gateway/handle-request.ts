@@ -70,10 +70,11 @@ export async function handleApiRequest(api: ApiRuntime, req: IncomingMessage, re
     for (const step of api.requestSteps) {
       await step.run(state);
       if (state.finished) return;
+      // A virtual endpoint answered: the rest of the chain and the upstream are skipped; response hooks still run.
+      if (state.upstream) break;
     }
-    const buffer = api.responseSteps.length > 0;
-    await proxyRequest(state, limits, buffer);
-    if (!buffer || !state.upstream) return;
+    if (!state.upstream) await proxyRequest(state, limits, api.responseSteps.length > 0);
+    if (!state.upstream) return;
     for (const step of api.responseSteps) await step.run(state);
     sendUpstream(state, state.upstream);
   } catch (err) {

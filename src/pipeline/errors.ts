@@ -18,6 +18,7 @@ export const Messages = {
   serviceUnavailable: 'Service Unavailable',
   upstreamDown: 'There was a problem proxying the request',
   upstreamTimeout: 'Upstream service reached hard timeout.',
+  virtualEndpointError: 'Error during virtual endpoint execution. Contact Administrator for more details.',
   /** Our extension (src/containment): the API's middleware aborted a gateway worker. */
   quarantined: 'This API is quarantined: its middleware crashed the gateway',
 } as const;

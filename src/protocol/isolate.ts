@@ -34,6 +34,11 @@ export const BOOT_GLOBALS = {
    * dropped line.
    */
   clock: '__isogateClock',
+  /**
+   * ivm Callback `(delayMs: number) => void`, ignored result: enter this isolate again after
+   * `delayMs`, when its earliest timer is due (sandbox/globals/web/timers.ts).
+   */
+  timer: '__isogateHostTimer',
 } as const;
 
 /** How often the host advances the output clock (BOOT_GLOBALS.clock). */
@@ -80,9 +85,12 @@ export interface BootConfig {
   logLinesPerS: number;
   /** `TykTriggerEvent` calls per second that reach the host; more are counted and dropped. */
   eventsPerS: number;
+  /** Budget of one hook call: its timers never fire later than this after it began. */
+  hookTimeoutMs?: number;
 }
 
-export type GuestLogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** `raw`: Tyk's JSVM `rawlog`, the text written as it is on a line of its own (no JSON record). */
+export type GuestLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'raw';
 
 /** Why a call failed inside the guest (the guest's share of DispatchFailure). */
 export type GuestFailureReason = 'exception' | 'bad_result' | 'memory';

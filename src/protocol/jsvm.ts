@@ -24,3 +24,11 @@ export const JSVM_HOST_FUNCTIONS = {
   getKeyData: 'TykGetKeyData',
   setKeyData: 'TykSetKeyData',
 } as const;
+
+/**
+ * The HookType of a virtual endpoint call (Tyk's `Unknown`, 0, which no hook of Tyk's uses):
+ * `hook_name` is the function, `request` the request, the session under JSVM_METADATA.session
+ * when the endpoint has `use_session`. The guest answers with `response` (status, headers, body)
+ * and, when it differs from the session's meta_data, JSVM_METADATA.sessionMeta.
+ */
+export const JSVM_VIRTUAL_HOOK_TYPE = 0;

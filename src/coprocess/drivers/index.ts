@@ -1,9 +1,10 @@
 import type { ApiSpec } from '../../config/api-spec';
+import type { GatewayConfig } from '../../config/gateway-config';
 import type { SourcePolicy } from '../../config/middleware-sources';
 import type { Dispatcher } from '../dispatcher';
 import { grpcDriver } from './grpc/plugin';
 import { isolateDriver } from './isolate/plugin';
-import { jsvmDriver } from './jsvm/plugin';
+import { createApiJsvm, jsvmDriver, needsApiJsvm } from './jsvm/plugin';
 import { luaDriver } from './lua/plugin';
 import { pythonDriver } from './python/plugin';
 import type { Driver, DriverHost, DriverPlugin, HookStepVariants } from './plugin';
@@ -23,6 +24,9 @@ function hasHooks(spec: ApiSpec): boolean {
 export const DRIVER_SOURCES: SourcePolicy = {
   needsSources: (name) => BY_NAME.get(name)?.needsSources ?? true,
   sourceFiles: (name) => BY_NAME.get(name)?.sourceFiles,
+  requiresByName: (name) => BY_NAME.get(name)?.requiresByName ?? false,
+  defaultHookTimeoutMs: (name, config) => BY_NAME.get(name)?.defaultHookTimeoutMs?.(config),
+  runsJsvm: (name) => BY_NAME.get(name)?.runsJsvm === true,
 };
 
 /** The gateway's drivers, each opened on first use and closed with the gateway. */
@@ -37,6 +41,18 @@ export class Drivers implements SourcePolicy {
 
   sourceFiles(name: string): RegExp | undefined {
     return DRIVER_SOURCES.sourceFiles!(name);
+  }
+
+  requiresByName(name: string): boolean {
+    return DRIVER_SOURCES.requiresByName!(name);
+  }
+
+  defaultHookTimeoutMs(name: string, config: GatewayConfig): number | undefined {
+    return DRIVER_SOURCES.defaultHookTimeoutMs!(name, config);
+  }
+
+  runsJsvm(name: string): boolean {
+    return DRIVER_SOURCES.runsJsvm!(name);
   }
 
   private driverFor(spec: ApiSpec): Driver {
@@ -59,6 +75,17 @@ export class Drivers implements SourcePolicy {
     const driver = this.driverFor(spec);
     driver.validate(spec);
     return driver.create(spec, generation);
+  }
+
+  /**
+   * The API's JSVM for virtual endpoints: its hooks' isolate when its driver is a JSVM one
+   * (`own: false`), else an isolate of its own, to be disposed with the API (`own: true`).
+   * Undefined when the API needs none.
+   */
+  async apiJsvm(spec: ApiSpec, generation: number, hooks: Dispatcher | undefined): Promise<{ dispatcher: Dispatcher; own: boolean } | undefined> {
+    if (!needsApiJsvm(spec)) return undefined;
+    if (hooks && this.runsJsvm(spec.driver)) return { dispatcher: hooks, own: false };
+    return { dispatcher: await createApiJsvm(spec, this.host, generation), own: true };
   }
 
   /** How the API's hooks become steps, where its driver differs from the coprocess default. */

@@ -27,6 +27,12 @@ export interface DriverPlugin {
   readonly needsSources: boolean;
   /** Which files of `middleware_path/{api_id}/` are its middleware. Default: `.js` and `.mjs`. */
   readonly sourceFiles?: RegExp;
+  /** Its files find each other by module name (Lua's `require`): a bundle loads every listed file of its kind. */
+  readonly requiresByName?: boolean;
+  /** Its hook timeout when the API sets no `limits.hook_timeout_ms` (default isolate_options.hook_timeout_ms). */
+  defaultHookTimeoutMs?(config: GatewayConfig): number;
+  /** Its hooks run in a Tyk JSVM (otto, javascript): the same isolate serves the API's virtual endpoints and JSVM event handlers. */
+  readonly runsJsvm?: boolean;
   open(host: DriverHost): Driver;
 }
 

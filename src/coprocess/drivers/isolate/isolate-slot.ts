@@ -2,6 +2,7 @@ import ivm from 'isolated-vm';
 import { entryTag, type RecordSlot, recordSlot } from '../../../containment/entry-record';
 import { middlewareFingerprint } from '../../../containment/fingerprint';
 import { createIsolate, releaseIsolate } from './live-isolates';
+import { writeRawLine } from '../../../log/raw-line';
 import { BOOT_GLOBALS, ENTRIES_GLOBAL, type BatchReport, type BootConfig, type GuestEntries, type GuestLogLevel } from '../../../protocol/isolate';
 import { startWindowMs, withDeadline } from './deadline';
 import { HostCalls } from './host-calls';
@@ -10,6 +11,8 @@ import { MiddlewareLoader } from './middleware-loader';
 import type { ResolvedOptions } from './options';
 import { outputClock } from './output-meter';
 import { compileRuntime } from './runtime-script';
+import { GuestTimerWake } from './guest-timer';
+import { createWebHost, type WebHost } from './web';
 
 type EntryRef<K extends keyof GuestEntries> = ivm.Reference<GuestEntries[K]>;
 
@@ -35,10 +38,11 @@ const NO_WAKE = (): void => {};
  * capture only them, never the slot, and dispose() unhooks the wake sink, so a disposed isolate
  * holds nothing of the dispatcher.
  */
-function hostBindings(options: ResolvedOptions, sink: WakeSink): { log: ivm.Callback; emit: ivm.Callback; wake: ivm.Callback } {
+function hostBindings(options: ResolvedOptions, sink: WakeSink, timers: GuestTimerWake): { log: ivm.Callback; emit: ivm.Callback; wake: ivm.Callback; timer: ivm.Callback } {
   const { logger, onEvent } = options;
   const log = (level: unknown, message: unknown): void => {
-    const lvl = typeof level === 'string' && LOG_LEVELS.has(level) ? (level as GuestLogLevel) : 'info';
+    if (level === 'raw') return writeRawLine(String(message));
+    const lvl = typeof level === 'string' && LOG_LEVELS.has(level) ? (level as Exclude<GuestLogLevel, 'raw'>) : 'info';
     logger[lvl]({ source: 'middleware' }, String(message));
   };
   const emit = (name: unknown, payload: unknown): void => {
@@ -55,11 +59,12 @@ function hostBindings(options: ResolvedOptions, sink: WakeSink): { log: ivm.Call
     log: new ivm.Callback(log, { ignored: true }),
     emit: new ivm.Callback(emit, { ignored: true }),
     wake: new ivm.Callback(wake, { ignored: true }),
+    timer: new ivm.Callback((delayMs: unknown) => timers.request(delayMs), { ignored: true }),
   };
 }
 
 function bootConfig(options: ResolvedOptions): BootConfig {
-  const boot: BootConfig = { adapter: options.mode, startWindowMs: startWindowMs(options.hookTimeoutMs), logLinesPerS: options.logLinesPerS, eventsPerS: options.eventsPerS };
+  const boot: BootConfig = { adapter: options.mode, startWindowMs: startWindowMs(options.hookTimeoutMs), logLinesPerS: options.logLinesPerS, eventsPerS: options.eventsPerS, hookTimeoutMs: options.hookTimeoutMs };
   // Wasm memory is not counted by ivm's memoryLimit, so the sandbox budgets it (sandbox/globals/wasm.ts).
   if (options.allowWasm) boot.wasmBudgetBytes = options.memoryLimitMb * 1024 * 1024;
   return boot;
@@ -99,6 +104,9 @@ export class IsolateSlot {
     private readonly wakeSink: WakeSink,
     /** This isolate's slot in the worker's entry record: written before every entry. */
     private readonly entry: RecordSlot,
+    private readonly timers: GuestTimerWake,
+    /** The host half of the web globals (CryptoKeys), for isolates of the `coprocess` runtime. */
+    private readonly web: WebHost | undefined,
   ) {}
 
   static async create(options: ResolvedOptions, serial: number): Promise<IsolateSlot> {
@@ -107,13 +115,17 @@ export class IsolateSlot {
     entry.enter('start');
     const refs: ivm.Reference[] = [];
     let context: ivm.Context | undefined;
-    const functions = options.hostFunctions;
-    const hostCalls = functions && Object.keys(functions).length > 0 ? new HostCalls(functions) : undefined;
+    // The web platform (URL, crypto, timers) is the isolate driver's; JSVM plugins get what Tyk's
+    // engines have (README), so their isolates carry none of its host state.
+    const web = options.mode === 'coprocess' ? createWebHost() : undefined;
+    const functions = { ...web?.functions, ...options.hostFunctions };
+    const hostCalls = Object.keys(functions).length > 0 ? new HostCalls(functions) : undefined;
     const wakeSink: WakeSink = { wake: NO_WAKE };
+    const timers = new GuestTimerWake(() => wakeSink.wake());
     try {
       context = await isolate.createContext();
       const global = context.global;
-      const bindings = hostBindings(options, wakeSink);
+      const bindings = hostBindings(options, wakeSink, timers);
       await global.set(BOOT_GLOBALS.config, bootConfig(options), { copy: true });
       // A SharedArrayBuffer copied into an isolate shares its memory with the host's.
       await global.set(BOOT_GLOBALS.meter, new ivm.ExternalCopy(options.outputMeter).copyInto({ release: true }));
@@ -121,6 +133,7 @@ export class IsolateSlot {
       await global.set(BOOT_GLOBALS.log, bindings.log);
       await global.set(BOOT_GLOBALS.emit, bindings.emit);
       await global.set(BOOT_GLOBALS.wake, bindings.wake);
+      await global.set(BOOT_GLOBALS.timer, bindings.timer);
       if (hostCalls) await global.set(BOOT_GLOBALS.call, hostCalls.reference);
 
       const runtime = await compileRuntime(isolate, options.runtime);
@@ -150,7 +163,7 @@ export class IsolateSlot {
       loadSources.release();
       registerModule.release();
       entriesRef.release();
-      const slot = new IsolateSlot(isolate, context, entries, serial, hostCalls, wakeSink, entry);
+      const slot = new IsolateSlot(isolate, context, entries, serial, hostCalls, wakeSink, entry, timers, web);
       await slot.sampleHeap();
       entry.leave();
       return slot;
@@ -160,6 +173,8 @@ export class IsolateSlot {
       for (const ref of refs) ref.release();
       context?.release();
       hostCalls?.release();
+      timers.dispose();
+      web?.release();
       releaseIsolate(isolate);
       throw err;
     }
@@ -248,6 +263,8 @@ export class IsolateSlot {
       }
     }
     this.hostCalls?.release();
+    this.timers.dispose();
+    this.web?.release();
     releaseIsolate(this.isolate);
     this.entry.free();
   }

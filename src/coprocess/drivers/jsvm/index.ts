@@ -3,3 +3,4 @@
 export { AllowListError, HttpAllowList } from '../../../config/host-allow-list';
 export { jsvmHostFunctions, type JsvmHostDeps } from './host-functions';
 export type { KeyDataCaller, KeyDataServices } from './key-data';
+export { saveReturnedSessionMeta } from './session-exchange';

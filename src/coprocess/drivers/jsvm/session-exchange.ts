@@ -44,8 +44,18 @@ export function lifetimeOf(session: SessionState, apiLifetime: number): number {
  * key. A session without a key (JS auth without AuthValue) changes for this request only.
  */
 async function saveSessionMeta(state: RequestState, hook: HookEntry, result: CoprocessObject, store: SessionStore, apiLifetime: number): Promise<void> {
+  if (!hook.require_session || (hook.kind !== 'post' && hook.kind !== 'post_key_auth')) return;
+  await saveReturnedSessionMeta(state, result, store, apiLifetime);
+}
+
+/**
+ * The SessionMeta a JSVM call returned (sent only when it differs from meta_data) replaces the
+ * request session's meta_data, and the session is saved under its key: post hooks with
+ * `require_session`, virtual endpoints with `use_session`.
+ */
+export async function saveReturnedSessionMeta(state: RequestState, result: CoprocessObject, store: SessionStore, apiLifetime: number): Promise<void> {
   const json = result.metadata?.[JSVM_METADATA.sessionMeta];
-  if (json === undefined || !state.session || !hook.require_session || (hook.kind !== 'post' && hook.kind !== 'post_key_auth')) return;
+  if (json === undefined || !state.session) return;
   let meta: unknown;
   try {
     meta = JSON.parse(json);

@@ -19,6 +19,7 @@ export const luaDriver: DriverPlugin = {
   names: ['lua'],
   needsSources: true,
   sourceFiles: /\.lua$/,
+  requiresByName: true,
   open(host) {
     return {
       validate: (spec) => requireCoprocess(host, spec.driver),
