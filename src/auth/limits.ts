@@ -124,9 +124,16 @@ export class SessionLimiter {
     if (!rateLimited && !quotaLimited) return LIMIT_OK;
 
     if (this.counters) {
-      const outcome = this.counters.take(c.storedKey, session, {
+      const shared = this.counters;
+      if (rateLimited && !shared.countsRate) {
+        const state = this.stateFor(c.storedKey, session, nowMs);
+        state.perMs = per * 1000;
+        if (!takeToken(state.bucket, rate, per, nowMs)) return RATE_LIMITED;
+        if (!quotaLimited) return LIMIT_OK;
+      }
+      const outcome = shared.take(c.storedKey, session, {
         nowMs,
-        rate: rateLimited ? { rate, per } : undefined,
+        rate: rateLimited && shared.countsRate ? { rate, per } : undefined,
         quota: quotaLimited ? { max: quotaMax, renewalRate: num(session.quota_renewal_rate) } : undefined,
       });
       return outcome instanceof Promise ? outcome.then((o) => this.settle(c, o, nowMs)) : this.settle(c, outcome, nowMs);
@@ -158,6 +165,11 @@ export class SessionLimiter {
       this.queueWrite(c.storedKey, state, c.ttlSeconds);
     }
     return LIMIT_OK;
+  }
+
+  /** The key was deleted: its shared counters go (a key made later under its name starts afresh). */
+  async dropShared(storedKey: string): Promise<void> {
+    await this.counters?.drop(storedKey);
   }
 
   /** Drop the counters of a key (it was updated or deleted); the next request re-reads its session. */

@@ -22,6 +22,8 @@ export type TakeOutcome = { ok: true; quota?: QuotaCounter } | { ok: false; fail
  * counted (and again after an admin reset changed its `last_updated`).
  */
 export interface SharedCounters {
+  /** false: only the quota is shared; the rate is counted in this process (Redis without a Redis rate limiter). */
+  readonly countsRate: boolean;
   take(storedKey: string, session: SessionState, request: TakeRequest): TakeOutcome | Promise<TakeOutcome>;
   /** The key was deleted: its counters go too (a key created later under the name starts afresh). */
   drop(storedKey: string): void | Promise<void>;

@@ -162,7 +162,14 @@ export function superviseWorker(env: Record<string, string>, workers = 1): Promi
         spawnStandby();
         return;
       }
-      // A standby still booting stays for the next slot that needs one; only one slot takes it.
+      if (standby) {
+        // Still booting, yet further along than a fresh fork: it takes this slot and is
+        // activated as soon as it says it is warm.
+        const { worker } = standby;
+        standby = undefined;
+        serve(slot, worker, activation(), false);
+        return;
+      }
       serve(slot, cluster.fork(env), activation(), false);
     };
 

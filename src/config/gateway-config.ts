@@ -47,6 +47,9 @@ export const GatewayConfigSchema = Type.Object({
    * "auto" for one per core. More than one needs a store the workers share (embedded or redis).
    */
   worker_count: Type.Union([Type.Integer({ minimum: 1, maximum: 256 }), Type.Literal('auto')], { default: 1 }),
+  /** Tyk's Redis rate limiters (Redis mode): sliding log, or fixed window. Neither: counted per node. */
+  enable_redis_rolling_limiter: Type.Boolean({ default: false }),
+  enable_fixed_window_rate_limiter: Type.Boolean({ default: false }),
   hash_keys: Type.Boolean({ default: false }),
   hash_key_function: Type.Optional(Type.String()),
   min_token_length: Type.Integer({ minimum: 0, default: 3 }),

@@ -16,7 +16,7 @@ import { SessionLimiter } from '../auth/limits';
 import { logger } from '../log/logger';
 import { type ClusterBus, Commands, WorkerLink, nodeHandlers, startClusterBus } from '../cluster/index';
 import { quarantine } from '../containment/quarantine';
-import { connectSessionStore, createSessionStore, sharedCountersOf } from '../storage/index';
+import { RedisSessionStore, connectSessionStore, createSessionStore, sharedCountersOf } from '../storage/index';
 import type { SessionStore } from '../storage/session-store';
 import { ApiRuntime } from './api-runtime';
 import { buildApiRuntime, type GatewayServices } from './build-runtime';
@@ -89,7 +89,7 @@ export class Gateway {
     this.authCache = new AuthCache({ maxEntries: config.auth_cache.max_entries, maxBytes: config.auth_cache.max_bytes });
     this.store = new CachedSessionStore(this.authCache, this.rawStore);
     this.events = new EventBus({ gatewayHandlers: config.event_handlers });
-    this.limiter = new SessionLimiter({ store: this.store, counters: sharedCountersOf(this.rawStore) });
+    this.limiter = new SessionLimiter({ store: this.store, counters: sharedCountersOf(this.rawStore, config) });
     this.bundles = new BundleLoader(config);
     this.drivers = new Drivers({
       config,
@@ -194,6 +194,10 @@ export class Gateway {
    */
   async keyChanged(storedKey: string): Promise<void> {
     this.limiter.forget(storedKey);
+    // Redis keeps quota-/rate-limit- counters apart from the session: a deleted key's go with it.
+    if (this.rawStore instanceof RedisSessionStore && !(await this.rawStore.get(storedKey).catch(() => ({})))) {
+      await this.limiter.dropShared(storedKey);
+    }
     this.cluster?.notifyKeyChanged(storedKey);
     // The other workers share the store but each has its own auth cache: they drop the key
     // before the management API answers.

@@ -26,6 +26,7 @@ const IDLE_MS = 10 * 60_000;
  * The token bucket and quota arithmetic are limit-checks.ts's, as for the in-process limiter.
  */
 export class EmbeddedCounters implements SharedCounters {
+  readonly countsRate = true;
   private readonly db: Database<string, string>;
   private readonly timer: NodeJS.Timeout;
 

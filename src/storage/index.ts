@@ -6,6 +6,7 @@ import { DEFAULT_REDIS_PORT, DEFAULT_REDIS_TIMEOUT_SECONDS } from './redis-conne
 import { RedisSessionStore } from './redis-store';
 import type { SessionStore } from './session-store';
 import type { SharedCounters } from '../auth/shared-counters';
+import { RedisCounters, type RedisRateLimiters } from './redis-counters';
 
 export type { SessionStore } from './session-store';
 export { MemorySessionStore, cloneJson } from './memory-store';
@@ -66,6 +67,8 @@ export async function connectSessionStore(store: SessionStore): Promise<void> {
 }
 
 /** Counters every worker or node shares, when the store has them (embedded, Redis); undefined for memory. */
-export function sharedCountersOf(store: SessionStore): SharedCounters | undefined {
-  return store instanceof EmbeddedSessionStore ? store.counters : undefined;
+export function sharedCountersOf(store: SessionStore, limiters: RedisRateLimiters): SharedCounters | undefined {
+  if (store instanceof EmbeddedSessionStore) return store.counters;
+  if (store instanceof RedisSessionStore) return new RedisCounters(store.client, limiters);
+  return undefined;
 }
