@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
 import cluster from 'node:cluster';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from './config/config-error';
 import { loadGatewayConfig, resolveWorkerCount } from './config/gateway-config';
@@ -10,22 +10,66 @@ import { logger } from './log/logger';
 import { startEchoUpstream } from './cli/echo-upstream';
 import { BUNDLE_USAGE } from './cli/bundle-usage';
 import { checkBundleSettings } from './bundles/settings';
+import { describeOptions, type OptionTable, parseOptions, UsageError } from './cli/args';
+import { HOOK_CHOICES, type TestHookArgs } from './cli/test-hook-choices';
+
+/** The gateway command's options: adding one is one entry here (src/cli/args.ts). */
+const GATEWAY_OPTIONS: OptionTable = {
+  conf: { type: 'string', short: 'c', value: 'FILE', help: 'gateway config (tyk.conf keys); relative paths resolve against its folder. Without it, isogate runs the embedded demo: an echo upstream on 127.0.0.1:18081 and the APIs in middleware/default/.' },
+  'no-supervisor': { type: 'boolean', help: 'run the gateway in this process (no automatic restart after a crash)' },
+  workers: { type: 'string', value: 'N|auto', help: 'gateway worker processes sharing the port (default: worker_count, 1); auto = one per core. Needs storage "embedded" (the default) or "redis".' },
+  help: { type: 'boolean', short: 'h', help: 'this text' },
+  version: { type: 'boolean', short: 'V', help: 'the isogate version' },
+};
+
+const CHECK_OPTIONS: OptionTable = {
+  conf: { type: 'string', short: 'c', value: 'FILE', help: 'the gateway config to check (required)' },
+  help: { type: 'boolean', short: 'h', help: 'this text' },
+};
+
+const TEST_HOOK_OPTIONS: OptionTable = {
+  api: { type: 'string', value: 'FILE', help: 'the API definition (its middleware paths resolve as the gateway resolves them)' },
+  hook: { type: 'string', value: 'KIND', help: `the hooks to run: ${HOOK_CHOICES.join(', ')} (default all); without auth_check the API runs keyless, or with --session's key` },
+  request: { type: 'string', value: 'FILE', help: 'JSON {method, path, headers, body}; path includes the listen path' },
+  session: { type: 'string', value: 'FILE', help: 'a Tyk session JSON: stored as a key and sent as the API\'s auth header; its changes are shown' },
+  conf: { type: 'string', short: 'c', value: 'FILE', help: 'gateway config for middleware_path and limits (default: the demo config)' },
+  json: { type: 'boolean', help: 'print the result as JSON' },
+  help: { type: 'boolean', short: 'h', help: 'this text' },
+};
 
 const USAGE = `isogate — a Tyk-compatible API gateway with plugins in V8 isolates
 
 Usage:
-  isogate [--conf FILE] [--workers N|auto] [--no-supervisor]
+  isogate [--conf FILE] [--no-supervisor]
+${describeOptions(GATEWAY_OPTIONS)}
 
-  --conf FILE       gateway config (tyk.conf keys); relative paths resolve against its folder.
-                    Without it, isogate runs the embedded demo: an echo upstream on
-                    127.0.0.1:18081 and the APIs in middleware/default/.
-  --workers N|auto  gateway worker processes sharing the port (default: worker_count, 1);
-                    auto = one per core. Needs storage "embedded" (the default) or "redis".
-  --no-supervisor   run the gateway in this process (no automatic restart after a crash)
-  --help            this text
+  isogate check --conf FILE
+                    validate the config, every API definition and its middleware (compiled and
+                    run in an isolate with the API's limits) without serving; startup's messages.
+                    Exit code 0 when everything would load, 1 when not, 2 for bad usage.
+${describeOptions(CHECK_OPTIONS)}
+
+  isogate test-hook --api FILE --request FILE [--hook KIND] [--session FILE] [--conf FILE] [--json]
+                    run one request through the API's real chain (a real isolate with the API's
+                    limits, a loopback upstream that records): prints the upstream request or the
+                    short-circuit answer, session changes, events fired and the API's logs.
+                    Exit code 0, 1 when a hook failed, 2 for bad usage.
+${describeOptions(TEST_HOOK_OPTIONS)}
 
 Plugin bundles:
 ${BUNDLE_USAGE}`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return `isogate ${pkg.version}\n`;
+}
+
+/** Print the message and the help and exit 2 (bad usage). */
+function usageFailure(err: unknown): never {
+  if (!(err instanceof UsageError)) throw err;
+  process.stderr.write(`${err.message}\n\n${USAGE}`);
+  process.exit(2);
+}
 
 /** The demo config shipped with the package (`npm start`). */
 const DEFAULT_CONFIG = resolve(__dirname, '..', '..', 'middleware', 'default', 'isogate.conf.json');
@@ -41,36 +85,53 @@ function ensureNodeFlags(): boolean {
   return false;
 }
 
-function parseArgs(argv: string[]): { conf?: string; supervise: boolean; workers?: number | 'auto' } {
-  let conf: string | undefined;
-  let supervise = true;
-  let workers: number | 'auto' | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--help' || a === '-h') {
+function gatewayArgs(argv: string[]): { conf?: string; supervise: boolean; workers?: number | 'auto' } {
+  let values;
+  try {
+    ({ values } = parseOptions(argv, GATEWAY_OPTIONS));
+  } catch (err) {
+    usageFailure(err);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  if (values.version) {
+    process.stdout.write(version());
+    process.exit(0);
+  }
+  const w = values.workers as string | undefined;
+  const workers = w === undefined ? undefined : w === 'auto' ? 'auto' : /^[1-9]\d{0,2}$/.test(w) ? Number(w) : usageFailure(new UsageError(`--workers needs a number from 1 or "auto", got ${JSON.stringify(w)}`));
+  return { conf: values.conf as string | undefined, supervise: !values['no-supervisor'], workers };
+}
+
+function checkArgs(argv: string[]): string {
+  let values;
+  try {
+    ({ values } = parseOptions(argv, CHECK_OPTIONS));
+    if (values.help) {
       process.stdout.write(USAGE);
       process.exit(0);
-    } else if (a === '--conf' || a === '-c') conf = argv[++i];
-    else if (a.startsWith('--conf=')) conf = a.slice(7);
-    else if (a === '--no-supervisor') supervise = false;
-    else if (a === '--workers' || a.startsWith('--workers=')) {
-      const value = a === '--workers' ? argv[++i] : a.slice(10);
-      workers = value === 'auto' ? 'auto' : /^[1-9]\d{0,2}$/.test(value ?? '') ? Number(value) : undefined;
-      if (workers === undefined) {
-        process.stderr.write(`--workers needs a number from 1 or "auto", got ${JSON.stringify(value ?? '')}\n`);
-        process.exit(2);
-      }
     }
-    else {
-      process.stderr.write(`unknown argument: ${a}\n\n${USAGE}`);
-      process.exit(2);
+    if (!values.conf) throw new UsageError('check: --conf FILE is required');
+  } catch (err) {
+    usageFailure(err);
+  }
+  return values.conf as string;
+}
+
+function testHookArgs(argv: string[]): TestHookArgs {
+  try {
+    const { values } = parseOptions(argv, TEST_HOOK_OPTIONS);
+    if (values.help) {
+      process.stdout.write(USAGE);
+      process.exit(0);
     }
+    for (const required of ['api', 'request'] as const) if (!values[required]) throw new UsageError(`test-hook: --${required} FILE is required`);
+    return { api: values.api as string, request: values.request as string, hook: (values.hook as string | undefined) ?? 'all', session: values.session as string | undefined, conf: (values.conf as string | undefined) ?? DEFAULT_CONFIG, json: values.json === true };
+  } catch (err) {
+    usageFailure(err);
   }
-  if (conf !== undefined && !conf) {
-    process.stderr.write('--conf needs a file\n');
-    process.exit(2);
-  }
-  return { conf, supervise, workers };
 }
 
 async function main(): Promise<void> {
@@ -87,8 +148,28 @@ async function main(): Promise<void> {
     process.exitCode = await runBundleCommand(process.argv.slice(3));
     return;
   }
+  // Help, version and usage errors need no isolates: answered before any re-exec.
+  const argv = process.argv.slice(2);
+  const command = argv[0] === 'check' || argv[0] === 'test-hook' ? argv[0] : 'gateway';
+  const confArg = command === 'check' ? checkArgs(argv.slice(1)) : undefined;
+  const hookArgs = command === 'test-hook' ? testHookArgs(argv.slice(1)) : undefined;
+  const args = command === 'gateway' ? gatewayArgs(argv) : undefined;
   if (!ensureNodeFlags()) return;
-  const args = parseArgs(process.argv.slice(2));
+  if (hookArgs) {
+    const { runTestHook } = await import('./cli/test-hook-command');
+    try {
+      process.exitCode = await runTestHook(hookArgs);
+    } catch (err) {
+      usageFailure(err);
+    }
+    return;
+  }
+  if (confArg !== undefined) {
+    const { runCheck } = await import('./cli/check-command');
+    process.exitCode = await runCheck(confArg);
+    return;
+  }
+  if (!args) return;
   const confFile = resolve(args.conf ?? DEFAULT_CONFIG);
   if (!existsSync(confFile)) {
     logger.fatal(`${confFile}: config file not found`);

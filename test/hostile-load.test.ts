@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { keylessApi, makeWorkspace, startGateway, writeApi, writeMiddleware, type ApiDef, type ReloadAnswer, type RunningGateway } from './helpers/gateway';
-import { readJson, startRecordingServer, type RecordingServer } from './helpers/http';
+import { readJson, startRecordingServer, tykError, type RecordingServer } from './helpers/http';
 
 /** What /tyk/apis/{id}/runtime answers. */
 interface Runtime {
@@ -74,15 +74,18 @@ describe('fail closed: an API whose middleware cannot run is not served', functi
   for (const [apiId, key] of refused) {
     it(`${apiId}: never proxied unchecked; the reason (${key}) is in /tyk/reload, the runtime endpoint and the log`, async () => {
       upstream.requests.length = 0;
+      // Loaded in the failed-middleware state (middleware_load_failure defaults to "serve_500"):
+      // Tyk's 500 for a driver that is not loaded, and never the upstream.
       const res = await fetch(`${gw.url}/${apiId}/anything`);
-      expect(res.status).to.equal(404);
+      expect(res.status).to.equal(500);
+      expect(await tykError(res)).to.equal('Internal Server Error');
       expect(upstream.requests).to.deep.equal([]);
 
       const runtime = await gw.admin(`/tyk/apis/${apiId}/runtime`);
       expect(runtime.status).to.equal(200);
       const body = await readJson<Runtime>(runtime);
       expect(body.status).to.equal('failed');
-      expect(body.error).to.include(key).and.include(`api ${apiId}`).and.include('not served');
+      expect(body.error).to.include(key).and.include(`api ${apiId}`).and.include('not served').and.include('answers 500');
 
       for (const reply of [await gw.reload(), await readJson<ReloadAnswer>(await gw.admin('/tyk/reload'))]) {
         expect(reply.status).to.equal('error');

@@ -118,7 +118,8 @@ fileAuth.NewProcessRequest(function (request, session, config) {
       const failure = failed.find((f) => f.api_id === 'fb-evil');
       expect(failure, JSON.stringify(failed)).to.not.equal(undefined);
       expect(failure!.error).to.include('outside middleware_path');
-      expect((await fetch(`${gw.url}/fb-evil/x`)).status).to.equal(404);
+      // The failed-middleware state (middleware_load_failure: "serve_500"): 500, nothing of it runs.
+      expect((await fetch(`${gw.url}/fb-evil/x`)).status).to.equal(500);
     });
 
     it('an auth folder file is the API\'s auth_check', async () => {
@@ -166,7 +167,7 @@ fileAuth.NewProcessRequest(function (request, session, config) {
       const failure = failed.find((f) => f.api_id === 'eh-outside');
       expect(failure, JSON.stringify(failed)).to.not.equal(undefined);
       expect(failure!.error).to.include('event_handlers.events.AuthFailure[0].handler_meta.path: "../core.js" contains ".."');
-      expect((await fetch(`${gw.url}/eh-outside/x`)).status).to.equal(404);
+      expect((await fetch(`${gw.url}/eh-outside/x`)).status).to.equal(500);
     });
   });
 

@@ -343,7 +343,7 @@ describe('driver lua: misbehaving plugins and hostile input', function () {
     expect(upstream.requests.length).to.be.above(0);
   });
 
-  it('APIs whose Lua does not load are refused at load, naming the hook, file and line; the others serve', async () => {
+  it('APIs whose Lua does not load answer 500 (failed-middleware state), naming the hook, file and line; the others serve', async () => {
     const errors = (await gateway().reload()).message ?? '';
     expect(errors).to.include('Lua hook function "Nope" is not defined');
     expect(errors).to.match(/broken\.lua:2: does not compile: unexpected symbol near 'then'/);
@@ -351,7 +351,9 @@ describe('driver lua: misbehaving plugins and hostile input', function () {
     expect(errors).to.match(/spins-at-load\.lua: failed while loading: .*timed out|spins-at-load\.lua[^\n]*did not finish/);
     expect(errors).to.match(/tyk-at-load\.lua:2: failed while loading: tyk\.req is only available while a hook runs/);
     for (const id of ['missing-hook', 'syntax', 'throws-at-load', 'spins-at-load', 'tyk-at-load']) {
-      expect((await get(`/${id}/x`)).status, id).to.equal(404);
+      const res = await get(`/${id}/x`);
+      expect(res.status, id).to.equal(500);
+      expect(await tykError(res), id).to.equal('Middleware error');
     }
     await neighbourServes();
   });
@@ -373,12 +375,14 @@ describe('driver lua with coprocess switched off', function () {
     await gw?.stop();
   });
 
-  it('refuses the Lua API (fail closed) and says why; the rest of the gateway serves', async () => {
+  it('fails the Lua API closed (500, never proxied) and says why; the rest of the gateway serves', async () => {
     const dir = makeWorkspace();
     writeMiddleware(dir, 'p.lua', 'function p(request, session) return request, session end\n');
     writeApi(dir, api('off', { pre: [{ name: 'p', path: 'p.lua' }] }));
     gw = await startGateway({ dir, config: { coprocess_options: { enable_coprocess: false } } });
-    expect((await fetch(`${gw.url}/off/x`)).status).to.equal(404);
+    const res = await fetch(`${gw.url}/off/x`);
+    expect(res.status).to.equal(500);
+    expect(await tykError(res)).to.equal('Internal Server Error');
     await gw.waitForLog('custom_middleware.driver: \\"lua\\" hooks are configured but coprocess_options.enable_coprocess is false');
     expect((await fetch(`${gw.url}/hello`)).status).to.equal(200);
   });

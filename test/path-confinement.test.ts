@@ -132,19 +132,20 @@ describe('paths confined to app_path and middleware_path (real gateway)', functi
     }
   });
 
-  it('skips each definition whose middleware path leaves middleware_path, naming the file and key', async () => {
+  it('never loads a middleware path that leaves middleware_path: the API fails closed (500), naming the file and key', async () => {
     const logs = gw.logs.join('');
     for (const id of ['abs', 'dotdot', 'nested', 'cfgdir-out', 'bslash', 'nul', 'symfile', 'symdir']) {
-      expect((await fetch(`${gw.url}/${id}/x`)).status, id).to.equal(404);
+      // The failed-middleware state (middleware_load_failure: "serve_500"): nothing of the file runs.
+      expect((await fetch(`${gw.url}/${id}/x`)).status, id).to.equal(500);
       expect(logs, id).to.match(new RegExp(`${id}\\.json \\(api ${id}\\): custom_middleware\\.pre\\[0\\]\\.path`));
     }
     expect(upstream.requests.some((r) => r.headers['x-stolen'])).to.equal(false);
   });
 
-  it('skips an API whose upload folder, or a file in it, is a symlink out of middleware_path', async () => {
+  it('fails an API closed (500) whose upload folder, or a file in it, is a symlink out of middleware_path', async () => {
     const logs = gw.logs.join('');
     for (const id of ['linkapi', 'leaky']) {
-      expect((await fetch(`${gw.url}/${id}/x`)).status, id).to.equal(404);
+      expect((await fetch(`${gw.url}/${id}/x`)).status, id).to.equal(500);
       expect(logs, id).to.include(`${id}.json (api ${id})`);
     }
     expect(logs).to.include('outside middleware_path');

@@ -63,8 +63,8 @@ describe('python driver: loading, reloading and stopping', function () {
     expect((await fetch(`${gw.url}/py-good/x`)).status).to.equal(200);
     expect(last().headers['x-greeting']).to.equal('hello');
     for (const id of ['py-syntax', 'py-import', 'py-plain', 'py-missing', 'py-args']) {
-      expect((await fetch(`${gw.url}/${id}/x`)).status, id).to.equal(404);
-      // Not served; the runtime endpoint says it failed (the reason is checked below).
+      expect((await fetch(`${gw.url}/${id}/x`)).status, id).to.equal(500);
+      // Failed-middleware state (500, never proxied); the runtime endpoint says it failed (the reason is checked below).
       const runtime = await gw.admin(`/tyk/apis/${id}/runtime`);
       expect(runtime.status, id).to.equal(200);
       expect((await readJson<{ status: string }>(runtime)).status, id).to.equal('failed');
@@ -111,7 +111,7 @@ describe('python driver: loading, reloading and stopping', function () {
     const gw = await gateway(dir, { env: { PYTHON: '/nonexistent/python3', PYTHONPATH: fake } });
     expect((await fetch(`${gw.url}/js/x`)).status).to.equal(200);
     expect(last().headers['x-js']).to.equal('yes');
-    expect((await fetch(`${gw.url}/py/x`)).status).to.equal(404);
+    expect((await fetch(`${gw.url}/py/x`)).status).to.equal(500);
     const { message } = await gw.reload();
     expect(message).to.include('(api py)');
     expect(message).to.include('/nonexistent/python3: not found');

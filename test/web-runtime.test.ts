@@ -39,7 +39,14 @@ async function spinInTimer() {
   setTimeout(() => { for (;;) {} }, 5);
   await new Promise((resolve) => setTimeout(resolve, 50));
 }
-function webInJsvm() {}
+// Top-level code may set timers too: this one fires while nobody calls the API.
+const loadedAt = Date.now();
+let topFiredAfter = -1;
+setTimeout(() => { topFiredAfter = Date.now() - loadedAt; }, 20);
+function topTimer(request) {
+  request.set_headers['X-Top-Fired-After'] = String(topFiredAfter);
+  request.set_headers['X-Loaded-Ago'] = String(Date.now() - loadedAt);
+}
 `;
 
 const JSVM = `
@@ -90,6 +97,7 @@ describe('web platform in isolates (URL, crypto, timers, ...)', function () {
     writeApi(dir, keylessApi('timers', '/timers/', u, { custom_middleware: { driver: 'isolate', ...pre('sleepy'), limits: { hook_timeout_ms: 300 } } }));
     writeApi(dir, keylessApi('leave', '/leave/', u, { custom_middleware: { driver: 'isolate', ...pre('leaveTimer'), limits: { hook_timeout_ms: 300 } } }));
     writeApi(dir, keylessApi('spin', '/spin/', u, { custom_middleware: { driver: 'isolate', ...pre('spinInTimer'), limits: { hook_timeout_ms: 300 } } }));
+    writeApi(dir, keylessApi('top', '/top/', u, { custom_middleware: { driver: 'isolate', ...pre('topTimer'), limits: { hook_timeout_ms: 2000 } } }));
     writeApi(dir, keylessApi('jsvm', '/jsvm/', u, { custom_middleware: { driver: 'otto', ...pre('probeJsvm', 'jsvm.js') } }));
     writeApi(dir, keylessApi('jwt', '/jwt/', u, {
       config_data: { hs256_secret: secret, rs256_jwk: rsa.publicKey.export({ format: 'jwk' }) },
@@ -212,6 +220,7 @@ describe('web platform in isolates (URL, crypto, timers, ...)', function () {
         [`await crypto.subtle.importKey('raw', new Uint8Array(4), { name: 'HMAC', hash: 'MD5' }, false, ['sign'])`, 'NotSupportedError'],
         [`await crypto.subtle.importKey('pkcs8', new Uint8Array(4), { name: 'RSA-PSS', hash: 'SHA-256' }, false, ['verify'])`, 'NotSupportedError'],
         [`await crypto.subtle.digest('MD5', new Uint8Array(1))`, 'NotSupportedError'],
+        [`await crypto.subtle.digest('SHA-256', new Uint8Array(16 * 1024 * 1024 + 1))`, 'QuotaExceededError'],
         [`await crypto.subtle.importKey('raw', new Uint8Array(20000), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])`, 'QuotaExceededError'],
         [`const k = await crypto.subtle.importKey('raw', new Uint8Array(4), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']); await crypto.subtle.sign('HMAC', k, new Uint8Array(1))`, 'InvalidAccessError'],
       ];
@@ -442,6 +451,13 @@ describe('web platform in isolates (URL, crypto, timers, ...)', function () {
       const again = await fetch(`${gw.url}/spin/x`);
       expect(again.status).to.equal(500);
     });
+  });
+
+  it('a timer set by top-level code fires on time, without waiting for a request', async () => {
+    const seen = await echoed(await fetch(`${gw.url}/top/x`));
+    const firedAfter = Number(seen.headers['x-top-fired-after']);
+    expect(firedAfter).to.be.at.least(15);
+    expect(firedAfter).to.be.below(Math.min(1500, Number(seen.headers['x-loaded-ago'])));
   });
 
   it('Tyk JSVM plugins get only what Tyk’s engines have', async () => {

@@ -26,6 +26,8 @@ function runMicro(script, args) {
 
 /** Every micro figure; `progress(text)` reports which one is running. */
 export async function runMicroFigures(opts, upstreamUrl, progress) {
+  progress('metrics recording per request');
+  const metrics = await runMicro('metrics.mjs', [opts.smoke ? 100_000 : 2_000_000]);
   progress('dispatch round trip');
   const dispatch = await runMicro('dispatch.mjs', [opts.dispatchIterations]);
   progress('cold start (in process)');
@@ -57,5 +59,5 @@ export async function runMicroFigures(opts, upstreamUrl, progress) {
   }
   // Driver lua: its bring-up, round trip and RSS beside the JS figures above.
   const lua = await luaMicroFigures(opts, upstreamUrl, progress, { runMicro, rssPerApi, baseline, settleMs: opts.settleMs });
-  return { dispatch, coldInProcess, coldViaAdmin, noisy, events, rss, containment, spam, outage, lua, store };
+  return { metrics, dispatch, coldInProcess, coldViaAdmin, noisy, events, rss, containment, spam, outage, lua, store };
 }

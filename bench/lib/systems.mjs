@@ -128,6 +128,24 @@ SYSTEMS.push({
   probes: [{ 'x-bench': true, 'x-bench-bad-signature': false }],
 });
 
+// Metrics (issue 22): (b) and (c) record Prometheus metrics (enable_metrics defaults to true);
+// (b0) and (c0) are the same systems with enable_metrics false. The ratio to (b)/(c) from the same
+// rounds, and the CPU µs/req difference, are what recording costs per request.
+SYSTEMS.push({
+  id: 'b0',
+  label: 'isogate keyless, no hooks, metrics off',
+  relativeTo: 'b',
+  start: (upstream, opts) => gatewaySystem(apiDefinition('bench-b0', '/b0/', upstream.url), {}, { ...opts, config: { enable_metrics: false } }),
+  probes: [{ 'x-forwarded-for': true }],
+});
+SYSTEMS.push({
+  id: 'c0',
+  label: 'isogate, 1 isolate pre hook, metrics off',
+  relativeTo: 'c',
+  start: (upstream, opts) => gatewaySystem(preHookApi('bench-c0', '/c0/', upstream.url), { 'bench-plugin.js': ISOLATE_PLUGIN }, { ...opts, config: { enable_metrics: false } }),
+  probes: [{ 'x-bench': true }],
+});
+
 /**
  * Send the system's probe requests to `/probe` (the upstream echoes what it received) and throw
  * unless every expected header arrived (or stayed away).

@@ -14,8 +14,14 @@ interface BodyState {
 
 const states = new WeakMap<object, BodyState>();
 
+// Bytes that are not UTF-8 decode to escapes and encode back to themselves (text/utf8.ts), so a
+// plugin that appends to a binary body keeps its bytes, as Tyk's otto does.
 function originalText(state: BodyState): string {
-  return (state.text ??= decodeUtf8(state.bytes));
+  return (state.text ??= decodeUtf8(state.bytes, 0, state.bytes.length, true));
+}
+
+function encodeBody(text: string): Uint8Array {
+  return encodeUtf8(text, true);
 }
 
 /** Make `target.Body` the text of `bytes`, decoded on first read. `Body` must already exist (its key order is kept). */
@@ -45,8 +51,8 @@ export function bodyBytes(returned: Plain, original: Plain): Uint8Array {
   if (value === undefined || value === null) return state.bytes;
   const next = typeof value === 'string' ? value : String(value);
   // Compared with the decoded text, so a binary body read and handed back unchanged survives.
-  if (state.text !== undefined) return next === state.text ? state.bytes : encodeUtf8(next);
+  if (state.text !== undefined) return next === state.text ? state.bytes : encodeBody(next);
   // Never read: a length mismatch proves a change without decoding the original at all.
-  if (utf8Length(next) !== state.bytes.length) return encodeUtf8(next);
-  return next === originalText(state) ? state.bytes : encodeUtf8(next);
+  if (utf8Length(next, true) !== state.bytes.length) return encodeBody(next);
+  return next === originalText(state) ? state.bytes : encodeBody(next);
 }

@@ -48,7 +48,25 @@ function requireResult(name: string, result: unknown, key: 'Request' | 'Response
   }
   const part = result[key];
   if (!isPlain(part)) throw new BadResultError(`JSVM middleware "${name}" returned no ${key} object`);
+  if (key === 'Request') checkDecodable(name, result);
   return { result, part };
+}
+
+/**
+ * Tyk decodes every hook's returned JSON into one struct (Request, SessionMeta, Session,
+ * AuthValue), whatever the hook: a field of the wrong type (`Session: "malformed"`) fails the
+ * decode and the request stops with 500, even where the field would not be used.
+ */
+function checkDecodable(name: string, result: Plain): void {
+  const wrong = (field: string, expected: string): never => {
+    throw new BadResultError(`JSVM middleware "${name}" returned ${field} that does not decode: expected ${expected}`);
+  };
+  for (const field of ['Session', 'SessionMeta'] as const) {
+    const value = result[field];
+    if (value !== undefined && value !== null && !isPlain(value)) wrong(field, 'an object');
+  }
+  const authValue = result.AuthValue;
+  if (authValue !== undefined && authValue !== null && typeof authValue !== 'string') wrong('AuthValue', 'a string');
 }
 
 function dispatchRequest(object: DecodedObject, context: HookAdapterContext): ObjectLike | Promise<ObjectLike> {

@@ -39,7 +39,8 @@ export function toJsvmRequest(request: MiniRequest | null | undefined): Plain {
 function stringMap(value: unknown, path: string): Record<string, string> {
   const source = objectField(value, path);
   const out: Record<string, string> = {};
-  for (const key of Object.keys(source)) out[key] = text(source[key]);
+  // JSON semantics, as Tyk reads the plugin's JSON.stringify output: an undefined value is no entry.
+  for (const key of Object.keys(source)) if (source[key] !== undefined) out[key] = text(source[key]);
   return out;
 }
 

@@ -49,6 +49,8 @@ export function fromJsvmResponse(original: ResponseObject, sent: Plain, returned
   for (const name of listField(returned.DeleteHeaders, 'Response.DeleteHeaders')) remove(text(name));
   const set = objectField(returned.SetHeaders, 'Response.SetHeaders');
   for (const name of Object.keys(set)) {
+    // JSON semantics, as in Tyk: `SetHeaders[x] = undefined` is no entry, not an empty header.
+    if (set[name] === undefined) continue;
     remove(name);
     const key = canonicalHeaderName(name);
     headers[key] = text(set[name]);

@@ -6,12 +6,26 @@ const REPLACEMENT = 0xfffd;
 // String.fromCharCode.apply takes its arguments on the stack: keep chunks well below V8's limit.
 const CHUNK = 8192;
 
-/** Byte length of `text` encoded as UTF-8 (lone surrogates count as U+FFFD: 3 bytes). */
-export function utf8Length(text: string): number {
+/**
+ * Bodies handed to Tyk JSVM plugins are text, yet may hold bytes that are not UTF-8: Tyk's otto
+ * keeps such bytes through `request.Body += "..."`. With `escaped`, each byte of an invalid
+ * sequence decodes to the lone surrogate U+DC80 + (byte − 0x80) (bytes there are always ≥ 0x80)
+ * and encodes back to that byte, so text built around them keeps them exactly. Valid UTF-8
+ * never decodes to a lone surrogate, so no other text changes meaning.
+ */
+const ESCAPE_BASE = 0xdc00;
+
+function isEscapedByte(c: number): boolean {
+  return c >= 0xdc80 && c <= 0xdcff;
+}
+
+/** Byte length of `text` encoded as UTF-8 (lone surrogates count as U+FFFD: 3 bytes, or 1 when `escaped` and escaping a byte). */
+export function utf8Length(text: string, escaped = false): number {
   let length = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x80) length += 1;
+    else if (escaped && isEscapedByte(c)) length += 1; // a pair's low half is consumed with its high half below
     else if (c < 0x800) length += 2;
     else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
       length += 4;
@@ -21,9 +35,9 @@ export function utf8Length(text: string): number {
   return length;
 }
 
-/** Encode `text` into a fresh, exact-size Uint8Array. */
-export function encodeUtf8(text: string): Uint8Array {
-  const out = new Uint8Array(utf8Length(text));
+/** Encode `text` into a fresh, exact-size Uint8Array (`escaped`: see ESCAPE_BASE). */
+export function encodeUtf8(text: string, escaped = false): Uint8Array {
+  const out = new Uint8Array(utf8Length(text, escaped));
   let o = 0;
   for (let i = 0; i < text.length; i++) {
     let c = text.charCodeAt(i);
@@ -45,6 +59,10 @@ export function encodeUtf8(text: string): Uint8Array {
         out[o++] = 0x80 | ((c >> 12) & 0x3f);
         out[o++] = 0x80 | ((c >> 6) & 0x3f);
         out[o++] = 0x80 | (c & 0x3f);
+        continue;
+      }
+      if (escaped && isEscapedByte(c)) {
+        out[o++] = c & 0xff;
         continue;
       }
       c = REPLACEMENT;
@@ -118,8 +136,8 @@ export function incompleteTail(bytes: Uint8Array, start: number, end: number): n
 /** Inputs up to this size that are all ASCII take a path without buffers. */
 const SHORT_ASCII = 64;
 
-/** Decode bytes[start, end) replacing invalid sequences with U+FFFD. */
-export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): string {
+/** Decode bytes[start, end) replacing invalid sequences with U+FFFD (`escaped`: one escape per invalid byte, see ESCAPE_BASE). */
+export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length, escaped = false): string {
   if (end - start <= SHORT_ASCII) {
     // Header names and values, methods, URLs: most strings are short ASCII.
     let i = start;
@@ -155,7 +173,9 @@ export function decodeUtf8(bytes: Uint8Array, start = 0, end = bytes.length): st
     }
     const seq = sequenceAt(bytes, i, end);
     if (!seq.valid) {
-      units[n++] = REPLACEMENT;
+      if (escaped) {
+        for (let k = 0; k < seq.length; k++) units[n++] = ESCAPE_BASE | bytes[i + k];
+      } else units[n++] = REPLACEMENT;
     } else if (seq.length === 2) {
       units[n++] = ((bytes[i] & 0x1f) << 6) | (bytes[i + 1] & 0x3f);
     } else if (seq.length === 3) {

@@ -4,6 +4,7 @@ import { createApisRouter } from './apis';
 import { createBundleRouter } from './bundle-upload';
 import { createKeysRouter } from './keys';
 import { createMiddlewareRouter } from './middleware-files';
+import { createPoliciesRouter } from './policies';
 import { createQuarantineRouter } from './quarantine';
 import { createReloadRouter } from './reload';
 import { secretGuard } from './secret-guard';
@@ -26,6 +27,7 @@ export function createAdminApp(gateway: Gateway, secret: string): Express {
   app.use('/tyk/apis', createApisRouter(gateway));
   app.use('/tyk/reload', createReloadRouter(gateway));
   app.use('/tyk/stats', createStatsRouter(gateway));
+  app.use('/tyk/policies', createPoliciesRouter(gateway));
   app.use(
     '/tyk/keys',
     createKeysRouter({

@@ -99,7 +99,8 @@ export function createApisRouter(gateway: Gateway): Router {
   });
 
   /** Our extension: the loaded version of an API and its dispatcher's state. */
-  // `status`: "serving", "quarantined", or "failed" (not served) with `error`; a serving API
+  // `status`: "serving", "quarantined", or "failed" with `error` (not served, or with
+  // `answers: 500` when loaded in the failed-middleware state); a serving API
   // whose newer definition failed also carries `error`. `bundle`: the plugin bundle it runs;
   // `bundle_downloading`: its (new) bundle is on its way, "downloading" when nothing serves yet.
   router.get('/:apiId/runtime', (req, res) => {
@@ -112,6 +113,10 @@ export function createApisRouter(gateway: Gateway): Router {
       return status(res, 404, 'API not found');
     }
     const held = quarantine.find(api.spec.apiId);
+    if (api.failure) {
+      // Loaded in the failed-middleware state (gateway config middleware_load_failure: "serve_500").
+      return res.json({ api_id: api.spec.apiId, status: 'failed', answers: 500, file: api.failure.file, error: api.failure.error, generation: api.generation, driver: api.spec.driver });
+    }
     res.json({
       api_id: api.spec.apiId,
       // Quarantined: its middleware aborted a worker; it answers 503 (src/containment).

@@ -1,14 +1,20 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { Messages } from '../pipeline/errors';
 
-const FORBIDDEN = { status: 'error', message: 'Attempted administrative access with invalid or missing key!' };
+const FORBIDDEN = { status: 'error', message: Messages.adminForbidden };
+
+/** Whether `given` equals the gateway `secret`, compared in constant time. */
+export function secretMatches(secret: string, given: string | undefined): boolean {
+  const expected = Buffer.from(secret);
+  const bytes = Buffer.from(given ?? '');
+  return bytes.length === expected.length && timingSafeEqual(bytes, expected);
+}
 
 /** Tyk's management API guard: `X-Tyk-Authorization` must equal the gateway `secret`. */
 export function secretGuard(secret: string): RequestHandler {
-  const expected = Buffer.from(secret);
   return (req, res, next) => {
-    const given = Buffer.from(req.get('x-tyk-authorization') ?? '');
-    if (given.length === expected.length && timingSafeEqual(given, expected)) return next();
+    if (secretMatches(secret, req.get('x-tyk-authorization'))) return next();
     res.status(403).json(FORBIDDEN);
   };
 }

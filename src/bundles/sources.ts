@@ -5,6 +5,7 @@ import type { MiddlewareSource } from '../config/api-spec';
 import type { SourcePolicy } from '../config/middleware-sources';
 import { MIDDLEWARE_FILE } from '../config/safe-names';
 import { BundleError } from './errors';
+import { middlewareCode } from '../config/typescript';
 import { HOOK_LISTS } from './manifest';
 import type { BundlePart } from './merge';
 import { fileInBundle, normaliseBundlePath } from './paths';
@@ -61,6 +62,7 @@ export async function bundleSources(options: SourceOptions): Promise<MiddlewareS
   const realRoot = await realpath(options.readRoot);
   return Promise.all(order.map(async ({ rel, key }) => {
     const real = await fileInBundle(options.readRoot, rel, key, realRoot);
-    return { filename: join(options.nameRoot, rel), code: await readFile(real, 'utf8') };
+    const filename = join(options.nameRoot, rel);
+    return { filename, code: await middlewareCode(filename, await readFile(real, 'utf8')) };
   }));
 }

@@ -54,11 +54,18 @@ export interface ApiSpec {
   /** The plugin bundle whose manifest supplied `custom_middleware`, if any. */
   readonly bundle?: BundleInfo;
   readonly ignoredPaths: IgnoredPath[];
+  /** Gateway `ignore_canonical_mime_header_key`: plugin-set header names keep their spelling upstream. */
+  readonly keepHeaderCase: boolean;
   /** Largest request body accepted (413 beyond), counted as it streams. */
   readonly maxBodyBytes: number;
   readonly sessionLifetime: number;
   /** Middleware files for isolate / JSVM drivers, in load order. */
   readonly sources: MiddlewareSource[];
+  /**
+   * Why its middleware could not be read (a hook file missing or outside middleware_path): the
+   * API is then compiled without sources and served in the failed-middleware state.
+   */
+  readonly middlewareFailure?: string;
   /** Tyk virtual endpoints: run in the API's JSVM (src/gateway/virtual/). */
   readonly virtual: VirtualSpec;
   /** The rest of the API's JSVM: `tyk_js_path`, eh_dynamic_handler files. */
@@ -158,8 +165,13 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     post: enabled(cm.post, 'post'),
     response: enabled(cm.response, 'response'),
   };
-  const authCheck = cm.auth_check && !cm.auth_check.disabled && (def.enable_coprocess_auth || def.custom_plugin_auth_enabled)
-    ? { ...cm.auth_check, name: cm.auth_check.name ?? '', kind: 'auth_check' as const }
+  // Tyk inserts the coprocess auth middleware whenever the flag is on, even without an auth_check
+  // name: its ID extractor still runs first (400 `Authorization field missing`). Without an
+  // extractor and without an auth_check entry, isogate keeps token auth (nothing would call a plugin).
+  const jsvmDriver = driver === 'otto' || driver === 'javascript';
+  const extractorSet = Boolean(cm.id_extractor) && cm.id_extractor?.disabled !== true;
+  const authCheck = (def.enable_coprocess_auth || def.custom_plugin_auth_enabled) && !cm.auth_check?.disabled && (cm.auth_check || (extractorSet && !jsvmDriver))
+    ? { ...cm.auth_check, name: cm.auth_check?.name ?? '', kind: 'auth_check' as const }
     : undefined;
   const anyHook = authCheck || Object.values(hooks).some((l) => l.length > 0);
   if (anyHook && !driver) throw new ConfigError(`${where}: custom_middleware.driver: is required when hooks are configured`);
@@ -205,6 +217,7 @@ export function compileApiSpec(def: ApiDefinition, file: string, config: Gateway
     bundle: bundle?.info,
     ignoredPaths: ignoredPaths(def),
     maxBodyBytes: maxBodyBytes(def, config),
+    keepHeaderCase: config.ignore_canonical_mime_header_key === true,
     sessionLifetime: def.session_lifetime ?? 0,
     sources,
     virtual,

@@ -115,7 +115,43 @@ export const GatewayConfigSchema = Type.Object({
   allow_insecure_configs: Type.Boolean({ default: false }),
   health_check_endpoint_name: Type.String({ default: 'hello' }),
   hide_generator_header: Type.Boolean({ default: false }),
+  /**
+   * Tyk's policy source. isogate reads `policy_source: "file"`: `policy_record_name` (one JSON
+   * object of policies keyed by id) and/or `policy_path` (a folder of one-policy `*.json` files).
+   */
+  policies: Type.Optional(Type.Object({
+    policy_source: Type.Optional(Type.String()),
+    policy_record_name: Type.Optional(Type.String({ minLength: 1 })),
+    policy_path: Type.Optional(Type.String({ minLength: 1 })),
+    policy_connection_string: Type.Optional(Type.String()),
+    allow_explicit_policy_id: Type.Optional(Type.Boolean()),
+  })),
+  /**
+   * An API whose middleware does not load (hook file missing or not compiling, hook not defined,
+   * driver unknown or off): "serve_500" loads it in a failed state answering 500, as Tyk does;
+   * "refuse_api" does not serve it at all (404), isogate's behaviour before.
+   */
+  middleware_load_failure: Type.Union([Type.Literal('serve_500'), Type.Literal('refuse_api')], { default: 'serve_500' }),
+  /** Tyk's: header names a plugin sets go upstream exactly as the plugin spelled them. */
+  ignore_canonical_mime_header_key: Type.Boolean({ default: false }),
   proxy_timeout_ms: Type.Integer({ minimum: 1, default: 30000 }),
+  /** Our extension: Prometheus metrics (src/metrics); recording costs well under 1 µs a request. */
+  enable_metrics: Type.Boolean({ default: true }),
+  /** 0: /metrics on the main listener, behind `secret`; a port: a listener of its own, no secret. */
+  metrics_listen_port: Type.Integer({ minimum: 0, maximum: 65535, default: 0 }),
+  /** Where the metrics listener binds (default: listen_address). */
+  metrics_listen_address: Type.Optional(Type.String()),
+  /** Our extension: one structured pino line per proxied request (src/metrics/access-log.ts). */
+  access_log: Type.Object({
+    enabled: Type.Boolean({ default: false }),
+    /** Share of requests logged, 0–1 (1: every request). */
+    sample_rate: Type.Number({ minimum: 0, maximum: 1, default: 1 }),
+  }, { default: {} }),
+  /** W3C trace context (src/pipeline/trace-context.ts). */
+  trace_context: Type.Object({
+    /** Start a trace (a new `traceparent`) for requests that come without a valid one. */
+    generate: Type.Boolean({ default: false }),
+  }, { default: {} }),
 });
 
 /** The gateway config after defaults are applied and paths resolved. */
@@ -146,6 +182,17 @@ export function parseGatewayConfig(raw: unknown, source: string, baseDir: string
   if (config.storage.type === 'embedded') config.storage.path = resolve(baseDir, config.storage.path ?? DEFAULT_STORE_FOLDER);
   if (config.storage.type === 'memory' && config.worker_count !== 1) {
     throw new ConfigError(`${source}: worker_count: ${JSON.stringify(config.worker_count)} workers cannot share storage.type "memory" (each would have its own keys and counters): use "embedded" or "redis"`);
+  }
+  const policies = config.policies;
+  if (policies) {
+    if (policies.policy_record_name) policies.policy_record_name = resolve(baseDir, policies.policy_record_name);
+    if (policies.policy_path) policies.policy_path = resolve(baseDir, policies.policy_path);
+    if (policies.policy_source === 'file' && !policies.policy_record_name && !policies.policy_path) {
+      throw new ConfigError(`${source}: policies.policy_record_name: a policy file or policies.policy_path is required when policies.policy_source is "file"`);
+    }
+    if (policies.policy_source && policies.policy_source !== 'file') {
+      logger.warn({ file: source }, `${source}: policies.policy_source "${policies.policy_source}" is not supported (only "file"): no policies are loaded`);
+    }
   }
   if (config.tyk_js_path) config.tyk_js_path = resolve(baseDir, config.tyk_js_path);
   if (config.storage.type === 'redis' && !config.storage.host) {

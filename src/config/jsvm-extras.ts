@@ -1,16 +1,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { logger } from '../log/logger';
+import type { MiddlewareSource } from './api-spec';
 import type { ApiDefinition, MiddlewareDefinition } from './api-definition';
 import { ConfigError } from './config-error';
 import type { GatewayConfig } from './gateway-config';
 import { apiMiddlewareDir, findMiddlewareFile, type SourcePolicy } from './middleware-sources';
 
-/** A file as loaded into an API's isolate (api-spec.ts MiddlewareSource). */
-interface Source {
-  filename: string;
-  code: string;
-}
+type Source = MiddlewareSource;
 
 /** What an API's JSVM runs besides its hooks and virtual endpoints. */
 export interface JsvmExtras {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { logger } from '../log/logger';
@@ -75,6 +76,26 @@ export async function buildSpec(given: ApiDefinition, file: string, config: Gate
   return compileApiSpec(def, file, config, drivers, sources, bundle, { virtual, extras });
 }
 
+/**
+ * With `middleware_load_failure: "serve_500"` (Tyk's way), an API whose middleware files could
+ * not be read is still loaded, without them, to answer 500 (`middlewareFailure` says why). Not
+ * for plugin bundles: Tyk does not load an API whose bundle fails. A definition that is wrong in
+ * itself (target URL, listen path) still fails to load.
+ */
+function failedMiddlewareSpec(def: ApiDefinition, file: string, config: GatewayConfig, drivers: SourcePolicy, err: unknown): ApiSpec | undefined {
+  if (config.middleware_load_failure !== 'serve_500') return undefined;
+  if (def.custom_middleware_bundle && !def.custom_middleware_bundle_disabled) return undefined;
+  const message = err instanceof ConfigError ? err.message : `${file}: ${(err as Error).message}`;
+  let spec: ApiSpec;
+  try {
+    spec = compileApiSpec(def, file, config, drivers, []);
+  } catch {
+    return undefined;
+  }
+  const contentHash = createHash('sha256').update(spec.contentHash).update('\0failed\0').update(message).digest('hex');
+  return { ...spec, middlewareFailure: message, contentHash };
+}
+
 /** An API a file claims: built (`spec`), or waiting for its bundle (`pending`). */
 interface Claim {
   readonly apiId: string;
@@ -136,7 +157,14 @@ export async function loadApiDefinitions(config: GatewayConfig, drivers: SourceP
         const claim: Claim = { apiId: def.api_id, file, listenPath: normaliseListenPath(def.proxy.listen_path, where), pending };
         return { file, claim };
       }
-      const spec = await buildSpec(def, file, config, drivers, undefined, bundles);
+      let spec: ApiSpec;
+      try {
+        spec = await buildSpec(def, file, config, drivers, undefined, bundles);
+      } catch (err) {
+        const failed = failedMiddlewareSpec(def, file, config, drivers, err);
+        if (!failed) throw err;
+        spec = failed;
+      }
       const claim: Claim = { apiId: spec.apiId, file, listenPath: spec.listenPath, spec };
       return { file, claim };
     } catch (err) {

@@ -6,6 +6,7 @@ import { ConfigError } from './config-error';
 import { isInside, realPathOf, relativePathProblem } from './confined-path';
 import type { GatewayConfig } from './gateway-config';
 import { MIDDLEWARE_FILE, middlewareFileProblem } from './safe-names';
+import { middlewareCode } from './typescript';
 
 /** Folder of an API's uploaded middleware files (`api_id` is checked by safe-names.ts). */
 export function apiMiddlewareDir(config: GatewayConfig, apiId: string): string {
@@ -121,5 +122,5 @@ export async function resolveMiddlewareSources(def: ApiDefinition, file: string,
       files.push(found.path);
     }
   }
-  return Promise.all(files.map(async (f) => ({ filename: f, code: overlay?.get(f) ?? (await readFile(real.get(f)!, 'utf8')) })));
+  return Promise.all(files.map(async (f) => ({ filename: f, code: await middlewareCode(f, overlay?.get(f) ?? (await readFile(real.get(f)!, 'utf8'))) })));
 }

@@ -16,10 +16,18 @@ export function apiIdProblem(apiId: unknown): string | undefined {
   return undefined;
 }
 
-/** A JS script or module: the middleware of the isolate and JSVM drivers (the default kind). */
-export const MIDDLEWARE_FILE = /\.(m?js)$/;
-/** Every kind of middleware file: JavaScript, Python (driver `python`) or Lua (driver `lua`), each driver's `sourceFiles`. */
-export const ANY_MIDDLEWARE_FILE = /\.(m?js|py|lua)$/;
+/**
+ * Why `id` cannot be a policy id, or undefined when it can: the api_id rule, as policy ids travel
+ * the same ways (a URL path of /tyk/policies/{id}, log lines, session JSON).
+ */
+export function policyIdProblem(id: unknown): string | undefined {
+  return apiIdProblem(id);
+}
+
+/** A JS script or module, or TypeScript (compiled at load): the isolate and JSVM drivers' kind (the default). */
+export const MIDDLEWARE_FILE = /\.(m?js|ts)$/;
+/** Every kind of middleware file: JavaScript or TypeScript, Python (driver `python`) or Lua (driver `lua`), each driver's `sourceFiles`. */
+export const ANY_MIDDLEWARE_FILE = /\.(m?js|ts|py|lua)$/;
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 /**
@@ -28,7 +36,7 @@ const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
  */
 export function middlewareFileProblem(name: unknown): string | undefined {
   if (typeof name !== 'string' || !FILE_NAME.test(name) || name.includes('..') || !ANY_MIDDLEWARE_FILE.test(name)) {
-    return 'use letters, digits, ".", "_" or "-" (not first, no ".."), ending in .js, .mjs, .py or .lua';
+    return 'use letters, digits, ".", "_" or "-" (not first, no ".."), ending in .js, .mjs, .ts, .py or .lua';
   }
   return undefined;
 }

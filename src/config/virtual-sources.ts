@@ -1,16 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { logger } from '../log/logger';
+import type { MiddlewareSource } from './api-spec';
 import type { ApiDefinition } from './api-definition';
 import type { GatewayConfig } from './gateway-config';
 import { apiMiddlewareDir, findMiddlewareFile } from './middleware-sources';
 import { compilePathPattern } from './path-pattern';
 import type { CacheOptions } from './virtual-endpoint';
 
-/** A middleware file as loaded into an API's isolate (same shape as api-spec.ts MiddlewareSource). */
-interface Source {
-  filename: string;
-  code: string;
-}
+type Source = MiddlewareSource;
 
 /** One virtual endpoint, compiled at load. */
 export interface VirtualEndpoint {

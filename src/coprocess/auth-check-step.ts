@@ -11,7 +11,7 @@ import type { RequestState, Step } from '../pipeline/request-state';
 import type { SessionState } from '../pipeline/session';
 import type { SessionStore } from '../storage/session-store';
 import type { CoprocessObject } from './dispatcher';
-import { handleOutcome, hookFailure, type HookStepContext } from './hook-step';
+import { dispatchHook, handleOutcome, hookFailure, type HookStepContext } from './hook-step';
 import { applyHookResult, buildHookObject, type HookOutcome } from './message';
 import { sessionFromProto } from './session-convert';
 
@@ -35,7 +35,7 @@ export interface AuthCheckDeps {
 export async function callAuthHook(state: RequestState, ctx: HookStepContext, hook: HookEntry, failStatus: number, failMessage: string): Promise<CoprocessObject | undefined> {
   let result: CoprocessObject;
   try {
-    result = await ctx.dispatcher.dispatch(buildHookObject(state, hook, ctx.specMap), { signal: state.signal });
+    result = await dispatchHook(state, ctx, hook, buildHookObject(state, hook, ctx.specMap));
   } catch (err) {
     throw hookFailure(state, ctx, hook, err, failStatus, failMessage);
   }
@@ -47,6 +47,16 @@ export async function callAuthHook(state: RequestState, ctx: HookStepContext, ho
   }
   handleOutcome(state, ctx, outcome);
   return state.finished ? undefined : result;
+}
+
+/**
+ * The metadata an auth_check returned, less the `traceparent` the gateway handed it (message.ts):
+ * returned metadata becomes the session's meta_data, and a request's trace id is not the key's.
+ */
+function withoutTraceparent(metadata: Record<string, string>, sent: string | undefined): Record<string, string> {
+  if (sent === undefined || metadata.traceparent !== sent) return metadata;
+  const { traceparent: _, ...rest } = metadata;
+  return rest;
 }
 
 /** A session or key of another org than the API's (auth/key-org.ts): AuthFailure, 403 as for an unknown key. */
@@ -109,7 +119,7 @@ export function authCheckStep(deps: AuthCheckDeps): Step {
 
       const result = await callAuthHook(state, ctx, hook, 403, Messages.keyNotAuthorised);
       if (!result) return;
-      const metadata = result.metadata ?? {};
+      const metadata = withoutTraceparent(result.metadata ?? {}, state.traceparent);
       const token = metadata.token || result.session?.metadata?.token;
       if (!result.session || !token) throw forbidden(state, cacheKey ?? '');
       let key: string;

@@ -25,6 +25,8 @@ export const hookTypeOf: Record<HookKind, HookTypeValue> = {
 export interface DispatchOptions {
   /** Aborted when the client goes away; drivers cancel the call where they can. */
   signal?: AbortSignal;
+  /** The request's validated W3C traceparent (pipeline/trace-context.ts); gRPC sends it as call metadata. */
+  traceparent?: string;
 }
 
 /**

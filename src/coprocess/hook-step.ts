@@ -5,6 +5,9 @@ import { middlewareErrorEvent } from '../events';
 import { fireKeyFailure } from '../auth/key-failure';
 import type { RequestState, Step } from '../pipeline/request-state';
 import { logger } from '../log/logger';
+import type { HookMetrics } from '../metrics/api-metrics';
+import { now } from '../metrics/clock';
+import { mapPositions } from './source-maps';
 import { sendReply } from '../pipeline/respond';
 import { type CoprocessObject, DispatchError, type Dispatcher } from './dispatcher';
 import { applyHookResult, applyResponseResult, buildHookObject, buildResponseObject, type HookOutcome } from './message';
@@ -20,6 +23,23 @@ export interface HookStepContext {
   failureMessage: string;
   /** A driver's own session exchange (Tyk JSVM); unset: the proto session the builder attaches. */
   session?: SessionExchange;
+  /** Per hook of the API, its recorders (src/metrics); unset with enable_metrics off. */
+  hookMetrics?: ReadonlyMap<HookEntry, HookMetrics>;
+}
+
+/**
+ * One hook call through the API's dispatcher, timed: the request's hook time (access log) and
+ * the hook's latency histogram. Failures are counted by `hookFailure`, the one place they end.
+ */
+export async function dispatchHook(state: RequestState, ctx: HookStepContext, hook: HookEntry, object: CoprocessObject): Promise<CoprocessObject> {
+  const startedAt = now();
+  try {
+    return await ctx.dispatcher.dispatch(object, { signal: state.signal, traceparent: state.traceparent });
+  } finally {
+    const ms = now() - startedAt;
+    state.hookMs += ms;
+    ctx.hookMetrics?.get(hook)?.called(ms);
+  }
 }
 
 /**
@@ -35,11 +55,19 @@ export interface SessionExchange {
 
 /** Log, fire MiddlewareError, and turn any dispatch failure into the hook's error status. */
 export function hookFailure(state: RequestState, ctx: HookStepContext, hook: HookEntry, err: unknown, status = 500, message = ctx.failureMessage): GatewayError {
+  const metrics = ctx.hookMetrics?.get(hook);
   // A client that went away cancels its hook call: not the plugin's failure, nothing to report.
-  if (state.signal.aborted) return new GatewayError(status, message);
+  if (state.signal.aborted) {
+    metrics?.failed('aborted');
+    return new GatewayError(status, message);
+  }
   const reason = err instanceof DispatchError ? err.reason : 'exception';
+  metrics?.failed(reason);
   const detail = err instanceof Error ? err.message : String(err);
-  logger.warn({ api_id: ctx.apiId, hook: hook.name, hook_type: hook.kind, reason }, `hook ${hook.kind}:${hook.name} failed: ${detail}`);
+  // The plugin's own stack, in the lines of the file as written (TypeScript: source-maps.ts).
+  const cause = err instanceof Error ? (err.cause as Error | undefined) : undefined;
+  const stack = typeof cause?.stack === 'string' ? mapPositions(cause.stack) : undefined;
+  logger.warn({ api_id: ctx.apiId, hook: hook.name, hook_type: hook.kind, reason, stack }, `hook ${hook.kind}:${hook.name} failed: ${detail}`);
   const event = middlewareErrorEvent({ apiId: ctx.apiId, orgId: ctx.orgId }, { hook: hook.name, reason, message: detail });
   ctx.events.fire({ ...event, meta: { ...event.meta, HookType: hook.kind } });
   return new GatewayError(status, message);
@@ -66,7 +94,7 @@ export function requestHookStep(hook: HookEntry, ctx: HookStepContext): Step {
       try {
         const object = buildHookObject(state, hook, ctx.specMap);
         ctx.session?.share(object, state, hook);
-        result = await ctx.dispatcher.dispatch(object, { signal: state.signal });
+        result = await dispatchHook(state, ctx, hook, object);
         outcome = applyHookResult(state, result);
       } catch (err) {
         throw hookFailure(state, ctx, hook, err);
@@ -92,7 +120,7 @@ export function responseHookStep(hook: HookEntry, ctx: HookStepContext): Step {
       try {
         const object = buildResponseObject(state, hook, ctx.specMap, upstream);
         ctx.session?.share(object, state, hook);
-        const result = await ctx.dispatcher.dispatch(object, { signal: state.signal });
+        const result = await dispatchHook(state, ctx, hook, object);
         applyResponseResult(upstream, object.response!, result);
       } catch (err) {
         throw hookFailure(state, ctx, hook, err);

@@ -63,6 +63,9 @@ export function buildHookObject(state: RequestState, hook: HookEntry, spec: Reco
     object.session = sessionToProto(state.session);
     object.metadata = object.session.metadata ?? {};
   }
+  // Plugins join the trace (pipeline/trace-context.ts); a copy, so the session's own metadata
+  // never gains the key.
+  if (state.traceparent !== undefined) object.metadata = { ...object.metadata, traceparent: state.traceparent };
   return object;
 }
 
@@ -116,8 +119,16 @@ export function applyHookResult(state: RequestState, result: CoprocessObject): H
   state.body = request.raw_body && request.raw_body.length > 0 ? Buffer.from(request.raw_body.buffer, request.raw_body.byteOffset, request.raw_body.length) : EMPTY;
   const setHeaders = request.set_headers ?? {};
   checked('request', () => checkRequestEdits(request.method, setHeaders));
-  for (const name of request.delete_headers ?? []) delete state.headers[name.toLowerCase()];
-  for (const [name, value] of Object.entries(setHeaders)) state.headers[name.toLowerCase()] = value;
+  for (const name of request.delete_headers ?? []) {
+    delete state.headers[name.toLowerCase()];
+    if (state.headerNames) delete state.headerNames[name.toLowerCase()];
+  }
+  for (const [name, value] of Object.entries(setHeaders)) {
+    const lower = name.toLowerCase();
+    state.headers[lower] = value;
+    // Tyk canonicalises set_headers names unless ignore_canonical_mime_header_key is on.
+    if (state.spec.keepHeaderCase) (state.headerNames ??= {})[lower] = name;
+  }
   if (request.method) state.method = request.method;
   state.path = path;
   state.query = applyParams(next.query, request.delete_params ?? [], request.add_params ?? {});

@@ -2,7 +2,9 @@ import type { ApiSpec } from '../config/api-spec';
 import type { Dispatcher } from '../coprocess/dispatcher';
 import type { CompiledApiHandlers } from '../events';
 import { logger } from '../log/logger';
+import type { ApiMetrics } from '../metrics/api-metrics';
 import type { Step } from '../pipeline/request-state';
+import type { LoadFailure } from '../config/load-apps';
 
 /**
  * One loaded version of an API: its spec, its chain (built once, from named steps) and its
@@ -15,6 +17,8 @@ export class ApiRuntime {
   readonly hasSteps: boolean;
   private draining?: () => void;
   private disposed = false;
+  /** Request-path recorders of this API id (shared by its versions); unset with enable_metrics off. */
+  metrics?: ApiMetrics;
 
   constructor(
     readonly spec: ApiSpec,
@@ -30,6 +34,8 @@ export class ApiRuntime {
     readonly dispatcher?: Dispatcher,
     /** Dispatchers this version owns besides its hooks' (an API JSVM for virtual endpoints), disposed with it. */
     readonly ownDispatchers: readonly Dispatcher[] = [],
+    /** Set when the API serves in the "failed middleware" state (failed-runtime.ts): why, as reported. */
+    readonly failure?: LoadFailure,
   ) {
     this.hasSteps = requestSteps.length > 0 || responseSteps.length > 0 || needsBody;
   }

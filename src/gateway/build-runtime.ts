@@ -15,9 +15,14 @@ import { quarantinedRuntime } from '../containment/quarantine-runtime';
 import type { SessionLimiter } from '../auth/limits';
 import type { SessionStore } from '../storage/session-store';
 import { ApiRuntime } from './api-runtime';
+import type { PolicySet } from '../policies/policy';
+import { policiesStep } from '../policies/step';
 import { Messages } from '../pipeline/errors';
 import { virtualEndpointStep } from './virtual/step';
 import type { Step } from '../pipeline/request-state';
+import type { GatewayMetrics } from '../metrics/registry';
+import type { HookMetrics } from '../metrics/api-metrics';
+import type { HookEntry } from '../config/api-spec';
 
 export interface GatewayServices {
   config: GatewayConfig;
@@ -29,6 +34,10 @@ export interface GatewayServices {
   authCache: AuthCache;
   limiter: SessionLimiter;
   drivers: Drivers;
+  /** The policies loaded now (src/policies): read per request, swapped by a reload. */
+  policies: () => PolicySet;
+  /** Prometheus recorders (src/metrics); unset with enable_metrics off. */
+  metrics?: GatewayMetrics;
 }
 
 /** Tyk's spec map sent with every hook: OrgID, APIID, bundle_hash and config_data when enabled. */
@@ -44,15 +53,32 @@ function specMap(spec: ApiSpec): Record<string, string> {
  * Any config problem throws before anything is swapped in, so the previous version keeps serving.
  */
 export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, generation: number): Promise<ApiRuntime> {
-  const { config, events } = services;
-  // Middleware that aborted a worker is not run again: the API answers 503 (src/containment).
   const held = quarantine.holds(spec.apiId, spec.sources);
-  if (held) return quarantinedRuntime(spec, generation, held, events);
+  // Middleware that aborted a worker is not run again: the API answers 503 (src/containment).
+  const runtime = held ? quarantinedRuntime(spec, generation, held, services.events) : await buildChain(spec, services, generation);
+  runtime.metrics = services.metrics?.forApi(spec.apiId);
+  return runtime;
+}
+
+/** Every hook entry of the API (request and response hooks, auth_check). */
+export function hookEntries(spec: ApiSpec): HookEntry[] {
+  return [...Object.values(spec.hooks).flat(), ...(spec.authCheck ? [spec.authCheck] : [])];
+}
+
+/** The hooks' recorders, keyed by entry so the request path needs no string key. */
+function hookMetricsOf(spec: ApiSpec, services: GatewayServices): Map<HookEntry, HookMetrics> | undefined {
+  const api = services.metrics?.forApi(spec.apiId);
+  return api && new Map(hookEntries(spec).map((h) => [h, api.hook(h.kind, h.name)]));
+}
+
+async function buildChain(spec: ApiSpec, services: GatewayServices, generation: number): Promise<ApiRuntime> {
+  const { config, events } = services;
   const extractor = spec.coprocessAuth
     ? compileIdExtractor(spec.idExtractor, {
       apiId: spec.apiId,
       orgId: spec.orgId,
-      hashKeyFunction: config.hash_keys ? normaliseHashFunction(config.hash_key_function) || undefined : undefined,
+      // As Tyk: the generated session id follows hash_key_function whether or not hash_keys is on.
+      hashKeyFunction: normaliseHashFunction(config.hash_key_function) || undefined,
       scope: config.auth_cache.id_extractor_scope,
     })
     : undefined;
@@ -81,10 +107,11 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     apiId: spec.apiId,
     orgId: spec.orgId,
     dispatcher,
-    specMap: specMap(spec),
+    specMap: variants?.specMap?.(spec, specMap(spec)) ?? specMap(spec),
     events,
     failureMessage: variants?.failureMessage ?? Messages.middlewareError,
     session: variants?.sessionExchange?.(spec),
+    hookMetrics: hookMetricsOf(spec, services),
   };
   const hooks = (kind: 'pre' | 'post_key_auth' | 'post'): Step[] => (ctx ? spec.hooks[kind].map((h) => requestHookStep(h, ctx)) : []);
 
@@ -93,8 +120,11 @@ export async function buildApiRuntime(spec: ApiSpec, services: GatewayServices, 
     if (ctx && spec.authCheck) {
       const authStep = variants?.authCheck ?? authCheckStep;
       steps.push(authStep({ spec, config, hook: spec.authCheck, ctx, extractor, cache: services.authCache, store: services.rawStore }));
+      // Tyk: a plugin session whose policies cannot be applied is 403 Forbidden.
+      steps.push(policiesStep(spec, services.policies, events, Messages.forbidden));
     } else {
       steps.push(tokenAuthStep(spec, config, services.store, events));
+      steps.push(policiesStep(spec, services.policies, events, Messages.accessDisallowed));
     }
     steps.push(...hooks('post_key_auth'));
     steps.push(limitsStep(spec, services.limiter, events));

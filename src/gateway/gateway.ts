@@ -15,7 +15,6 @@ import { EventBus } from '../events';
 import { SessionLimiter } from '../auth/limits';
 import { logger } from '../log/logger';
 import { type ClusterBus, Commands, WorkerLink, nodeHandlers, startClusterBus } from '../cluster/index';
-import { quarantine } from '../containment/quarantine';
 import { RedisSessionStore, connectSessionStore, createSessionStore, sharedCountersOf } from '../storage/index';
 import type { SessionStore } from '../storage/session-store';
 import { ApiRuntime } from './api-runtime';
@@ -23,7 +22,17 @@ import { buildApiRuntime, type GatewayServices } from './build-runtime';
 import { GatewayError, Messages } from '../pipeline/errors';
 import { framingError } from '../pipeline/framing';
 import { isClosing, lastResort, sendError, sendGatewayError, sendReply, setGeneratorHeader } from '../pipeline/respond';
-import { handleApiRequest } from './handle-request';
+import { handleApiRequest, type RequestObservers } from './handle-request';
+import { GatewayMetrics } from '../metrics/registry';
+import { METRICS_PATH, scrapeAuthorized, serveMetrics, startMetricsServer } from '../metrics/endpoint';
+import { accessLogFor } from '../metrics/access-log';
+import { setRequestTiming } from '../metrics/clock';
+import { hookEntries } from './build-runtime';
+import { isolateCounts, outputCounts } from '../coprocess/drivers/isolate';
+import { quarantine } from '../containment/quarantine';
+import { failedMiddlewareRuntime, MiddlewareLoadError } from './failed-runtime';
+import { loadPolicies } from '../policies/load';
+import type { PolicySet } from '../policies/policy';
 import { closeUpstreamAgents, type RequestLimits } from './proxy';
 import { RouteTable } from './route-table';
 import { normalisePath, requestTarget } from '../pipeline/url';
@@ -78,10 +87,16 @@ export class Gateway {
   private lock: Promise<unknown> = Promise.resolve();
   private reloadQueued?: Promise<ReloadReport>;
   private stopping = false;
+  /** Security policies (`policies.policy_source: "file"`), loaded at start and on every reload. */
+  private policySet: PolicySet = new Map();
   /** Redis mode only: notifications to and from the other nodes. */
   private cluster?: ClusterBus;
   /** With more than one worker: the same notifications to and from this gateway's other workers. */
   private workers?: WorkerLink;
+  /** Prometheus metrics (enable_metrics); served on the main listener or metrics_listen_port. */
+  readonly metrics?: GatewayMetrics;
+  private metricsServer?: http.Server;
+  private readonly observers: RequestObservers;
 
   constructor(readonly config: GatewayConfig) {
     setGeneratorHeader(!config.hide_generator_header);
@@ -91,7 +106,19 @@ export class Gateway {
     this.events = new EventBus({ gatewayHandlers: config.event_handlers });
     this.limiter = new SessionLimiter({ store: this.store, counters: sharedCountersOf(this.rawStore, config) });
     this.bundles = new BundleLoader(config);
+    if (config.enable_metrics) {
+      this.metrics = new GatewayMetrics({
+        apis: () => [...this.runtimes.values()].map((r) => ({ apiId: r.spec.apiId, dispatcher: r.dispatcher, quarantined: quarantine.find(r.spec.apiId) !== undefined })),
+        authCache: () => this.authCache.stats(),
+        events: () => this.events.stats(),
+        isolates: isolateCounts,
+        output: outputCounts,
+      });
+    }
+    this.observers = { accessLog: accessLogFor(config), generateTrace: config.trace_context.generate };
+    setRequestTiming(this.metrics !== undefined || this.observers.accessLog !== undefined);
     this.drivers = new Drivers({
+      metrics: this.metrics,
       config,
       events: this.events,
       // Tyk JSVM natives use the same store and counters as /tyk/keys.
@@ -111,7 +138,7 @@ export class Gateway {
   }
 
   private get services(): GatewayServices {
-    return { config: this.config, store: this.store, rawStore: this.rawStore, events: this.events, authCache: this.authCache, limiter: this.limiter, drivers: this.drivers };
+    return { config: this.config, store: this.store, rawStore: this.rawStore, events: this.events, authCache: this.authCache, limiter: this.limiter, drivers: this.drivers, policies: () => this.policySet, metrics: this.metrics };
   }
 
   /** The last resort around the router: nothing thrown while routing escapes the request. */
@@ -138,6 +165,7 @@ export class Gateway {
     if (path === undefined) return sendGatewayError(res, new GatewayError(400, Messages.badRequest));
     // The health check and the management API come first, even under a catch-all "/" listen path.
     if (path === this.healthPath) return this.health(res);
+    if (path === METRICS_PATH && this.metricsOnMain) return this.scrape(req, res);
     if (this.admin && path.startsWith('/tyk/')) {
       // Express routes on the target as sent, so a dot segment or an escape in an id reaches the
       // management API's own checks (400) instead of being resolved into another route: both the
@@ -148,10 +176,20 @@ export class Gateway {
     }
     const api = this.table.match(path);
     if (api) {
-      void handleApiRequest(api, req, res, { path, query: target!.query }, this.limits).catch((err) => lastResort(res, err, 'request failed unexpectedly', api.spec.apiId));
+      void handleApiRequest(api, req, res, { path, query: target!.query }, this.limits, this.observers).catch((err) => lastResort(res, err, 'request failed unexpectedly', api.spec.apiId));
       return;
     }
     sendError(res, 404, Messages.notFound);
+  }
+
+  /** /metrics is served here, behind the management secret, unless it has a listener of its own. */
+  private get metricsOnMain(): boolean {
+    return this.metrics !== undefined && this.config.metrics_listen_port === 0 && this.config.secret !== undefined;
+  }
+
+  private scrape(req: IncomingMessage, res: ServerResponse): void {
+    if (!scrapeAuthorized(req, this.config.secret!)) return sendError(res, 403, Messages.adminForbidden);
+    serveMetrics(this.metrics!, req, res);
   }
 
   private health(res: ServerResponse): void {
@@ -165,6 +203,9 @@ export class Gateway {
     this.cluster = await startClusterBus(this.config, this.rawStore, this);
     if (workerCount() > 1) this.workers = new WorkerLink(nodeHandlers(this));
     void this.bundles.sweep().catch((err: Error) => logger.warn(`cleaning up old bundle extractions: ${err.message}`));
+    // A bad policy file is a startup error naming the file and policy (a ConfigError: exit non-zero).
+    this.policySet = await loadPolicies(this.config);
+    if (this.policySet.size > 0) logger.info({ policies: [...this.policySet.keys()] }, `loaded ${this.policySet.size} policies`);
     const report = await this.reload();
     for (const line of report.errors) logger.error(line);
     await new Promise<void>((resolve, reject) => {
@@ -174,10 +215,20 @@ export class Gateway {
         resolve();
       });
     });
+    if (this.metrics && this.config.metrics_listen_port !== 0) {
+      this.metricsServer = await startMetricsServer(this.metrics, this.config.metrics_listen_address ?? this.config.listen_address, this.config.metrics_listen_port);
+    } else if (this.metrics && !this.config.secret) {
+      logger.info('metrics are recorded but not served: /metrics on the main listener needs "secret" (or set metrics_listen_port)');
+    }
     this.ready = true;
     const address = this.server.address() as AddressInfo;
     logger.info({ address: address.address, port: address.port, apis: this.runtimes.size }, `isogate listening on http://${address.address}:${address.port}`);
     return address;
+  }
+
+  /** The policies in force (GET /tyk/policies). */
+  get policies(): PolicySet {
+    return this.policySet;
   }
 
   listApis(): ApiRuntime[] {
@@ -304,6 +355,8 @@ export class Gateway {
         throw err;
       }
       this.swap(new Map([[apiId, runtime]]), []);
+      // An API that served failed (missing or broken middleware) is healthy again.
+      if (current?.failure) this.setFailure(apiId);
       logger.info({ api_id: apiId, generation: runtime.generation }, 'middleware changed; API isolate swapped');
       return runtime;
     });
@@ -352,6 +405,21 @@ export class Gateway {
     });
   }
 
+  /** The failed-middleware runtime of `spec` (failed-runtime.ts), answering with Tyk's message for the failure. */
+  private failedRuntime(spec: ApiSpec, failure: LoadFailure, err: MiddlewareLoadError): ApiRuntime {
+    let message: string = Messages.driverNotLoaded;
+    if (!err.driverUnavailable) {
+      try {
+        message = this.drivers.stepsFor(spec)?.failureMessage ?? Messages.middlewareError;
+      } catch {
+        // The driver itself is unknown: Tyk's "driver not loaded".
+      }
+    }
+    const generation = (this.generations.get(spec.apiId) ?? 0) + 1;
+    this.generations.set(spec.apiId, generation);
+    return failedMiddlewareRuntime(spec, generation, failure, message, this.events);
+  }
+
   private async build(spec: ApiSpec): Promise<ApiRuntime> {
     const generation = (this.generations.get(spec.apiId) ?? 0) + 1;
     const runtime = await buildApiRuntime(spec, this.services, generation);
@@ -366,22 +434,46 @@ export class Gateway {
    */
   private async doReload(): Promise<{ report: ReloadReport; pending: PendingSpec[]; seq: number }> {
     const seq = ++this.reloads;
+    // Policies first: a bad file keeps the ones loaded before, and the reload reports it.
+    const policyFailures: LoadFailure[] = [];
+    if (this.ready) {
+      try {
+        this.policySet = await loadPolicies(this.config);
+      } catch (err) {
+        const error = `${(err as Error).message} — the policies loaded before stay in force`;
+        logger.error(error);
+        policyFailures.push({ file: this.config.policies?.policy_record_name ?? this.config.policies?.policy_path ?? this.config.source, error });
+      }
+    }
     const serving = new Map<string, ServingPath>();
     for (const runtime of this.runtimes.values()) serving.set(runtime.spec.listenPath, { apiId: runtime.spec.apiId, file: runtime.spec.file });
     const { specs, failures, failedFiles, pending } = await loadApiDefinitions(this.config, this.drivers, serving, this.bundleContext);
+    failures.push(...policyFailures);
     const built = new Map<string, ApiRuntime>();
     const unchanged: string[] = [];
     for (const spec of specs) {
       const current = this.runtimes.get(spec.apiId);
       if (current && current.spec.contentHash === spec.contentHash) {
         unchanged.push(spec.apiId);
+        // Still failed: still reported.
+        if (current.failure) failures.push(current.failure);
         continue;
       }
       try {
+        if (spec.middlewareFailure !== undefined) throw new MiddlewareLoadError(spec.middlewareFailure, false);
         built.set(spec.apiId, await this.build(spec));
       } catch (err) {
         const message = (err as Error).message;
-        const line = `${message.startsWith(spec.file) ? '' : `${spec.file} (api ${spec.apiId}): `}${message}${current ? ' — the previous version keeps serving' : ''}`;
+        const where = message.startsWith(spec.file) ? '' : `${spec.file} (api ${spec.apiId}): `;
+        // A healthy version keeps serving; otherwise, by default, the API loads failed and answers 500 (Tyk).
+        if (err instanceof MiddlewareLoadError && !(current && !current.failure) && this.config.middleware_load_failure === 'serve_500' && !spec.bundle) {
+          const failure: LoadFailure = { file: spec.file, apiId: spec.apiId, error: `${where}${message} — the API answers 500 until its middleware loads` };
+          built.set(spec.apiId, this.failedRuntime(spec, failure, err));
+          failures.push(failure);
+          logger.error({ api_id: spec.apiId, file: spec.file }, failure.error);
+          continue;
+        }
+        const line = `${where}${message}${current ? ' — the previous version keeps serving' : ''}`;
         failures.push({ file: spec.file, apiId: spec.apiId, error: line });
         logger.error({ api_id: spec.apiId, file: spec.file }, line);
       }
@@ -480,6 +572,8 @@ export class Gateway {
     }
     this.table = new RouteTable([...this.runtimes.values()]);
     for (const old of retired) void old.retire(RETIRE_GRACE_MS);
+    // Series exist only for loaded APIs and the hooks they have now.
+    this.metrics?.retain(new Map([...this.runtimes.values()].map((r) => [r.spec.apiId, new Set(hookEntries(r.spec).map((h) => `${h.kind}:${h.name}`))])));
   }
 
   /** Stop accepting, let in-flight requests finish, dispose isolates, flush events. */
@@ -492,6 +586,8 @@ export class Gateway {
     const leftCluster = this.cluster?.close();
     this.workers?.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.metricsServer?.close();
+    this.metricsServer?.closeAllConnections();
     // Keep-alive sockets become idle as their in-flight responses finish: close them as they do.
     const sweep = setInterval(() => this.server.closeIdleConnections(), 50);
     this.server.closeIdleConnections();

@@ -8,7 +8,17 @@ import { lastResort, sendError, sendGatewayError } from '../pipeline/respond';
 import type { SplitUrl } from '../pipeline/url';
 import { StoreUnavailableError } from '../storage/index';
 import type { ApiRuntime } from './api-runtime';
+import type { AccessLog } from '../metrics/access-log';
+import { settleTraceContext } from '../pipeline/trace-context';
+import { now } from '../metrics/clock';
 import { proxyRequest, type RequestLimits, sendUpstream } from './proxy';
+
+/** What the gateway config asks to observe of every request (src/metrics, pipeline/trace-context.ts). */
+export interface RequestObservers {
+  accessLog?: AccessLog;
+  /** trace_context.generate: start a trace for requests without a valid traceparent. */
+  generateTrace: boolean;
+}
 
 const NEVER_ABORTED = new AbortController().signal;
 
@@ -34,11 +44,16 @@ function fail(state: RequestState, err: unknown): void {
 }
 
 /** Runs one request through its API's chain: steps, upstream, response hooks, client. Never rejects. */
-export async function handleApiRequest(api: ApiRuntime, req: IncomingMessage, res: ServerResponse, url: SplitUrl, limits: RequestLimits): Promise<void> {
+export async function handleApiRequest(api: ApiRuntime, req: IncomingMessage, res: ServerResponse, url: SplitUrl, limits: RequestLimits, observers: RequestObservers): Promise<void> {
+  const startedAt = now();
   const declared = req.headers['content-length'];
   // A declared length over the limit is refused before a byte of the body is read (and before
   // `100 Continue`, so a client that asked never sends it).
-  if (declared !== undefined && Number(declared) > api.spec.maxBodyBytes) return sendGatewayError(res, bodyTooLarge());
+  if (declared !== undefined && Number(declared) > api.spec.maxBodyBytes) {
+    sendGatewayError(res, bodyTooLarge());
+    api.metrics?.request(res.statusCode, true, now() - startedAt);
+    return;
+  }
   if (req.headers.expect !== undefined) res.writeContinue();
   api.enter();
   // Only hook calls need a cancellation signal; a plain proxied request skips the allocation.
@@ -64,6 +79,10 @@ export async function handleApiRequest(api: ApiRuntime, req: IncomingMessage, re
     // Steps edit the request's own header object; the proxy copies it once, without hop-by-hop headers.
     headers: req.headers,
     finished: false,
+    startedAt,
+    hookMs: 0,
+    // Before any step: hooks see (and the upstream gets) only a valid traceparent.
+    traceparent: settleTraceContext(req.headers, observers.generateTrace),
   };
   try {
     if (api.needsBody) state.body = await readBounded(req, api.spec.maxBodyBytes);
@@ -81,5 +100,18 @@ export async function handleApiRequest(api: ApiRuntime, req: IncomingMessage, re
     fail(state, err);
   } finally {
     api.leave();
+    observe(api, state, observers);
   }
+}
+
+/** Metrics and the access log, once the request is over (a few numbers: no allocation without the log). */
+function observe(api: ApiRuntime, state: RequestState, observers: RequestObservers): void {
+  const totalMs = now() - state.startedAt;
+  const sent = state.res.headersSent;
+  const metrics = api.metrics;
+  if (metrics) {
+    metrics.request(state.res.statusCode, sent, totalMs);
+    if (state.upstreamMs !== undefined) metrics.upstream.observe(state.upstreamMs / 1000);
+  }
+  observers.accessLog?.record(state, state.res.statusCode, sent, totalMs);
 }

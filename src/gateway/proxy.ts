@@ -8,6 +8,7 @@ import type { RequestState, UpstreamResponse } from '../pipeline/request-state';
 import { sendReply, startStream } from '../pipeline/respond';
 import { joinUrl } from '../pipeline/url';
 import { logger } from '../log/logger';
+import { now } from '../metrics/clock';
 
 /** Per-request limits the gateway config sets (request bodies have the API's own, spec.maxBodyBytes). */
 export interface RequestLimits {
@@ -72,6 +73,13 @@ function outgoingHeaders(state: RequestState, framing: BodyFraming): IncomingHtt
   } else if (framing === 'chunked') {
     delete headers['content-length'];
     headers['transfer-encoding'] = 'chunked';
+  }
+  if (state.headerNames) {
+    for (const [lower, name] of Object.entries(state.headerNames)) {
+      if (name === lower || headers[lower] === undefined) continue;
+      headers[name] = headers[lower];
+      delete headers[lower];
+    }
   }
   return headers;
 }
@@ -140,7 +148,9 @@ export function proxyRequest(state: RequestState, limits: RequestLimits, buffer:
     upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
       reject(upstreamFailure(err, timedOut));
     });
+    const sentAt = now();
     upstreamReq.on('response', (upstreamRes: IncomingMessage) => {
+      state.upstreamMs = now() - sentAt;
       if (buffer) collect(upstreamRes, state, limits.maxBodyBytes).then(resolve, reject);
       else stream(upstreamRes, state).then(resolve, reject);
     });
@@ -170,7 +180,22 @@ async function collect(upstreamRes: IncomingMessage, state: RequestState, maxByt
     upstreamRes.destroy();
     throw new GatewayError(502, Messages.upstreamDown);
   }
-  state.upstream = { status: upstreamRes.statusCode ?? 502, headers: stripHopByHop(upstreamRes.headers), body };
+  state.upstream = { status: upstreamRes.statusCode ?? 502, headers: stripHopByHop(distinctHeaders(upstreamRes)), body };
+}
+
+/**
+ * The upstream's headers with a repeated header kept as separate values (Node's `headers` joins
+ * them with ", "): response hooks see each value, as Tyk's do, and the client gets them back as
+ * separate lines. Single values stay strings.
+ */
+function distinctHeaders(upstreamRes: IncomingMessage): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  const all = upstreamRes.headersDistinct;
+  for (const name in all) {
+    const values = all[name]!;
+    out[name] = values.length === 1 && name !== 'set-cookie' ? values[0] : values;
+  }
+  return out;
 }
 
 function stream(upstreamRes: IncomingMessage, state: RequestState): Promise<void> {

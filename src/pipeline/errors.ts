@@ -10,6 +10,8 @@ export const Messages = {
   rateLimited: 'Rate limit exceeded',
   quotaExceeded: 'Quota exceeded',
   jsvmError: 'Internal Server Error',
+  /** Tyk's answer when an API's driver is not loaded (unknown, switched off, misconfigured). */
+  driverNotLoaded: 'Internal Server Error',
   notFound: 'Not Found',
   tooLarge: 'Request is too large',
   badRequest: 'Bad Request',
@@ -21,6 +23,10 @@ export const Messages = {
   virtualEndpointError: 'Error during virtual endpoint execution. Contact Administrator for more details.',
   /** Our extension (src/containment): the API's middleware aborted a gateway worker. */
   quarantined: 'This API is quarantined: its middleware crashed the gateway',
+  /** Tyk's management-API refusal, also for /metrics on the main listener without the secret. */
+  adminForbidden: 'Attempted administrative access with invalid or missing key!',
+  methodNotAllowed: 'Method Not Allowed',
+  internalError: 'Internal Server Error',
 } as const;
 
 /** A failure that ends the request with Tyk's error template. */

@@ -28,6 +28,11 @@ export interface RequestState {
   path: string;
   query: string;
   headers: IncomingHttpHeaders;
+  /**
+   * With `ignore_canonical_mime_header_key`: lowercase name → the spelling a plugin set it with,
+   * which is the name the upstream gets (Node sends names as given).
+   */
+  headerNames?: Record<string, string>;
   /** The buffered request body; undefined while it still streams from `req`. */
   body?: Buffer;
   session?: SessionState;
@@ -36,6 +41,14 @@ export interface RequestState {
   upstream?: UpstreamResponse;
   /** Set once a response has been written; the chain stops. */
   finished: boolean;
+  /** performance.now() when the router handed the request to its API (metrics, access log). */
+  readonly startedAt: number;
+  /** Time the request waited in hook calls, ms (src/coprocess/hook-timing.ts). */
+  hookMs: number;
+  /** Time from sending upstream to its response headers, ms; unset if it never went upstream. */
+  upstreamMs?: number;
+  /** The W3C traceparent that goes upstream (pipeline/trace-context.ts), if any. */
+  traceparent?: string;
 }
 
 /** A named step of an API's chain, built once at load. Ends the request by throwing GatewayError or setting `finished`. */

@@ -18,6 +18,15 @@ export const JSVM_METADATA = {
   authValue: 'token',
 } as const;
 
+/**
+ * Spec-map keys only the JSVM adapter reads (JSVM plugins never see the spec map itself: they get
+ * Tyk's `config` argument built from it).
+ */
+export const JSVM_SPEC = {
+  /** Present ("1") when the API sets `config_data_disabled`: Tyk's `config` then has no config_data at all. */
+  configDataDisabled: 'isogate.jsvm.config_data_disabled',
+} as const;
+
 /** Names of the host functions a JSVM isolate may call (sandbox/jsvm/globals.ts). */
 export const JSVM_HOST_FUNCTIONS = {
   httpRequest: 'TykMakeHttpRequest',

@@ -17,7 +17,7 @@ export interface IdExtractorContext {
   apiId: string;
   /** The API's `org_id` ('' when absent): the prefix of the legacy cache key. */
   orgId: string;
-  /** Gateway `hash_key_function`, passed only when keys are hashed; selects Tyk's base64 JSON key form. */
+  /** Gateway `hash_key_function` (with or without `hash_keys`, as Tyk): selects Tyk's base64 JSON key form. */
   hashKeyFunction?: string;
   /**
    * Gateway `auth_cache.id_extractor_scope`. "org" is Tyk's key, shared by every API of the org:

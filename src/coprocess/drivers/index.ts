@@ -2,6 +2,7 @@ import type { ApiSpec } from '../../config/api-spec';
 import type { GatewayConfig } from '../../config/gateway-config';
 import type { SourcePolicy } from '../../config/middleware-sources';
 import type { Dispatcher } from '../dispatcher';
+import { MiddlewareLoadError } from '../../gateway/failed-runtime';
 import { grpcDriver } from './grpc/plugin';
 import { isolateDriver } from './isolate/plugin';
 import { createApiJsvm, jsvmDriver, needsApiJsvm } from './jsvm/plugin';
@@ -67,14 +68,24 @@ export class Drivers implements SourcePolicy {
   }
 
   /**
-   * The API's dispatcher, or undefined when it configures no hooks. Throws, naming the key, when
-   * the driver is unknown or switched off: such an API is refused, never proxied unchecked.
+   * The API's dispatcher, or undefined when it configures no hooks. Throws a MiddlewareLoadError
+   * naming the key when the driver is unknown or switched off (`driverUnavailable`) or the
+   * middleware does not load: such an API fails closed (500 or refused), never proxied unchecked.
    */
   async create(spec: ApiSpec, generation: number): Promise<Dispatcher | undefined> {
     if (!hasHooks(spec)) return undefined;
-    const driver = this.driverFor(spec);
-    driver.validate(spec);
-    return driver.create(spec, generation);
+    let driver: Driver;
+    try {
+      driver = this.driverFor(spec);
+      driver.validate(spec);
+    } catch (err) {
+      throw new MiddlewareLoadError((err as Error).message, true, err);
+    }
+    try {
+      return await driver.create(spec, generation);
+    } catch (err) {
+      throw new MiddlewareLoadError((err as Error).message, false, err);
+    }
   }
 
   /**

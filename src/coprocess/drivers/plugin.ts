@@ -6,6 +6,7 @@ import type { KeyDataServices } from './jsvm/key-data';
 import type { Dispatcher } from '../dispatcher';
 import type { SessionExchange } from '../hook-step';
 import type { AuthCheckDeps } from '../auth-check-step';
+import type { ApiMetrics } from '../../metrics/api-metrics';
 
 /** What the gateway hands every driver when it opens it. */
 export interface DriverHost {
@@ -13,6 +14,8 @@ export interface DriverHost {
   events: EventSink;
   /** For Tyk JSVM plugins' TykGetKeyData / TykSetKeyData. */
   sessions?: KeyDataServices;
+  /** Per-API recorders (src/metrics); unset with enable_metrics off. */
+  metrics?: { forApi(apiId: string): ApiMetrics };
 }
 
 /**
@@ -55,6 +58,8 @@ export interface HookStepVariants {
   readonly failureMessage: string;
   /** How sessions travel to and from this driver's hooks (coprocess: the proto session). */
   sessionExchange?(spec: ApiSpec): SessionExchange;
+  /** The spec map its hooks get, from Tyk's (`base`): a driver may add what only its adapter reads. */
+  specMap?(spec: ApiSpec, base: Record<string, string>): Record<string, string>;
   /** The auth_check step (coprocess: src/coprocess/auth-check-step.ts). */
   authCheck?(deps: AuthCheckDeps): Step;
 }

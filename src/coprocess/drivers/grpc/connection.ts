@@ -1,4 +1,4 @@
-import { Client, connectivityState, credentials, type ChannelOptions } from '@grpc/grpc-js';
+import { Client, connectivityState, credentials, Metadata, type ChannelOptions } from '@grpc/grpc-js';
 import { DispatchError } from '../../dispatcher';
 import { channelOptionsFrom, type CoprocessOptions } from './channel-options';
 import { dispatchErrorFromStatus } from './errors';
@@ -12,6 +12,8 @@ export interface UnaryCallOptions {
   timeoutMs?: number;
   /** Aborting cancels the call on the wire (the server sees CANCELLED). */
   signal?: AbortSignal;
+  /** W3C traceparent of the request, sent as call metadata so the plugin server joins the trace. */
+  traceparent?: string;
 }
 
 // The codec runs outside grpc-js: the caller hands over encoded bytes and decodes the reply
@@ -44,7 +46,7 @@ export class GrpcConnection {
 
   /** One unary call with pre-encoded bytes; resolves with the reply bytes or rejects with DispatchError. */
   call(method: DispatcherMethod, request: Uint8Array, options: UnaryCallOptions = {}): Promise<Buffer> {
-    const { signal, timeoutMs } = options;
+    const { signal, timeoutMs, traceparent } = options;
     return new Promise((resolve, reject) => {
       if (this.closed) {
         reject(new DispatchError(`gRPC ${method} failed: connection to ${this.target} is closed`, 'unavailable'));
@@ -61,6 +63,7 @@ export class GrpcConnection {
         asBuffer,
         asIs,
         request,
+        callMetadata(traceparent),
         { deadline },
         (error, reply) => {
           signal?.removeEventListener('abort', onAbort);
@@ -93,6 +96,12 @@ export class GrpcConnection {
     this.closed = true;
     this.client.close();
   }
+}
+
+function callMetadata(traceparent: string | undefined): Metadata {
+  const metadata = new Metadata();
+  if (traceparent !== undefined) metadata.set('traceparent', traceparent);
+  return metadata;
 }
 
 function cancelled(method: DispatcherMethod): DispatchError {

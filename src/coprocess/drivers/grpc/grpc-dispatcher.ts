@@ -42,7 +42,7 @@ export class GrpcDispatcher implements Dispatcher {
   async dispatch(object: CoprocessObject, options: DispatchOptions = {}): Promise<CoprocessObject> {
     if (this.disposed) throw new DispatchError('gRPC dispatcher is disposed', 'unavailable');
     const request = encode(object);
-    const reply = await this.connection.call('Dispatch', request, { timeoutMs: this.timeoutMs, signal: options.signal });
+    const reply = await this.connection.call('Dispatch', request, { timeoutMs: this.timeoutMs, signal: options.signal, traceparent: options.traceparent });
     const decoded = decode(reply);
     assertUsableReply(object.hook_type, decoded);
     return decoded;

@@ -2,6 +2,7 @@ import { logger } from '../../../log/logger';
 import type { DriverPlugin } from '../plugin';
 import { GrpcConnection } from './connection';
 import { GrpcDispatcher } from './grpc-dispatcher';
+import { parseGrpcTarget } from './target';
 
 /** `grpc`: hooks sent to an external coprocess.Dispatcher server, over one shared channel. */
 export const grpcDriver: DriverPlugin = {
@@ -17,6 +18,12 @@ export const grpcDriver: DriverPlugin = {
         }
         if (!options.coprocess_grpc_server) {
           throw new Error(`custom_middleware.driver: "grpc" needs coprocess_options.coprocess_grpc_server in ${host.config.source}`);
+        }
+        // Tyk does not load the gRPC driver when the address does not parse: its APIs answer 500.
+        try {
+          parseGrpcTarget(options.coprocess_grpc_server);
+        } catch (err) {
+          throw new Error(`coprocess_options.coprocess_grpc_server in ${host.config.source}: ${(err as Error).message}`);
         }
       },
       async create(spec) {

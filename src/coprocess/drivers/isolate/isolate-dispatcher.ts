@@ -300,6 +300,7 @@ export class IsolateDispatcher implements Dispatcher {
     const timeoutMs = entryTimeoutMs(this.options.hookTimeoutMs, calls.length);
     const startedAt = Date.now();
     this.batches++;
+    if (calls.length > 0) this.options.onBatch?.(calls.length);
     this.entryCalls = calls.length;
     let answer: unknown;
     try {

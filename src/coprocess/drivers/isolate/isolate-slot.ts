@@ -155,6 +155,13 @@ export class IsolateSlot {
       // Only a runtime for another language (Lua) compiles the middleware itself.
       const loadSources = await take('loadSources');
       await global.delete(ENTRIES_GLOBAL);
+      // Until the dispatcher installs the slot, a wake-up (a timer set by top-level code, which
+      // top-level code may await) enters the isolate with an empty batch: its due timers run at
+      // the start of that entry (sandbox/globals/web/timers.ts), under the startup budget.
+      wakeSink.wake = () => {
+        const empty = new ivm.ExternalCopy(new ArrayBuffer(4)).copyInto({ release: true });
+        entries.run.apply(undefined, [empty, 0], { timeout: options.startupTimeoutMs }).catch(() => undefined);
+      };
 
       // Top-level middleware code may call the host too, within the startup budget.
       hostCalls?.begin(options.startupTimeoutMs);

@@ -46,6 +46,8 @@ export interface IsolateDispatcherOptions {
   generation?: number;
   /** `TykTriggerEvent(name, payload)` from middleware. Must not throw (errors are logged). */
   onEvent?: (name: string, payload: string) => void;
+  /** Told the size of every entry's batch (metrics). Must not throw. */
+  onBatch?: (calls: number) => void;
   /**
    * Functions the guest may call synchronously by name (sandbox/host.ts `callHost`), e.g. the
    * Tyk JSVM globals that reach the network or the session store. None by default: an isolate
@@ -82,6 +84,7 @@ export interface ResolvedOptions {
   runtime: SandboxRuntime;
   generation: number;
   onEvent?: (name: string, payload: string) => void;
+  onBatch?: (calls: number) => void;
   hostFunctions?: HostFunctions;
   onTopLevel?: (filename: string) => void;
   logger: Logger;
@@ -131,6 +134,7 @@ export function resolveOptions(options: IsolateDispatcherOptions, rootLogger: Lo
     runtime: options.runtime ?? JS_RUNTIME,
     generation: options.generation ?? 0,
     onEvent: options.onEvent,
+    onBatch: options.onBatch,
     hostFunctions: options.hostFunctions,
     onTopLevel: options.onTopLevel,
     logger: options.logger ?? rootLogger.child({ api_id: options.apiId, component: 'isolate' }),

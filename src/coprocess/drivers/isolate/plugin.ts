@@ -35,6 +35,7 @@ export interface GuestKind {
  */
 export async function createApiIsolate(spec: ApiSpec, host: DriverHost, generation: number, guest?: GuestKind): Promise<Dispatcher> {
   ensureOutputDropReports(host.config.isolate_options.output_report_interval_s * 1000);
+  const batches = host.metrics?.forApi(spec.apiId).batchSize;
   const options: IsolateDispatcherOptions = {
     apiId: spec.apiId,
     orgId: spec.orgId,
@@ -51,6 +52,7 @@ export async function createApiIsolate(spec: ApiSpec, host: DriverHost, generati
     generation,
     logger: logger.child({ api_id: spec.apiId }),
     onEvent: (name: string, payload: string) => host.events.fire({ type: name, apiId: spec.apiId, orgId: spec.orgId, meta: { Message: payload } }),
+    onBatch: batches && ((calls: number) => batches.observe(calls)),
   };
   // New code (an upload, a reload) runs first in a validation child, where an abort costs the
   // child only (src/containment/validator.ts).

@@ -1,4 +1,5 @@
 import type { GuestSourceFailure } from '../../../protocol/isolate';
+import { originalPosition } from '../../source-maps';
 
 /**
  * A middleware file that does not compile, fails while running its top-level code, or lacks a
@@ -46,6 +47,9 @@ export function sourceErrorFrom(err: unknown, file: string, phase: 'compile' | '
       column = Number(frame[2]);
     }
   }
+  // Compiled middleware (TypeScript): the position in the file as written.
+  const original = line !== undefined && column !== undefined ? originalPosition(file, line, column) : undefined;
+  if (original) ({ line, column } = original);
   const where = line !== undefined ? `${file}:${line}:${column}` : file;
   const verb = phase === 'compile' ? 'does not compile' : 'failed while loading';
   return new MiddlewareSourceError(`${where}: ${verb}: ${name}: ${message}`, file, line, column, { cause: error });

@@ -2,6 +2,7 @@ import type { ApiSpec } from '../../../config/api-spec';
 import type { GatewayConfig } from '../../../config/gateway-config';
 import { HttpAllowList } from '../../../config/host-allow-list';
 import { Messages } from '../../../pipeline/errors';
+import { JSVM_SPEC } from '../../../protocol/jsvm';
 import type { Dispatcher } from '../../dispatcher';
 import { createApiIsolate } from '../isolate/plugin';
 import type { DriverHost, DriverPlugin } from '../plugin';
@@ -77,6 +78,7 @@ export const jsvmDriver: DriverPlugin = {
           return jsvmSessionExchange(host.sessions.store, spec.sessionLifetime);
         },
         authCheck: jsvmAuthStep,
+        specMap: (spec, base) => (spec.definition.config_data_disabled === true ? { ...base, [JSVM_SPEC.configDataDisabled]: '1' } : base),
       },
     };
   },
