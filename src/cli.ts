@@ -4,7 +4,8 @@ import cluster from 'node:cluster';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from './config/config-error';
-import { loadGatewayConfig } from './config/gateway-config';
+import { loadGatewayConfig, resolveWorkerCount } from './config/gateway-config';
+import { availableParallelism } from 'node:os';
 import { logger } from './log/logger';
 import { startEchoUpstream } from './cli/echo-upstream';
 import { BUNDLE_USAGE } from './cli/bundle-usage';
@@ -16,6 +17,7 @@ import { HOOK_CHOICES, type TestHookArgs } from './cli/test-hook-choices';
 const GATEWAY_OPTIONS: OptionTable = {
   conf: { type: 'string', short: 'c', value: 'FILE', help: 'gateway config (tyk.conf keys); relative paths resolve against its folder. Without it, isogate runs the embedded demo: an echo upstream on 127.0.0.1:18081 and the APIs in middleware/default/.' },
   'no-supervisor': { type: 'boolean', help: 'run the gateway in this process (no automatic restart after a crash)' },
+  workers: { type: 'string', value: 'N|auto', help: 'gateway worker processes sharing the port (default: worker_count, 1); auto = one per core. Needs storage "embedded" (the default) or "redis".' },
   help: { type: 'boolean', short: 'h', help: 'this text' },
   version: { type: 'boolean', short: 'V', help: 'the isogate version' },
 };
@@ -83,7 +85,7 @@ function ensureNodeFlags(): boolean {
   return false;
 }
 
-function gatewayArgs(argv: string[]): { conf?: string; supervise: boolean } {
+function gatewayArgs(argv: string[]): { conf?: string; supervise: boolean; workers?: number | 'auto' } {
   let values;
   try {
     ({ values } = parseOptions(argv, GATEWAY_OPTIONS));
@@ -98,7 +100,9 @@ function gatewayArgs(argv: string[]): { conf?: string; supervise: boolean } {
     process.stdout.write(version());
     process.exit(0);
   }
-  return { conf: values.conf as string | undefined, supervise: !values['no-supervisor'] };
+  const w = values.workers as string | undefined;
+  const workers = w === undefined ? undefined : w === 'auto' ? 'auto' : /^[1-9]\d{0,2}$/.test(w) ? Number(w) : usageFailure(new UsageError(`--workers needs a number from 1 or "auto", got ${JSON.stringify(w)}`));
+  return { conf: values.conf as string | undefined, supervise: !values['no-supervisor'], workers };
 }
 
 function checkArgs(argv: string[]): string {
@@ -171,8 +175,15 @@ async function main(): Promise<void> {
     logger.fatal(`${confFile}: config file not found`);
     process.exit(1);
   }
+  let workers = 1;
   try {
-    checkBundleSettings(loadGatewayConfig(confFile)); // fail fast, before any process is forked
+    const config = loadGatewayConfig(confFile);
+    checkBundleSettings(config); // fail fast, before any process is forked
+    workers = resolveWorkerCount(args.workers ?? config.worker_count, availableParallelism());
+    if (workers > 1 && config.storage.type === 'memory') {
+      throw new ConfigError(`${confFile}: --workers ${workers}: workers cannot share storage.type "memory": use "embedded" or "redis"`);
+    }
+    if (workers > 1 && !args.supervise) throw new ConfigError(`--workers ${workers} needs the supervisor (drop --no-supervisor)`);
   } catch (err) {
     logger.fatal((err as ConfigError).message);
     process.exit(1);
@@ -187,7 +198,7 @@ async function main(): Promise<void> {
     return;
   }
   const { superviseWorker } = await import('./cli/supervisor');
-  const code = await superviseWorker({ ISOGATE_CONF: confFile });
+  const code = await superviseWorker({ ISOGATE_CONF: confFile, ISOGATE_WORKERS: String(workers) }, workers);
   process.exit(code);
 }
 

@@ -1,8 +1,13 @@
-// The KvStore contract (src/storage/kv/kv-store.ts), run against every backend: the memory one and
-// Redis (a real redis-server). A new backend (an on-disk store) adds one entry to BACKENDS.
+// The KvStore contract (src/storage/kv/kv-store.ts), run against every backend: the memory one,
+// Redis (a real redis-server) and the embedded LMDB store (a real folder). A new backend adds one
+// entry to BACKENDS.
 import { expect } from 'chai';
 import Redis from 'ioredis';
-import { apiKvNamespace, jsvmStoreNamespace, KvQuotaError, type KvStore, MemoryKvStore, RedisKvStore } from '../src/storage/kv';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { openEmbeddedEnvs } from '../src/storage/embedded-env';
+import { apiKvNamespace, EmbeddedKvStore, jsvmStoreNamespace, KvQuotaError, type KvStore, MemoryKvStore, RedisKvStore } from '../src/storage/kv';
 import { sleep } from './helpers/poll';
 import { locateRedisServer, startRedis, type RunningRedis } from './helpers/redis';
 
@@ -23,6 +28,21 @@ const BACKENDS: Backend[] = [
         close: async () => {
           client.disconnect();
           await redis.close();
+        },
+      };
+    },
+  },
+  {
+    name: 'embedded',
+    open: async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isogate-kv-'));
+      const envs = openEmbeddedEnvs(dir, 'test');
+      return {
+        store: new EmbeddedKvStore(envs.sessions),
+        close: async () => {
+          await envs.sessions.close();
+          await envs.counters.close();
+          fs.rmSync(dir, { recursive: true, force: true });
         },
       };
     },

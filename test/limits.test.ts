@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { SessionState } from '../src/pipeline/session';
-import { SessionLimiter, checkKeyState, checkAccessRights, consumeQuota, takeToken, type LimitFailure, type SessionLimiterOptions } from '../src/auth/limits';
+import { SessionLimiter, checkKeyState, checkAccessRights, consumeQuota, takeToken, type LimitCheck, type LimitFailure, type LimitResult, type SessionLimiterOptions } from '../src/auth/limits';
 import { MemorySessionStore } from '../src/storage/memory-store';
 import { createKeysRouter } from '../src/admin/keys';
 import { readJson, tykReply } from './helpers/http';
@@ -12,10 +12,33 @@ import { sleep } from './helpers/poll';
 const T0 = Date.UTC(2030, 0, 1); // a fixed "now", epoch ms
 const T0_SEC = T0 / 1000;
 
+/** The in-process limiter answers synchronously: these tests hold it to that. */
+interface SyncLimiter {
+  check(c: LimitCheck): LimitResult;
+  forget(storedKey: string): void;
+  flush(): Promise<void>;
+  close(): void;
+  sweep(): void;
+}
+
 interface Limited {
   clock: { now: number };
   store: MemorySessionStore;
-  limiter: SessionLimiter;
+  limiter: SyncLimiter;
+}
+
+function syncOnly(limiter: SessionLimiter): SyncLimiter {
+  return {
+    check: (c) => {
+      const r = limiter.check(c);
+      if (r instanceof Promise) throw new Error('the in-process limiter answered with a promise');
+      return r;
+    },
+    forget: (k) => limiter.forget(k),
+    flush: () => limiter.flush(),
+    close: () => limiter.close(),
+    sweep: () => limiter.sweep(),
+  };
 }
 
 /** Every limiter made, closed (with its store) after each test. */
@@ -26,7 +49,7 @@ function setup(options: Partial<SessionLimiterOptions> = {}, realClock = false):
   const clock = { now: T0 };
   const now = realClock ? Date.now : () => clock.now;
   const store = new MemorySessionStore({ now, sweepIntervalMs: 0 });
-  const limiter = new SessionLimiter({ store, now, ...options });
+  const limiter = syncOnly(new SessionLimiter({ store, now, ...options }));
   opened.push({ clock, store, limiter });
   return { clock, store, limiter };
 }
@@ -283,7 +306,7 @@ describe('SessionLimiter', () => {
 describe('limits with keys made through /tyk/keys', () => {
   let server: Server | undefined;
   let store: MemorySessionStore | undefined;
-  let limiter: SessionLimiter | undefined;
+  let limiter: SyncLimiter | undefined;
   after(async () => {
     if (server) await new Promise((r) => server!.close(r));
     if (limiter) limiter.close();
@@ -292,7 +315,7 @@ describe('limits with keys made through /tyk/keys', () => {
 
   it('quota used by traffic shows in GET /tyk/keys/:key; a PUT resets it through onKeyChanged', async () => {
     store = new MemorySessionStore();
-    limiter = new SessionLimiter({ store });
+    limiter = syncOnly(new SessionLimiter({ store }));
     const app = express();
     app.use(
       '/tyk/keys',

@@ -45,6 +45,8 @@ export async function runMicroFigures(opts, upstreamUrl, progress) {
     progress(`RSS with ${count} hooked APIs`);
     rss.push(await rssPerApi(upstreamUrl, count, baseline, opts.settleMs));
   }
+  progress('session store cost per authorised request');
+  const store = await runMicro('store.mjs', [opts.smoke ? 3000 : 50000]);
   progress('containment: entry record, output budget, validation child');
   const containment = await runMicro('containment.mjs', [opts.dispatchIterations]);
   progress('containment: another API under log/event spam');
@@ -57,5 +59,5 @@ export async function runMicroFigures(opts, upstreamUrl, progress) {
   }
   // Driver lua: its bring-up, round trip and RSS beside the JS figures above.
   const lua = await luaMicroFigures(opts, upstreamUrl, progress, { runMicro, rssPerApi, baseline, settleMs: opts.settleMs });
-  return { metrics, dispatch, coldInProcess, coldViaAdmin, noisy, events, rss, containment, spam, outage, lua };
+  return { metrics, dispatch, coldInProcess, coldViaAdmin, noisy, events, rss, containment, spam, outage, lua, store };
 }

@@ -66,6 +66,12 @@ export function microTable(micro) {
     );
     add(`  B's p99 beside A (alone: ${fmt(n.solo.p99Ms, 1)} ms); A served ${fmt(n.neighbour.reqPerSec)} req/s, ${fmt(n.neighbour.non2xx)} failed`, `${fmt(n.noisy.p99Ms, 1)} ms${n.noisy.failed ? `, ${n.noisy.failed} of B's failed` : ''}`, '< 150 ms', n.noisy.p99Ms < 150 && n.noisy.failed === 0);
   }
+  const st = micro.store;
+  if (st) {
+    // Issue 21: what the embedded store adds to an authorised request (rate + quota counted in LMDB, shared by all workers).
+    add(`session store per authorised request (rate + quota counted), CPU: embedded (LMDB, shared by workers) / memory (one process)`, `${fmt(st.embedded.count.cpuUs, 1)} µs / ${fmt(st.memory.count.cpuUs, 1)} µs`);
+    add('  session read on an auth-cache miss: embedded / memory; a management write (commit + fsync), wall', `${fmt(st.embedded.read.cpuUs, 1)} µs / ${fmt(st.memory.read.cpuUs, 1)} µs; ${fmt(st.embeddedWrite.wallUs / 1000, 2)} ms`);
+  }
   const mt = micro.metrics;
   if (mt) {
     add('metrics recorded per request (status, latency, upstream, one hook, a batch; clock reads included)', `${fmt(mt.nsPerRequest)} ns`, '≤ 1 µs', mt.nsPerRequest <= 1000);

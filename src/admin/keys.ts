@@ -18,7 +18,7 @@ export interface KeysRouterOptions {
   config: Pick<GatewayConfig, 'hash_keys' | 'hash_key_function' | 'min_token_length'>;
   events: EventSink;
   /** Called after a key is stored or deleted, with its stored name: evict caches, reset counters. */
-  onKeyChanged?(storedKey: string, change: KeyChange): void;
+  onKeyChanged?(storedKey: string, change: KeyChange): unknown;
   /** The org of an API, so `?api_id=` resolves keys the way Tyk does (by that API's org). */
   orgForApi?(apiId: string): string | undefined;
   /** TTL in seconds a key is stored with; default its own `session_lifetime` (0 = none). */
@@ -49,8 +49,9 @@ export function createKeysRouter(options: KeysRouterOptions): Router {
   // body-parser skips a body that an outer parser already read, so this only acts standalone.
   const json = express.json({ limit: BODY_LIMIT, strict: false, type: () => true });
 
-  function changed(storedKey: string, change: KeyChange): void {
-    options.onKeyChanged?.(storedKey, change);
+  /** Resolves once every worker sees the change: the answer goes out after it. */
+  async function changed(storedKey: string, change: KeyChange): Promise<void> {
+    await options.onKeyChanged?.(storedKey, change);
   }
 
   function fire(type: string, message: string, org: string, key: string): void {
@@ -107,7 +108,7 @@ export function createKeysRouter(options: KeysRouterOptions): Router {
     applyKeyWrite(session, undefined, { suppressReset: false, nowMs: now() });
     const storedKey = storageKey(keyName, config);
     await store.set(storedKey, session, lifetime(session));
-    changed(storedKey, 'updated');
+    await changed(storedKey, 'updated');
     const org = session.org_id ?? '';
     fire('TokenCreated', message, org, keyName);
     sendModified(res, keyName, 'added', config.hash_keys ? hashKey(keyName) : undefined);
@@ -147,7 +148,7 @@ export function createKeysRouter(options: KeysRouterOptions): Router {
     }
     applyKeyWrite(session, found.session, { suppressReset: query(req, 'suppress_reset') === '1', nowMs: now() });
     await store.set(found.storedKey, session, lifetime(session));
-    changed(found.storedKey, 'updated');
+    await changed(found.storedKey, 'updated');
     fire('TokenUpdated', 'Key modified.', session.org_id ?? '', found.keyName);
     sendModified(res, found.keyName, 'modified');
   });
@@ -172,7 +173,7 @@ export function createKeysRouter(options: KeysRouterOptions): Router {
       sendError(res, 404, 'There is no such key found');
       return;
     }
-    changed(found.storedKey, 'deleted');
+    await changed(found.storedKey, 'deleted');
     fire('TokenDeleted', 'Key deleted.', found.session.org_id ?? orgId, found.keyName);
     sendModified(res, found.keyName, 'deleted');
   });

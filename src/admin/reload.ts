@@ -28,10 +28,14 @@ function reply(failures: readonly LoadFailure[]): ReloadReply {
  */
 export function createReloadRouter(gateway: Gateway): Router {
   const router = Router();
+  // Every worker of this gateway reloads; `block` also waits for the others to finish theirs.
   const reload = async (block: boolean): Promise<readonly LoadFailure[]> => {
-    const pending = gateway.reload();
-    if (block) return (await pending).failed;
-    pending.catch(() => undefined);
+    const { report, others } = gateway.reloadAllWorkers();
+    if (block) {
+      const [done] = await Promise.all([report, others]);
+      return done.failed;
+    }
+    report.catch(() => undefined);
     return gateway.failedApis;
   };
   const local: RequestHandler = async (req, res) => {

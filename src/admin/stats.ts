@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { isolateCounts, outputSummary } from '../coprocess/drivers/isolate';
 import { quarantine } from '../containment/quarantine';
-import type { Gateway } from '../gateway/gateway';
+import cluster from 'node:cluster';
+import { type Gateway, workerCount } from '../gateway/gateway';
 
 /**
  * `GET /tyk/stats` (our extension): what an operator checks at 3 a.m. — memory, live isolates
@@ -14,6 +15,8 @@ export function createStatsRouter(gateway: Gateway): Router {
     const mem = process.memoryUsage();
     res.json({
       pid: process.pid,
+      // Which worker answered (1 … worker_count; 0 without the supervisor) and of how many.
+      worker: { id: cluster.worker?.id ?? 0, workers: workerCount() },
       uptime_s: Math.round(process.uptime()),
       memory: { rss: mem.rss, heap_used: mem.heapUsed, external: mem.external, array_buffers: mem.arrayBuffers },
       isolates: isolateCounts(),

@@ -15,6 +15,7 @@ import {
   quotaCounterFrom,
   takeToken,
 } from './limit-checks';
+import type { SharedCounters, TakeOutcome } from './shared-counters';
 
 export * from './limit-checks';
 
@@ -45,6 +46,11 @@ export interface SessionLimiterOptions {
   now?: () => number;
   /** Per-key state idle this long (and longer than the key's `per`) is dropped, then re-read from the session. */
   idleMs?: number;
+  /**
+   * Counters shared by every worker or node (embedded store, Redis). Absent: counted in this
+   * process, which is exact only while this process is the only one serving the keys.
+   */
+  counters?: SharedCounters;
   /** Called when a counter write-back fails; default logs a warning. */
   onPersistError?: (error: unknown, storedKey: string) => void;
 }
@@ -81,6 +87,7 @@ export class SessionLimiter {
   private readonly idleMs: number;
   private readonly onPersistError: (error: unknown, storedKey: string) => void;
   private readonly states = new Map<string, KeyState>();
+  private readonly counters: SharedCounters | undefined;
   private readonly pending = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -88,6 +95,7 @@ export class SessionLimiter {
     this.store = options.store as CounterStore;
     this.now = options.now ?? Date.now;
     this.idleMs = options.idleMs ?? 10 * 60_000;
+    this.counters = options.counters;
     this.onPersistError =
       options.onPersistError ??
       ((error, storedKey) =>
@@ -96,8 +104,11 @@ export class SessionLimiter {
     this.timer.unref();
   }
 
-  /** Run every check, in Tyk's order. Synchronous: nothing on the request path waits for the store. */
-  check(c: LimitCheck): LimitResult {
+  /**
+   * Run every check, in Tyk's order. Synchronous unless the shared counters are networked
+   * (Redis): in-process and embedded counters answer without a promise.
+   */
+  check(c: LimitCheck): LimitResult | Promise<LimitResult> {
     const nowMs = this.now();
     const nowSec = nowMs / 1000;
     const session = c.session;
@@ -112,6 +123,21 @@ export class SessionLimiter {
     const quotaLimited = !c.disableQuota && quotaMax > 0;
     if (!rateLimited && !quotaLimited) return LIMIT_OK;
 
+    if (this.counters) {
+      const shared = this.counters;
+      if (rateLimited && !shared.countsRate) {
+        const state = this.stateFor(c.storedKey, session, nowMs);
+        state.perMs = per * 1000;
+        if (!takeToken(state.bucket, rate, per, nowMs)) return RATE_LIMITED;
+        if (!quotaLimited) return LIMIT_OK;
+      }
+      const outcome = shared.take(c.storedKey, session, {
+        nowMs,
+        rate: rateLimited && shared.countsRate ? { rate, per } : undefined,
+        quota: quotaLimited ? { max: quotaMax, renewalRate: num(session.quota_renewal_rate) } : undefined,
+      });
+      return outcome instanceof Promise ? outcome.then((o) => this.settle(c, o, nowMs)) : this.settle(c, outcome, nowMs);
+    }
     const state = this.stateFor(c.storedKey, session, nowMs);
     if (rateLimited) {
       state.perMs = per * 1000;
@@ -126,6 +152,24 @@ export class SessionLimiter {
       this.queueWrite(c.storedKey, state, c.ttlSeconds);
     }
     return LIMIT_OK;
+  }
+
+  /** A shared count's outcome: the quota left goes into the request's session and, coalesced, the stored one. */
+  private settle(c: LimitCheck, outcome: TakeOutcome, nowMs: number): LimitResult {
+    if (!outcome.ok) return outcome.failure;
+    if (outcome.quota) {
+      c.session.quota_remaining = outcome.quota.remaining;
+      c.session.quota_renews = outcome.quota.renews;
+      const state = this.stateFor(c.storedKey, c.session, nowMs);
+      state.quota = outcome.quota;
+      this.queueWrite(c.storedKey, state, c.ttlSeconds);
+    }
+    return LIMIT_OK;
+  }
+
+  /** The key was deleted: its shared counters go (a key made later under its name starts afresh). */
+  async dropShared(storedKey: string): Promise<void> {
+    await this.counters?.drop(storedKey);
   }
 
   /** Drop the counters of a key (it was updated or deleted); the next request re-reads its session. */

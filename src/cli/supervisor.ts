@@ -6,6 +6,7 @@ import { abortedExit, attribute, quarantineEntryFor } from '../containment/attri
 import { type RecordedEntry, readEntryRecord } from '../containment/entry-record';
 import { isQuarantineMessage, type QuarantineEntry, type QuarantineMessage, sameApi } from '../containment/quarantine';
 import { logger } from '../log/logger';
+import { WorkerRelay } from '../cluster/worker-relay';
 import { type ActivateMessage, EXIT_CONFIG } from './worker';
 
 /** Busy entries of an abort older than this say nothing about the next one. */
@@ -21,18 +22,25 @@ const REPEAT_WINDOW_MS = 60_000;
  * quarantined (the next worker answers 503 for it without running its code) and the next worker
  * starts at once. An abort nobody can be blamed for is restarted with growing back-off.
  *
- * A standby worker waits beside the serving one with Node, the gateway's modules and
+ * With `worker_count` N > 1, N workers serve side by side on one listening socket (each accepts
+ * for itself); every slot is watched and refilled on its own, so a dying worker costs only its
+ * own in-flight requests. A message between workers (a key changed, a reload) goes through this
+ * primary (src/cluster/worker-relay.ts), and so do quarantine changes: every worker holds the
+ * same list.
+ *
+ * A standby worker waits beside the serving ones with Node, the gateway's modules and
  * isolated-vm already loaded (its only cost is an idle process, ~50 MB RSS): it takes over
  * when the serving worker dies, so the other APIs are down for the time it takes to load the
  * APIs, not to boot a process.
  */
-export function superviseWorker(env: Record<string, string>): Promise<number> {
-  // The worker accepts connections itself. With the default round-robin the primary accepts
+export function superviseWorker(env: Record<string, string>, workers = 1): Promise<number> {
+  // Each worker accepts connections itself. With the default round-robin the primary accepts
   // and hands each connection over; one handed to a worker that dies before answering is never
   // closed or handed on, and its client hangs until its own timeout (seen: 300 s).
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   let stopping = false;
-  let active: Worker | undefined;
+  /** Serving workers by slot (0 … workers-1). */
+  const active = new Map<number, Worker>();
   let standby: { worker: Worker; ready: boolean } | undefined;
   const recentCrashes: number[] = [];
   // A startup failure of the very first worker (bad config, Redis unreachable) ends the process
@@ -42,14 +50,23 @@ export function superviseWorker(env: Record<string, string>): Promise<number> {
   let records = 0;
   let quarantined: QuarantineEntry[] = [];
   let lastAbort: { at: number; busy: RecordedEntry[] } | undefined;
+  const relay = new WorkerRelay(() => [...active.values()]);
 
-  const onQuarantineMessage = (msg: QuarantineMessage): void => {
+  /** The other serving workers learn every change of the list, and rebuild what it now holds or frees. */
+  const shareQuarantine = (except?: Worker): void => {
+    for (const w of active.values()) if (w !== except && w.isConnected()) w.send({ isogate: 'quarantine-set', entries: quarantined });
+  };
+
+  const onQuarantineMessage = (msg: QuarantineMessage, from: Worker): void => {
     if (msg.isogate === 'quarantine-lift') {
       quarantined = quarantined.filter((e) => !sameApi(e, msg.key));
       logger.info({ api: msg.key.api ?? msg.key.api_sha256, why: msg.why }, 'quarantine lifted');
     } else if (!quarantined.some((e) => sameApi(e, msg.entry))) {
       quarantined.push(msg.entry);
+    } else {
+      return;
     }
+    shareQuarantine(from);
   };
 
   /** After an abort: quarantine the API the record names; true if one was newly quarantined. */
@@ -75,12 +92,17 @@ export function superviseWorker(env: Record<string, string>): Promise<number> {
       { api_id: name, quarantine: entry },
       `api ${name} aborted the gateway worker: ${entry.reason}; it is quarantined (503 until its middleware changes or DELETE /tyk/apis/${name}/quarantine); starting the next worker now`,
     );
+    shareQuarantine();
     return true;
   };
 
   return new Promise((resolve) => {
+    let finished = false;
     const finish = (code: number) => {
+      if (finished) return;
+      finished = true;
       if (standby) standby.worker.process.kill('SIGTERM');
+      for (const w of active.values()) w.process.kill('SIGTERM');
       rmSync(recordDir, { recursive: true, force: true });
       resolve(code);
     };
@@ -88,22 +110,27 @@ export function superviseWorker(env: Record<string, string>): Promise<number> {
     const activation = (): ActivateMessage => ({ isogate: 'activate', record: join(recordDir, `worker-${++records}.record`), quarantine: quarantined });
 
     /**
-     * Wire a worker that serves: a standby that is ready gets `activate` now, a fresh one as soon
-     * as it says it is listening for it (a message sent earlier could be lost).
+     * Wire a worker that serves slot `slot`: a standby that is ready gets `activate` now, a fresh
+     * one as soon as it says it is listening for it (a message sent earlier could be lost).
      */
-    const serve = (worker: Worker, activate: ActivateMessage, ready: boolean) => {
-      active = worker;
+    const serve = (slot: number, worker: Worker, activate: ActivateMessage, ready: boolean) => {
+      active.set(slot, worker);
       if (ready) worker.send(activate);
       worker.on('message', (msg) => {
         if (msg === 'isogate:standby' && !ready) worker.send(activate);
         else if (msg === 'isogate:ready') {
           everReady = true;
           if (!standby && !stopping) spawnStandby();
-        } else if (isQuarantineMessage(msg)) onQuarantineMessage(msg);
+        } else if (isQuarantineMessage(msg)) onQuarantineMessage(msg, worker);
+        else relay.onMessage(worker, msg);
       });
       worker.on('exit', (code, signal) => {
-        if (active === worker) active = undefined;
-        if (stopping) return finish(code ?? 0);
+        if (active.get(slot) === worker) active.delete(slot);
+        relay.gone(worker);
+        if (stopping) {
+          if (active.size === 0) finish(code ?? 0);
+          return;
+        }
         if (code === EXIT_CONFIG && !everReady) {
           logger.fatal('the gateway could not start (see the error above); not restarting');
           return finish(1);
@@ -111,33 +138,39 @@ export function superviseWorker(env: Record<string, string>): Promise<number> {
         const blamed = abortedExit(code, signal) && quarantineCulprit(activate.record, code, signal);
         rmSync(activate.record, { force: true });
         if (blamed) {
-          // The cause is out of the way: no back-off; the other APIs are down until this is up.
-          return next();
+          // The cause is out of the way: no back-off; this slot is empty until the next is up.
+          return next(slot);
         }
         const now = Date.now();
         recentCrashes.push(now);
         while (recentCrashes.length && recentCrashes[0]! < now - 60_000) recentCrashes.shift();
         const delay = Math.min(5000, 100 * 2 ** Math.max(0, recentCrashes.length - 1));
-        logger.error({ code, signal, restart_in_ms: delay }, 'gateway worker died; restarting it');
-        setTimeout(next, delay);
+        logger.error({ code, signal, slot, restart_in_ms: delay, serving: active.size }, 'gateway worker died; restarting it');
+        setTimeout(() => next(slot), delay);
       });
     };
 
-    /** Put the next worker to serve: the standby when it is ready, else a fresh one. */
-    const next = () => {
-      if (stopping) return;
+    /** Put the next worker into `slot`: the standby when it is ready, else a fresh one. */
+    const next = (slot: number) => {
+      if (stopping || active.has(slot)) return;
       if (standby?.ready) {
         const { worker } = standby;
         standby = undefined;
-        serve(worker, activation(), true);
+        serve(slot, worker, activation(), true);
         // The next one boots at once: if this one dies while loading (code that aborts at start),
         // its successor should be warm too.
         spawnStandby();
         return;
       }
-      if (standby) standby.worker.process.kill('SIGKILL');
-      standby = undefined;
-      serve(cluster.fork(env), activation(), false);
+      if (standby) {
+        // Still booting, yet further along than a fresh fork: it takes this slot and is
+        // activated as soon as it says it is warm.
+        const { worker } = standby;
+        standby = undefined;
+        serve(slot, worker, activation(), false);
+        return;
+      }
+      serve(slot, cluster.fork(env), activation(), false);
     };
 
     const spawnStandby = () => {
@@ -155,7 +188,7 @@ export function superviseWorker(env: Record<string, string>): Promise<number> {
         if (stopping) return;
         logger.warn({ code, signal }, 'standby worker died; starting another in 5 s');
         setTimeout(() => {
-          if (!standby && !stopping && active) spawnStandby();
+          if (!standby && !stopping && active.size > 0) spawnStandby();
         }, 5000).unref();
       });
     };
@@ -163,12 +196,13 @@ export function superviseWorker(env: Record<string, string>): Promise<number> {
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
-      logger.info({ signal }, 'supervisor stopping the gateway worker');
-      if (!active) return finish(0);
-      active.send('isogate:stop');
+      logger.info({ signal, workers: active.size }, 'supervisor stopping the gateway workers');
+      if (standby) standby.worker.process.kill('SIGTERM');
+      if (active.size === 0) return finish(0);
+      for (const w of active.values()) w.send('isogate:stop');
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
-    next();
+    for (let slot = 0; slot < workers; slot++) next(slot);
   });
 }

@@ -19,6 +19,16 @@ export interface ActivateMessage {
   quarantine: QuarantineEntry[];
 }
 
+/** Supervisor → serving workers: the quarantine list changed. */
+export interface QuarantineSetMessage {
+  isogate: 'quarantine-set';
+  entries: QuarantineEntry[];
+}
+
+function isQuarantineSet(msg: unknown): msg is QuarantineSetMessage {
+  return typeof msg === 'object' && msg !== null && (msg as QuarantineSetMessage).isogate === 'quarantine-set' && Array.isArray((msg as QuarantineSetMessage).entries);
+}
+
 function isActivate(msg: unknown): msg is ActivateMessage {
   return typeof msg === 'object' && msg !== null && (msg as ActivateMessage).isogate === 'activate';
 }
@@ -88,6 +98,11 @@ export async function runGateway(configFile: string, supervised?: { record: stri
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('message', (msg) => {
     if (msg === 'isogate:stop') stop('supervisor');
+    else if (isQuarantineSet(msg)) {
+      // Another worker aborted (or an API was released there): this worker holds the same list.
+      quarantine.load(msg.entries);
+      void gateway.quarantineChanged();
+    }
   });
   return gateway;
 }

@@ -4,8 +4,8 @@ import { type RedisTarget, closeRedis, connectAtStartup } from '../storage/redis
 import { Commands, NOTIFICATION_CHANNEL, RELOAD_COMMANDS, decodeNotification, encodeNotification, keysOfPayload } from './notification';
 
 export interface ClusterHandlers {
-  /** A reload command arrived (GroupReload, ApiUpdated, …). */
-  reload(command: string): void;
+  /** A reload command arrived (GroupReload, ApiUpdated, …); resolves when it is done. */
+  reload(command: string): unknown;
   /** KeySpaceUpdateNotification: these stored keys changed on another node. */
   keysChanged(storedKeys: string[]): void;
   /** The subscription was down for a while: notifications sent meanwhile are lost. */
@@ -95,16 +95,7 @@ export class ClusterBus {
     }
     const { command, payload } = decoded.notification;
     if (!decoded.verified) log.debug({ command }, 'accepting an unverified cluster notification (allow_insecure_configs)');
-    if (RELOAD_COMMANDS.has(command)) {
-      log.info({ command }, 'cluster notification: reloading');
-      this.options.handlers.reload(command);
-    } else if (command === Commands.keySpaceUpdate) {
-      const keys = keysOfPayload(payload);
-      log.debug({ keys: keys.length }, 'cluster notification: evicting changed keys');
-      this.options.handlers.keysChanged(keys);
-    } else {
-      log.debug({ command }, 'cluster notification ignored (not used by isogate)');
-    }
+    void applyNotification(command, payload, this.options.handlers);
   }
 
   private expectEcho(text: string): void {
@@ -125,5 +116,22 @@ export class ClusterBus {
     if (!entry) return false;
     if (--entry.count === 0) this.awaitingEcho.delete(text);
     return true;
+  }
+}
+
+/**
+ * Act on one notification, from another node (Redis) or another worker of this gateway (IPC):
+ * the same commands mean the same thing either way. Resolves once it is done (a reload finished).
+ */
+export async function applyNotification(command: string, payload: string, handlers: ClusterHandlers): Promise<void> {
+  if (RELOAD_COMMANDS.has(command)) {
+    log.info({ command }, 'cluster notification: reloading');
+    await handlers.reload(command);
+  } else if (command === Commands.keySpaceUpdate) {
+    const keys = keysOfPayload(payload);
+    log.debug({ keys: keys.length }, 'cluster notification: evicting changed keys');
+    handlers.keysChanged(keys);
+  } else {
+    log.debug({ command }, 'cluster notification ignored (not used by isogate)');
   }
 }

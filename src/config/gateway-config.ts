@@ -10,6 +10,9 @@ import { compileSchema, unknownKeys } from './schema-validator';
 
 const MiB = 1024 * 1024;
 
+/** The embedded store's folder when `storage.path` is not given, next to the config file. */
+export const DEFAULT_STORE_FOLDER = 'isogate-data';
+
 const Int = (min: number, max?: number) => Type.Integer({ minimum: min, ...(max === undefined ? {} : { maximum: max }) });
 
 /**
@@ -22,16 +25,31 @@ export const GatewayConfigSchema = Type.Object({
   secret: Type.Optional(Type.String({ minLength: 1 })),
   app_path: Type.String({ default: './apps' }),
   middleware_path: Type.String({ default: './middleware' }),
-  /** Redis: `timeout` is seconds for a connect or command (Tyk's `storage.timeout`, default 5). */
+  /**
+   * Where sessions, quota and rate counters and plugin data live. "embedded" (the default): an
+   * LMDB store in the folder `path` (default `isogate-data` next to the config file), shared by
+   * every worker and kept across restarts. "memory": this process only, lost on exit. "redis":
+   * shared between nodes; `timeout` is seconds for a connect or command (Tyk's `storage.timeout`,
+   * default 5).
+   */
   storage: Type.Object({
-    type: Type.Union([Type.Literal('memory'), Type.Literal('redis')]),
+    type: Type.Union([Type.Literal('embedded'), Type.Literal('memory'), Type.Literal('redis')]),
+    path: Type.Optional(Type.String({ minLength: 1 })),
     host: Type.Optional(Type.String()),
     port: Type.Optional(Int(1, 65535)),
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
     database: Type.Optional(Int(0)),
     timeout: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-  }, { default: { type: 'memory' } }),
+  }, { default: { type: 'embedded' } }),
+  /**
+   * Gateway worker processes sharing the listening socket (`--workers` overrides): a number, or
+   * "auto" for one per core. More than one needs a store the workers share (embedded or redis).
+   */
+  worker_count: Type.Union([Type.Integer({ minimum: 1, maximum: 256 }), Type.Literal('auto')], { default: 1 }),
+  /** Tyk's Redis rate limiters (Redis mode): sliding log, or fixed window. Neither: counted per node. */
+  enable_redis_rolling_limiter: Type.Boolean({ default: false }),
+  enable_fixed_window_rate_limiter: Type.Boolean({ default: false }),
   hash_keys: Type.Boolean({ default: false }),
   hash_key_function: Type.Optional(Type.String()),
   min_token_length: Type.Integer({ minimum: 0, default: 3 }),
@@ -170,6 +188,10 @@ export function parseGatewayConfig(raw: unknown, source: string, baseDir: string
   config.app_path = resolve(baseDir, config.app_path);
   config.middleware_path = resolve(baseDir, config.middleware_path);
   if (config.public_key_path) config.public_key_path = resolve(baseDir, config.public_key_path);
+  if (config.storage.type === 'embedded') config.storage.path = resolve(baseDir, config.storage.path ?? DEFAULT_STORE_FOLDER);
+  if (config.storage.type === 'memory' && config.worker_count !== 1) {
+    throw new ConfigError(`${source}: worker_count: ${JSON.stringify(config.worker_count)} workers cannot share storage.type "memory" (each would have its own keys and counters): use "embedded" or "redis"`);
+  }
   const policies = config.policies;
   if (policies) {
     if (policies.policy_record_name) policies.policy_record_name = resolve(baseDir, policies.policy_record_name);
@@ -236,4 +258,9 @@ export function loadGatewayConfig(file: string): GatewayConfig {
     throw new ConfigError(`${path}: invalid JSON: ${(err as Error).message}`);
   }
   return parseGatewayConfig(raw, path, dirname(path));
+}
+
+/** The number of workers `worker_count` (or `--workers`) asks for: "auto" is one per core. */
+export function resolveWorkerCount(value: number | 'auto', cores: number): number {
+  return value === 'auto' ? Math.max(1, cores) : value;
 }

@@ -14,8 +14,8 @@ import { Drivers } from '../coprocess/drivers';
 import { EventBus } from '../events';
 import { SessionLimiter } from '../auth/limits';
 import { logger } from '../log/logger';
-import { type ClusterBus, Commands, startClusterBus } from '../cluster/index';
-import { connectSessionStore, createSessionStore } from '../storage/index';
+import { type ClusterBus, Commands, WorkerLink, nodeHandlers, startClusterBus } from '../cluster/index';
+import { RedisSessionStore, connectSessionStore, createSessionStore, sharedCountersOf } from '../storage/index';
 import type { SessionStore } from '../storage/session-store';
 import { type KvStore, kvStoreFor } from '../storage/kv';
 import { ApiRuntime } from './api-runtime';
@@ -95,6 +95,8 @@ export class Gateway {
   private policySet: PolicySet = new Map();
   /** Redis mode only: notifications to and from the other nodes. */
   private cluster?: ClusterBus;
+  /** With more than one worker: the same notifications to and from this gateway's other workers. */
+  private workers?: WorkerLink;
   /** Prometheus metrics (enable_metrics); served on the main listener or metrics_listen_port. */
   readonly metrics?: GatewayMetrics;
   private metricsServer?: http.Server;
@@ -106,7 +108,7 @@ export class Gateway {
     this.authCache = new AuthCache({ maxEntries: config.auth_cache.max_entries, maxBytes: config.auth_cache.max_bytes });
     this.store = new CachedSessionStore(this.authCache, this.rawStore);
     this.events = new EventBus({ gatewayHandlers: config.event_handlers });
-    this.limiter = new SessionLimiter({ store: this.store });
+    this.limiter = new SessionLimiter({ store: this.store, counters: sharedCountersOf(this.rawStore, config) });
     this.bundles = new BundleLoader(config);
     if (config.enable_metrics) {
       this.metrics = new GatewayMetrics({
@@ -217,6 +219,7 @@ export class Gateway {
     // Before anything loads: an unreachable Redis is a startup error, not a half-started gateway.
     await connectSessionStore(this.rawStore);
     this.cluster = await startClusterBus(this.config, this.rawStore, this);
+    if (workerCount() > 1) this.workers = new WorkerLink(nodeHandlers(this));
     void this.bundles.sweep().catch((err: Error) => logger.warn(`cleaning up old bundle extractions: ${err.message}`));
     // A bad policy file is a startup error naming the file and policy (a ConfigError: exit non-zero).
     this.policySet = await loadPolicies(this.config);
@@ -258,14 +261,51 @@ export class Gateway {
    * A session was stored or deleted outside the request path (/tyk/keys, a JSVM plugin): its
    * counters restart from the new session, and the other nodes drop their cached copy.
    */
-  keyChanged(storedKey: string): void {
+  async keyChanged(storedKey: string): Promise<void> {
     this.limiter.forget(storedKey);
+    // Redis keeps quota-/rate-limit- counters apart from the session: a deleted key's go with it.
+    if (this.rawStore instanceof RedisSessionStore && !(await this.rawStore.get(storedKey).catch(() => ({})))) {
+      await this.limiter.dropShared(storedKey);
+    }
     this.cluster?.notifyKeyChanged(storedKey);
+    // The other workers share the store but each has its own auth cache: they drop the key
+    // before the management API answers.
+    await this.workers?.send(Commands.keySpaceUpdate, storedKey);
   }
 
   /** Ask every other node to reload (Redis mode; nothing to do alone). This node reloads itself. */
   async publishGroupReload(): Promise<void> {
     await this.cluster?.publish(Commands.groupReload, '');
+  }
+
+  /**
+   * Reload this worker and every other worker of this gateway (/tyk/reload). The promise is this
+   * worker's report; `others` resolves once every other worker has finished its reload.
+   */
+  reloadAllWorkers(): { report: Promise<ReloadReport>; others: Promise<void> } {
+    const report = this.reload();
+    const others = this.workers?.send(Commands.groupReload, '') ?? Promise.resolve();
+    return { report, others };
+  }
+
+  /** One API changed here outside a reload (upload, quarantine release): the other workers reload to pick it up. */
+  private async apiChanged(apiId: string): Promise<void> {
+    await this.workers?.send(Commands.apiUpdated, apiId);
+  }
+
+  /**
+   * The supervisor changed the quarantine list (another worker aborted, or released an API):
+   * rebuild every API whose quarantine state no longer matches what serves.
+   */
+  async quarantineChanged(): Promise<void> {
+    for (const runtime of this.listApis()) {
+      const held = quarantine.find(runtime.spec.apiId) !== undefined;
+      const serving503 = runtime.requestSteps[0]?.name === 'quarantine';
+      if (held === serving503) continue;
+      await this.changeMiddleware(runtime.spec.apiId, new Map(), async () => undefined, false).catch((err: Error) =>
+        logger.error({ api_id: runtime.spec.apiId, err: err.message }, 'rebuilding an API after a quarantine change failed'),
+      );
+    }
   }
 
   /** Reloads and middleware changes run one at a time, in arrival order. */
@@ -309,7 +349,13 @@ export class Gateway {
    * memory, then `commit` (write the files), warm the new isolate and swap it in. On any failure
    * nothing changes and the running version keeps serving.
    */
-  changeMiddleware(apiId: string, overlay: SourceOverlay, commit: () => Promise<void>): Promise<ApiRuntime> {
+  async changeMiddleware(apiId: string, overlay: SourceOverlay, commit: () => Promise<void>, tellWorkers = true): Promise<ApiRuntime> {
+    const runtime = await this.changeMiddlewareHere(apiId, overlay, commit);
+    if (tellWorkers) await this.apiChanged(apiId);
+    return runtime;
+  }
+
+  private changeMiddlewareHere(apiId: string, overlay: SourceOverlay, commit: () => Promise<void>): Promise<ApiRuntime> {
     return this.exclusive(async () => {
       const current = this.runtimes.get(apiId);
       const file = current?.spec.file ?? join(this.config.app_path, `${apiId}.json`);
@@ -339,7 +385,13 @@ export class Gateway {
    * API from it, warm the new isolate, then make the upload current and swap the API in. On any
    * failure the upload is dropped and the running version keeps serving.
    */
-  changeBundle(apiId: string, zip: Uint8Array | null): Promise<{ runtime: ApiRuntime; staged: StagedBundle }> {
+  async changeBundle(apiId: string, zip: Uint8Array | null): Promise<{ runtime: ApiRuntime; staged: StagedBundle }> {
+    const changed = await this.changeBundleHere(apiId, zip);
+    await this.apiChanged(apiId);
+    return changed;
+  }
+
+  private changeBundleHere(apiId: string, zip: Uint8Array | null): Promise<{ runtime: ApiRuntime; staged: StagedBundle }> {
     return this.exclusive(async () => {
       const current = this.runtimes.get(apiId);
       const file = current?.spec.file ?? join(this.config.app_path, `${apiId}.json`);
@@ -550,6 +602,7 @@ export class Gateway {
     this.bundles.close(); // downloads and extractions in progress stop now
     // No notification may start a reload while runtimes are being disposed (ignored from now on).
     const leftCluster = this.cluster?.close();
+    this.workers?.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.metricsServer?.close();
     this.metricsServer?.closeAllConnections();
@@ -572,4 +625,10 @@ export class Gateway {
     await this.store.close();
     closeUpstreamAgents();
   }
+}
+
+/** How many workers this gateway runs (the supervisor tells each worker; 1 without it). */
+export function workerCount(): number {
+  const n = Number(process.env.ISOGATE_WORKERS);
+  return Number.isInteger(n) && n > 0 ? n : 1;
 }

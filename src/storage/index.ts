@@ -1,14 +1,18 @@
 import type { GatewayConfig } from '../config/gateway-config';
 import { ConfigError } from '../config/config-error';
+import { EmbeddedSessionStore } from './embedded-store';
 import { MemorySessionStore } from './memory-store';
 import { DEFAULT_REDIS_PORT, DEFAULT_REDIS_TIMEOUT_SECONDS } from './redis-connection';
 import { RedisSessionStore } from './redis-store';
 import type { SessionStore } from './session-store';
+import type { SharedCounters } from '../auth/shared-counters';
+import { RedisCounters, type RedisRateLimiters } from './redis-counters';
 
 export type { SessionStore } from './session-store';
 export { MemorySessionStore, cloneJson } from './memory-store';
 export type { MemorySessionStoreOptions } from './memory-store';
 export { RedisSessionStore, SESSION_KEY_PREFIX } from './redis-store';
+export { EmbeddedSessionStore } from './embedded-store';
 export { StoreUnavailableError } from './redis-connection';
 
 /**
@@ -21,6 +25,9 @@ export function createSessionStore(config: Pick<GatewayConfig, 'storage' | 'sour
   switch (type) {
     case 'memory':
       return new MemorySessionStore();
+    case 'embedded':
+      // parseGatewayConfig resolves storage.path for the embedded store.
+      return EmbeddedSessionStore.open(config.storage.path ?? '', config.source);
     case 'redis': {
       const redis = config.storage;
       refuseUnsupported(config.source, redis as Record<string, unknown>);
@@ -37,7 +44,7 @@ export function createSessionStore(config: Pick<GatewayConfig, 'storage' | 'sour
     }
     default:
       throw new ConfigError(
-        `${config.source}: storage.type must be "memory" or "redis", got ${JSON.stringify(type)}`,
+        `${config.source}: storage.type must be "embedded", "memory" or "redis", got ${JSON.stringify(type)}`,
       );
   }
 }
@@ -57,4 +64,11 @@ function refuseUnsupported(source: string, storage: Record<string, unknown>): vo
 /** Open a networked store (no-op for memory); throws a ConfigError naming storage.* when it cannot. */
 export async function connectSessionStore(store: SessionStore): Promise<void> {
   if (store instanceof RedisSessionStore) await store.connect();
+}
+
+/** Counters every worker or node shares, when the store has them (embedded, Redis); undefined for memory. */
+export function sharedCountersOf(store: SessionStore, limiters: RedisRateLimiters): SharedCounters | undefined {
+  if (store instanceof EmbeddedSessionStore) return store.counters;
+  if (store instanceof RedisSessionStore) return new RedisCounters(store.client, limiters);
+  return undefined;
 }

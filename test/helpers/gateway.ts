@@ -52,6 +52,8 @@ export interface GatewayOptions {
   /** false: --no-supervisor (one process, no restart). */
   supervise?: boolean;
   logLevel?: string;
+  /** How long to wait for /hello (several workers start one after another on a busy machine). */
+  startTimeoutMs?: number;
   /** Added to the gateway's environment (PYTHON, PYTHONPATH, ...). */
   env?: Record<string, string>;
 }
@@ -86,7 +88,9 @@ export interface RunningGateway {
 export async function startGateway(options: GatewayOptions = {}): Promise<RunningGateway> {
   const dir = options.dir ?? makeWorkspace();
   const port = await freePort();
-  const config = { listen_address: '127.0.0.1', listen_port: port, secret: SECRET, app_path: './apps', middleware_path: './middleware', ...options.config };
+  // Memory unless the test asks for a store: most tests need no state across processes, and an
+  // embedded store per test would only cost time (test/store-embedded.test.ts asks for one).
+  const config = { listen_address: '127.0.0.1', listen_port: port, secret: SECRET, app_path: './apps', middleware_path: './middleware', storage: { type: 'memory' }, ...options.config };
   const confFile = path.join(dir, 'gateway.json');
   fs.writeFileSync(confFile, JSON.stringify(config, null, 2));
   const args = ['--no-node-snapshot', CLI, '--conf', confFile];
@@ -95,7 +99,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Runnin
   const url = `http://127.0.0.1:${port}`;
   const state = await until(
     async () => (proc.child.exitCode !== null ? 'exited' : (await fetch(`${url}/hello`).then((r) => r.status === 200, () => false)) && 'ready'),
-    { timeoutMs: 20_000, stepMs: 50, what: 'the gateway to answer /hello' },
+    { timeoutMs: options.startTimeoutMs ?? 20_000, stepMs: 50, what: 'the gateway to answer /hello' },
   ).catch((err: Error) => err.message);
   if (state !== 'ready') {
     await proc.stop();

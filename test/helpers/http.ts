@@ -108,3 +108,43 @@ export interface TykReply {
   action?: string;
 }
 export const tykReply = (res: Response): Promise<TykReply> => readJson<TykReply>(res);
+
+/** A client whose requests all go over one keep-alive connection, so one gateway worker answers them all. */
+export interface PinnedClient {
+  request(method: string, path: string, headers?: Record<string, string>, body?: string): Promise<{ status: number; body: string }>;
+  close(): void;
+}
+
+export function pinnedClient(baseUrl: string): PinnedClient {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const url = new URL(baseUrl);
+  return {
+    request: (method, path, headers = {}, body) =>
+      new Promise((resolve, reject) => {
+        const req = http.request({ host: url.hostname, port: url.port, method, path, headers, agent }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end(body);
+      }),
+    close: () => agent.destroy(),
+  };
+}
+
+/** One request on a connection of its own (no pooling): successive calls may reach different workers. */
+export function freshRequest(baseUrl: string, method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: url.hostname, port: url.port, method, path, headers: { ...headers, connection: 'close' }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

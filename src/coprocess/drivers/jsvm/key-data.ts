@@ -14,7 +14,7 @@ export interface KeyDataServices {
   /** The org of an API, to find org-qualified custom keys as Tyk does (`jsvm_key_access: "global"`). */
   orgForApi(apiId: string): string | undefined;
   /** A key was written: rate/quota counters restart from the new session. */
-  onKeyChanged?(storedKey: string): void;
+  onKeyChanged?(storedKey: string): unknown;
 }
 
 /** The API whose plugin calls: with `jsvm_key_access: "org"` it sees only its org's keys. */
@@ -74,5 +74,5 @@ export async function setKeyData(key: string, json: string, suppressReset: strin
   }
   applyKeyWrite(session, previous, { suppressReset: suppressReset === '1', nowMs: Date.now() });
   await services.store.set(storedKey, session, positiveOrZero(session.session_lifetime));
-  services.onKeyChanged?.(storedKey);
+  await services.onKeyChanged?.(storedKey);
 }
