@@ -266,7 +266,7 @@ describe('containment: catastrophic allocations', function () {
       const pidNow = await workerPid(gw);
       const refused = await gw.admin('/tyk/apis/timebomb/quarantine', { method: 'DELETE' });
       const refusedBody = await readJson<TykReply>(refused);
-      expect(refused.status).to.equal(409);
+      expect(refused.status, refusedBody.message).to.equal(409);
       expect(refusedBody.message).to.include('quarantine kept').and.include('timebomb.js').and.include('aborted the validation process');
       expect(await workerPid(gw)).to.equal(pidNow);
       expect(await status(`${gw.url}/timebomb/x`)).to.equal(503);

@@ -1,3 +1,4 @@
+import { ConfigError } from '../config/config-error';
 import { Router } from 'express';
 import { apiIdProblem } from '../config/safe-names';
 import { quarantine } from '../containment/quarantine';
@@ -38,7 +39,9 @@ export function createQuarantineRouter(gateway: Gateway): Router {
     } catch (err) {
       quarantine.add(entry);
       const message = `quarantine kept: the API could not be rebuilt: ${(err as Error).message}`;
-      sendError(res, (err as Error).name === 'MiddlewareSourceError' ? 409 : 500, message);
+      // The middleware itself is the problem (it still fails, or still aborts the validation child): 409.
+      const badMiddleware = err instanceof ConfigError || (err as Error).name === 'MiddlewareSourceError';
+      sendError(res, badMiddleware ? 409 : 500, message);
     }
   });
 
