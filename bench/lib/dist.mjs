@@ -19,7 +19,8 @@ export function fakeRequestState(headers = {}) {
   return {
     req: { headers: all },
     res: undefined,
-    spec: undefined,
+    // What the Object applier reads of the API (config/api-spec.ts ApiSpec).
+    spec: { apiId: 'bench-micro', orgId: 'bench', keepHeaderCase: false },
     clientIp: '127.0.0.1',
     scheme: 'http',
     requestUri: '/c/',
@@ -31,4 +32,23 @@ export function fakeRequestState(headers = {}) {
     body: Buffer.alloc(0),
     finished: false,
   };
+}
+
+/**
+ * An ApiSpec as the gateway compiles it (config/api-spec.ts) for one keyless API whose `pre` hook
+ * `benchPre` comes from `file`: every field the drivers read is there, with the config's defaults.
+ */
+export function benchSpec({ apiId, driver, file, code, config }) {
+  const { checkDefinition, compileApiSpec } = distModule('config/api-spec.js');
+  const { DRIVER_SOURCES } = distModule('coprocess/drivers/index.js');
+  const where = `<bench ${apiId}>`;
+  const def = checkDefinition({
+    api_id: apiId,
+    org_id: 'bench',
+    use_keyless: true,
+    proxy: { listen_path: `/${apiId}/`, target_url: 'http://127.0.0.1:9/' },
+    custom_middleware: { driver, pre: [{ name: 'benchPre', path: file }] },
+  }, where);
+  const spec = compileApiSpec(def, where, config, DRIVER_SOURCES, [{ filename: file, code }]);
+  return { spec, hook: spec.hooks.pre[0] };
 }

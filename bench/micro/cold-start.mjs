@@ -2,7 +2,7 @@
 // driver's createApiIsolate (drivers/isolate/plugin.ts: build the isolate that will serve and
 // validate the middleware in it) and the first hooked call. Median of N.
 // Run as: node --no-node-snapshot bench/micro/cold-start.mjs [samples]
-import { distModule, fakeRequestState } from '../lib/dist.mjs';
+import { benchSpec, distModule, fakeRequestState } from '../lib/dist.mjs';
 import { median } from '../lib/load.mjs';
 import { ISOLATE_PLUGIN } from '../lib/plugins.mjs';
 import { emitResult } from './emit.mjs';
@@ -14,26 +14,16 @@ const { parseGatewayConfig } = distModule('config/gateway-config.js');
 // The gateway config's defaults, as a gateway with an empty config file has them.
 const config = parseGatewayConfig({}, '<bench>', process.cwd());
 
-const hook = { name: 'benchPre', path: 'bench-plugin.js', kind: 'pre' };
 const events = { fire() {} };
 
-function specFor(i) {
-  return {
-    apiId: `cold-${i}`,
-    orgId: 'bench',
-    driver: 'isolate',
-    sources: [{ filename: 'bench-plugin.js', code: ISOLATE_PLUGIN }],
-    hooks: { pre: [hook], post_key_auth: [], post: [], response: [] },
-    memoryLimitMb: 128,
-    hookTimeoutMs: 1000,
-  };
-}
+const specFor = (i) => benchSpec({ apiId: `cold-${i}`, driver: 'isolate', file: 'bench-plugin.js', code: ISOLATE_PLUGIN, config });
 
 const ms = (t0) => performance.now() - t0;
 
 async function one(i) {
+  const { spec, hook } = specFor(i);
   const t0 = performance.now();
-  const dispatcher = await createApiIsolate(specFor(i), { events, config }, 1);
+  const dispatcher = await createApiIsolate(spec, { events, config }, 1);
   const loadMs = ms(t0);
   const state = fakeRequestState();
   applyHookResult(state, await dispatcher.dispatch(buildHookObject(state, hook, { OrgID: 'bench', APIID: `cold-${i}` })));

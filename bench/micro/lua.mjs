@@ -4,7 +4,7 @@
 // the hook round trip (build, encode, isolate, decode, apply) of one API of each, in alternating
 // blocks, with the isolate's own CPU time per call.
 // Run as: node --no-node-snapshot bench/micro/lua.mjs [samples] [calls]
-import { distModule, fakeRequestState } from '../lib/dist.mjs';
+import { benchSpec, distModule, fakeRequestState } from '../lib/dist.mjs';
 import { median } from '../lib/load.mjs';
 import { LUA_PLUGIN, LUA_PLUGIN_FILE } from '../lib/lua.mjs';
 import { ISOLATE_PLUGIN } from '../lib/plugins.mjs';
@@ -27,19 +27,7 @@ const VARIANTS = {
 
 function specFor(kind, i) {
   const v = VARIANTS[kind];
-  const hook = { name: 'benchPre', path: v.file, kind: 'pre' };
-  return {
-    hook,
-    spec: {
-      apiId: `cold-${kind}-${i}`,
-      orgId: 'bench',
-      driver: v.driver,
-      sources: [{ filename: v.file, code: v.code }],
-      hooks: { pre: [hook], post_key_auth: [], post: [], response: [] },
-      memoryLimitMb: 128,
-      hookTimeoutMs: 1000,
-    },
-  };
+  return benchSpec({ apiId: `cold-${kind}-${i}`, driver: v.driver, file: v.file, code: v.code, config });
 }
 
 const ms = (t0) => performance.now() - t0;
