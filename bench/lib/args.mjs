@@ -7,7 +7,7 @@ export const USAGE = `npm run bench -- [options]
   --duration S      measured seconds per system (default 10)
   --warmup S        warm-up seconds per system, not measured (default 3)
   --rounds N        measure every system N times, interleaved; the median is reported (default 1)
-  --systems LIST    e.g. a,b,c (default a,b,c,d,e,f,g,l,w,t,b0,c0)
+  --systems LIST    e.g. a,b,c (default a,b,c,d,e,f,g,l,w,t,b0,c0,b2,c2)
   --micro           only the micro figures (dispatch, cold start, RSS, events)
   --no-micro        only the systems table
   --rss-apis LIST   API counts for the RSS figure (default 100,1000)
@@ -30,7 +30,7 @@ const DEFAULTS = {
   /** Seconds of load straight at the upstream before the first system. */
   harnessWarmup: 5,
   rounds: 1,
-  systems: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'l', 'w', 't', 'b0', 'c0'],
+  systems: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'l', 'w', 't', 'b0', 'c0', 'b2', 'c2'],
   systemsTable: true,
   micro: true,
   rssApis: [100, 1000],

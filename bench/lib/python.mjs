@@ -19,21 +19,24 @@ export function pythonApi(apiId, listenPath, target) {
   return apiDefinition(apiId, listenPath, target, { custom_middleware: { driver: 'python', pre: [{ name: 'BenchPre' }] } });
 }
 
-/** The plugin host processes a gateway started (children running isogate_host.py). */
-export function hostPidsOf(gatewayPid) {
+/** The child processes of `parentPid` whose command line includes `command` (any, without). */
+export function childPidsOf(parentPid, command = '') {
   const pids = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === gatewayPid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('isogate_host.py')) pids.push(Number(entry));
+      if (ppid === parentPid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(command)) pids.push(Number(entry));
     } catch {
       // exited meanwhile
     }
   }
   return pids;
 }
+
+/** The plugin host processes a gateway started (children running isogate_host.py). */
+export const hostPidsOf = (gatewayPid) => childPidsOf(gatewayPid, 'isogate_host.py');
 
 /** What (g) adds to its row: the Python process's idle RSS after the run. */
 export async function pythonExtra(pids) {

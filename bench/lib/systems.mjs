@@ -7,7 +7,7 @@ import { makeWorkspace, startGateway } from './gateway.mjs';
 import { LUA_PLUGIN, LUA_PLUGIN_FILE, luaPreHookApi } from './lua.mjs';
 import { BENCH_DIR } from './paths.mjs';
 import { AUTH_TOKEN, ISOLATE_PLUGIN, JSVM_PLUGIN, apiDefinition, authChainApi, jsvmApi, preHookApi } from './plugins.mjs';
-import { PYTHON_PLUGIN, hostPidsOf, pythonApi, pythonExtra } from './python.mjs';
+import { PYTHON_PLUGIN, childPidsOf, hostPidsOf, pythonApi, pythonExtra } from './python.mjs';
 import { transformsApi } from './transforms.mjs';
 import { WEB_HEADERS, WEB_PLUGIN, WEB_PLUGIN_FILE, webVerifyApi } from './web.mjs';
 
@@ -153,6 +153,28 @@ SYSTEMS.push({
   label: 'isogate, 1 isolate pre hook, metrics off',
   relativeTo: 'c',
   start: (upstream, opts) => gatewaySystem(preHookApi('bench-c0', '/c0/', upstream.url), { 'bench-plugin.js': ISOLATE_PLUGIN }, { ...opts, config: { enable_metrics: false } }),
+  probes: [{ 'x-bench': true }],
+});
+
+// Several workers (issue 21): (b) and (c) served by `worker_count: 2` supervised workers sharing
+// one socket, against (b)/(c) with one worker in the same rounds. The system's CPU is the
+// supervisor's and every worker's. On 2 cores the load generator and the upstream share them.
+async function workersSystem(def, files, opts) {
+  const running = await gatewaySystem(def, files, { ...opts, supervise: true, config: { ...opts.config, worker_count: 2 } });
+  return { ...running, extraPids: childPidsOf(running.pid) };
+}
+SYSTEMS.push({
+  id: 'b2',
+  label: 'isogate keyless, no hooks, 2 workers',
+  relativeTo: 'b',
+  start: (upstream, opts) => workersSystem(apiDefinition('bench-b2', '/b2/', upstream.url), {}, opts),
+  probes: [{ 'x-forwarded-for': true }],
+});
+SYSTEMS.push({
+  id: 'c2',
+  label: 'isogate, 1 isolate pre hook, 2 workers',
+  relativeTo: 'c',
+  start: (upstream, opts) => workersSystem(preHookApi('bench-c2', '/c2/', upstream.url), { 'bench-plugin.js': ISOLATE_PLUGIN }, opts),
   probes: [{ 'x-bench': true }],
 });
 
