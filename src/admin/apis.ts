@@ -10,10 +10,7 @@ import { readDefinitionFile } from '../config/load-apps';
 import { apiIdProblem } from '../config/safe-names';
 import type { Gateway } from '../gateway/gateway';
 import { writeFileAtomic } from '../storage/atomic-file';
-
-function status(res: Response, code: number, message: string): void {
-  res.status(code).json({ status: code < 400 ? 'ok' : 'error', message });
-}
+import { sendStatusMessage } from './respond';
 
 /**
  * `/tyk/apis` in file mode, as Tyk does it: create, update and delete write `app_path`; the change
@@ -25,14 +22,14 @@ export function createApisRouter(gateway: Gateway): Router {
   // (Express has already decoded `%2F`, `%2e` and `%00` in it).
   router.param('apiId', (_req, res, next, apiId: string) => {
     const problem = apiIdProblem(apiId);
-    if (problem) return status(res, 400, `api_id: ${problem}`);
+    if (problem) return sendStatusMessage(res, 400, `api_id: ${problem}`);
     next();
   });
   const fileOf = (apiId: string): string => gateway.getApi(apiId)?.spec.file ?? join(gateway.config.app_path, `${apiId}.json`);
 
   const readBody = (req: Request, res: Response): Record<string, unknown> | undefined => {
     if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
-      status(res, 400, 'Request malformed');
+      sendStatusMessage(res, 400, 'Request malformed');
       return undefined;
     }
     return req.body as Record<string, unknown>;
@@ -43,7 +40,7 @@ export function createApisRouter(gateway: Gateway): Router {
     try {
       checkDefinition(raw, file);
     } catch (err) {
-      status(res, 400, (err as ConfigError).message);
+      sendStatusMessage(res, 400, (err as ConfigError).message);
       return;
     }
     await writeFileAtomic(file, `${JSON.stringify(raw, null, 2)}\n`);
@@ -60,14 +57,14 @@ export function createApisRouter(gateway: Gateway): Router {
     if (typeof raw.api_id !== 'string' || raw.api_id === '') raw.api_id = randomBytes(16).toString('hex');
     const apiId = raw.api_id as string;
     const problem = apiIdProblem(apiId);
-    if (problem) return status(res, 400, `api_id: ${problem}`);
-    if (gateway.getApi(apiId)) return status(res, 409, `API ${apiId} already exists`);
+    if (problem) return sendStatusMessage(res, 400, `api_id: ${problem}`);
+    if (gateway.getApi(apiId)) return sendStatusMessage(res, 409, `API ${apiId} already exists`);
     await save(res, raw, apiId, 'added');
   });
 
   router.get('/:apiId', (req, res) => {
     const api = gateway.getApi(req.params.apiId);
-    if (!api) return status(res, 404, 'API not found');
+    if (!api) return sendStatusMessage(res, 404, 'API not found');
     res.set('X-Isogate-Generation', String(api.generation));
     res.json(api.spec.definition);
   });
@@ -80,10 +77,10 @@ export function createApisRouter(gateway: Gateway): Router {
       try {
         await readDefinitionFile(fileOf(apiId));
       } catch {
-        return status(res, 404, 'API not found');
+        return sendStatusMessage(res, 404, 'API not found');
       }
     }
-    if (raw.api_id !== undefined && raw.api_id !== apiId) return status(res, 400, `api_id: "${String(raw.api_id)}" does not match the path's "${apiId}"`);
+    if (raw.api_id !== undefined && raw.api_id !== apiId) return sendStatusMessage(res, 400, `api_id: "${String(raw.api_id)}" does not match the path's "${apiId}"`);
     raw.api_id = apiId;
     await save(res, raw, apiId, 'modified');
   });
@@ -93,7 +90,7 @@ export function createApisRouter(gateway: Gateway): Router {
     try {
       await unlink(fileOf(apiId));
     } catch {
-      return status(res, 404, 'API not found');
+      return sendStatusMessage(res, 404, 'API not found');
     }
     res.json({ key: apiId, status: 'ok', action: 'deleted' });
   });
@@ -110,7 +107,7 @@ export function createApisRouter(gateway: Gateway): Router {
     if (!api) {
       if (failure) return res.json({ api_id: req.params.apiId, status: 'failed', file: failure.file, error: failure.error, ...downloading });
       if (gateway.isDownloading(req.params.apiId)) return res.json({ api_id: req.params.apiId, status: 'downloading', ...downloading });
-      return status(res, 404, 'API not found');
+      return sendStatusMessage(res, 404, 'API not found');
     }
     const held = quarantine.find(api.spec.apiId);
     if (api.failure) {

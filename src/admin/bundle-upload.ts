@@ -1,18 +1,14 @@
 import express, { type Request, type Response, Router } from 'express';
 import { BundleError } from '../bundles/errors';
-import { ConfigError } from '../config/config-error';
+import { isBadMiddleware, sendStatusMessage } from './respond';
 import type { Gateway } from '../gateway/gateway';
 import { knownApiParam } from './middleware-files';
-
-function status(res: Response, code: number, message: string): void {
-  res.status(code).json({ status: code < 400 ? 'ok' : 'error', message });
-}
 
 /** A bad bundle or definition is the client's problem (400); anything else is ours (500). */
 function failed(res: Response, err: unknown): void {
   const e = err as Error;
-  if (e instanceof ConfigError || e instanceof BundleError || e.name === 'MiddlewareSourceError') return status(res, 400, e.message);
-  status(res, 500, e.message);
+  if (e instanceof BundleError || isBadMiddleware(e)) return sendStatusMessage(res, 400, e.message);
+  sendStatusMessage(res, 500, e.message);
 }
 
 /**
@@ -33,7 +29,7 @@ export function createBundleRouter(gateway: Gateway): Router {
     const apiId = await knownApi(req, res);
     if (!apiId) return;
     const bundle = gateway.getApi(apiId)?.spec.bundle;
-    if (!bundle) return status(res, 404, 'This API is not serving a bundle');
+    if (!bundle) return sendStatusMessage(res, 404, 'This API is not serving a bundle');
     res.json({ api_id: apiId, bundle });
   });
 
@@ -41,7 +37,7 @@ export function createBundleRouter(gateway: Gateway): Router {
     const apiId = await knownApi(req, res);
     if (!apiId) return;
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if (body.length === 0) return status(res, 400, 'the upload is empty: send the bundle zip as the body');
+    if (body.length === 0) return sendStatusMessage(res, 400, 'the upload is empty: send the bundle zip as the body');
     try {
       const { runtime, staged } = await gateway.changeBundle(apiId, body);
       res.json({ status: 'ok', action: 'uploaded', api_id: apiId, generation: runtime.generation, checksum: staged.verified?.checksum, signature_verified: staged.verified?.signatureVerified ?? false, bundle: runtime.spec.bundle });
@@ -57,7 +53,7 @@ export function createBundleRouter(gateway: Gateway): Router {
       const { runtime } = await gateway.changeBundle(apiId, null);
       res.json({ status: 'ok', action: 'deleted', api_id: apiId, generation: runtime.generation });
     } catch (err) {
-      if (err instanceof BundleError && err.notFound) return status(res, 404, err.message);
+      if (err instanceof BundleError && err.notFound) return sendStatusMessage(res, 404, err.message);
       failed(res, err);
     }
   });

@@ -8,10 +8,7 @@ import { confinedApiDir, confinedToMiddlewarePath } from '../config/middleware-s
 import { apiIdProblem, MIDDLEWARE_FILE, middlewareFileProblem } from '../config/safe-names';
 import type { Gateway } from '../gateway/gateway';
 import { writeFileAtomic } from '../storage/atomic-file';
-
-function status(res: Response, code: number, message: string): void {
-  res.status(code).json({ status: code < 400 ? 'ok' : 'error', message });
-}
+import { isBadMiddleware, sendStatusMessage } from './respond';
 
 /**
  * The `:apiId` of a per-API upload route (middleware files, bundles), or undefined after answering
@@ -21,7 +18,7 @@ export async function knownApiParam(gateway: Gateway, req: Request, res: Respons
   const apiId = req.params.apiId as string;
   const problem = apiIdProblem(apiId);
   if (problem) {
-    status(res, 400, `api_id: ${problem}`);
+    sendStatusMessage(res, 400, `api_id: ${problem}`);
     return undefined;
   }
   if (gateway.getApi(apiId)) return apiId;
@@ -29,7 +26,7 @@ export async function knownApiParam(gateway: Gateway, req: Request, res: Respons
     await readDefinitionFile(join(gateway.config.app_path, `${apiId}.json`));
     return apiId;
   } catch {
-    status(res, 404, 'API not found');
+    sendStatusMessage(res, 404, 'API not found');
     return undefined;
   }
 }
@@ -55,7 +52,7 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
     const name = req.params.file as string;
     const problem = middlewareFileProblem(name);
     if (!problem) return name;
-    status(res, 400, `invalid middleware file name ${JSON.stringify(name)}: ${problem}`);
+    sendStatusMessage(res, 400, `invalid middleware file name ${JSON.stringify(name)}: ${problem}`);
     return undefined;
   }
 
@@ -65,7 +62,7 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
       return await confinedApiDir(gateway.config, apiId, `api ${apiId}`);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      status(res, 400, err.message);
+      sendStatusMessage(res, 400, err.message);
       return undefined;
     }
   }
@@ -76,8 +73,8 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
       res.json({ status: 'ok', action, api_id: apiId, file: path.split('/').pop(), generation: runtime.generation });
     } catch (err) {
       const message = (err as Error).message;
-      if (err instanceof ConfigError || (err as Error).name === 'MiddlewareSourceError') return status(res, 400, message);
-      status(res, 500, message);
+      if (isBadMiddleware(err)) return sendStatusMessage(res, 400, message);
+      sendStatusMessage(res, 500, message);
     }
   }
 
@@ -130,7 +127,7 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
       const type = t.name.endsWith('.py') ? 'text/x-python' : t.name.endsWith('.lua') ? 'text/x-lua' : 'application/javascript';
       res.type(type).set('X-Content-Sha256', sha256(data)).send(data);
     } catch {
-      status(res, 404, 'Middleware file not found');
+      sendStatusMessage(res, 404, 'Middleware file not found');
     }
   });
 
@@ -140,11 +137,11 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
     // A file the API's driver would not load is refused rather than stored unused.
     const driver = await driverOf(t.apiId);
     if (!((driver && gateway.drivers.sourceFiles(driver)) || MIDDLEWARE_FILE).test(t.name)) {
-      return status(res, 400, `${t.name}: custom_middleware.driver "${driver || 'isolate'}" does not load this kind of file`);
+      return sendStatusMessage(res, 400, `${t.name}: custom_middleware.driver "${driver || 'isolate'}" does not load this kind of file`);
     }
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const code = body.toString('utf8');
-    if (code.trim() === '') return status(res, 400, `${t.name}: the upload is empty`);
+    if (code.trim() === '') return sendStatusMessage(res, 400, `${t.name}: the upload is empty`);
     const path = join(t.dir, t.name);
     await change(res, t.apiId, path, code, () => writeFileAtomic(path, body), 'uploaded');
   });
@@ -156,7 +153,7 @@ export function createMiddlewareRouter(gateway: Gateway): Router {
     try {
       await stat(path);
     } catch {
-      return status(res, 404, 'Middleware file not found');
+      return sendStatusMessage(res, 404, 'Middleware file not found');
     }
     await change(res, t.apiId, path, null, () => unlink(path), 'deleted');
   });

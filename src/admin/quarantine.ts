@@ -1,9 +1,8 @@
-import { ConfigError } from '../config/config-error';
 import { Router } from 'express';
 import { apiIdProblem } from '../config/safe-names';
 import { quarantine } from '../containment/quarantine';
 import type { Gateway } from '../gateway/gateway';
-import { sendError, sendJson } from './respond';
+import { isBadMiddleware, sendError, sendJson } from './respond';
 
 /**
  * `DELETE /tyk/apis/{api_id}/quarantine` (our extension): an operator lets an API
@@ -40,8 +39,7 @@ export function createQuarantineRouter(gateway: Gateway): Router {
       quarantine.add(entry);
       const message = `quarantine kept: the API could not be rebuilt: ${(err as Error).message}`;
       // The middleware itself is the problem (it still fails, or still aborts the validation child): 409.
-      const badMiddleware = err instanceof ConfigError || (err as Error).name === 'MiddlewareSourceError';
-      sendError(res, badMiddleware ? 409 : 500, message);
+      sendError(res, isBadMiddleware(err) ? 409 : 500, message);
     }
   });
 

@@ -1,4 +1,5 @@
 import type { Response } from 'express';
+import { ConfigError } from '../config/config-error';
 
 /** Tyk's generic status object (`apiStatusMessage`). */
 export interface ApiStatusMessage {
@@ -31,7 +32,11 @@ export function sendError(res: Response, code: number, message: string): void {
   sendStatus(res, code, 'error', message);
 }
 
-/** `{"status":"ok","message":…}` with 200. */
+/** `{"status":…,"message":…}`: "ok" below 400, else "error" (Tyk's apiStatusMessage either way). */
+export function sendStatusMessage(res: Response, code: number, message: string): void {
+  sendStatus(res, code, code < 400 ? 'ok' : 'error', message);
+}
+
 function modifyResult(key: string, action: ModifyAction, keyHash?: string): ApiModifyKeySuccess {
   // Field order as Tyk writes it: key, status, action, key_hash.
   const body: ApiModifyKeySuccess = { key, status: 'ok', action };
@@ -41,4 +46,13 @@ function modifyResult(key: string, action: ModifyAction, keyHash?: string): ApiM
 
 export function sendModified(res: Response, key: string, action: ModifyAction, keyHash?: string): void {
   sendJson(res, 200, modifyResult(key, action, keyHash));
+}
+
+/**
+ * The change itself is at fault — a definition, a middleware file, code that does not load (a
+ * ConfigError, or a driver's MiddlewareSourceError, matched by name so admin/ needs no driver
+ * import) — rather than the gateway: the caller's problem, answered 4xx with the message.
+ */
+export function isBadMiddleware(err: unknown): boolean {
+  return err instanceof ConfigError || (err as Error)?.name === 'MiddlewareSourceError';
 }
